@@ -1,0 +1,37 @@
+"""What every command does the same way: load settings, set up logging, turn product errors into messages."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import typer
+from rich.console import Console
+
+from notion_feedback.config import Settings, load_settings
+from notion_feedback.errors import NotionFeedbackError
+from notion_feedback.logs import setup_logging
+from notion_feedback.redact import mask_secrets
+
+console = Console(stderr=True)
+
+
+def settings_or_exit(**overrides: object) -> Settings:
+    """Settings, with logging configured; a bad setting exits with code 2 and the variable's name."""
+    with friendly_errors():
+        settings = load_settings(**overrides)
+    setup_logging(settings.log_level, settings.log_format, settings.secrets())
+    return settings
+
+
+@contextlib.contextmanager
+def friendly_errors(settings: Settings | None = None) -> Iterator[None]:
+    """Product errors become a red message with the fix and exit code 2 (no traceback, no secrets)."""
+    try:
+        yield
+    except NotionFeedbackError as exc:
+        known = settings.secrets() if settings else []
+        console.print(f"[bold red]error:[/] {mask_secrets(exc.message, known)}", highlight=False)
+        if exc.fix:
+            console.print(f"[yellow]fix:[/] {mask_secrets(exc.fix, known)}", highlight=False)
+        raise typer.Exit(2) from None

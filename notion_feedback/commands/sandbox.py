@@ -1,0 +1,64 @@
+"""``notion-feedback sandbox``: serve the local Notion and LangSmith emulators until interrupted."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import typer
+
+from notion_feedback.sandbox.server import Sandbox, SandboxOptions
+
+
+def sandbox(
+    host: str = typer.Option("127.0.0.1", help="Loopback address to bind (127.0.0.1, localhost or ::1)."),
+    notion_port: int = typer.Option(0, help="Port of the Notion emulator; 0 picks a free one."),
+    langsmith_port: int = typer.Option(0, help="Port of the LangSmith emulator; 0 picks a free one."),
+    data_dir: Path | None = typer.Option(
+        None, help="Keep the emulated workspaces in SQLite here, so they survive a restart (default: memory)."
+    ),
+    no_rate_limit: bool = typer.Option(
+        False, "--no-rate-limit", help="Turn off the emulated rate limits (Notion ~3 req/s; LangSmith per endpoint)."
+    ),
+) -> None:
+    """Run local emulators of the Notion and LangSmith APIs that the real SDKs cannot tell apart.
+
+    Prints one NAME=value line per setting, so a shell can take them:
+
+        eval "$(notion-feedback sandbox --data-dir ./ws & sleep 2)"   # or copy the lines into .env
+
+    Admin routes on each server: GET /_sandbox/stats, POST /_sandbox/reset, POST /_sandbox/faults
+    (e.g. {"status": {"500": 0.1}, "latency_ms": 50, "storm_seconds": 10}), POST /_sandbox/clock.
+    """
+    try:
+        sb = Sandbox(
+            SandboxOptions(
+                host=host,
+                notion_port=notion_port,
+                langsmith_port=langsmith_port,
+                data_dir=data_dir,
+                rate_limit=not no_rate_limit,
+            )
+        ).start()
+    except (OSError, ValueError) as exc:
+        typer.secho(f"error: cannot start the sandbox: {exc}", fg="red", err=True)
+        typer.secho("fix: pick free ports (or 0), and a loopback --host", fg="yellow", err=True)
+        raise typer.Exit(2) from None
+    for name, value in sb.env().items():
+        typer.echo(f"{name}={value}")
+    viewer = getattr(sb.notion, "viewer_url", None)
+    if viewer:
+        typer.echo(f"# workspace viewer: {viewer}", err=True)
+    typer.echo("# serving; Ctrl-C to stop", err=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        stop.wait()
+    finally:
+        sb.stop()
+
+
+def register(app: typer.Typer) -> None:
+    app.command(rich_help_panel="Try it")(sandbox)

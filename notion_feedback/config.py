@@ -1,0 +1,193 @@
+"""Every knob of the product, once. Read from the environment and ``.env``; documented in ``.env.example``.
+
+Service credentials keep the names their own SDKs use (``NOTION_TOKEN``, ``LANGSMITH_API_KEY``, ...); the
+product's own settings carry the ``NOTION_FEEDBACK_`` prefix. A bad value stops the program at start with the
+variable's name and how to fix it, never later in the middle of a sync.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from notion_feedback.errors import ConfigError
+
+ENV_PREFIX = "NOTION_FEEDBACK_"
+DEFAULT_NOTION_BASE_URL = "https://api.notion.com"
+DEFAULT_LANGSMITH_ENDPOINT = "https://api.smith.langchain.com"
+
+
+def _alias(name: str) -> Any:
+    return Field(validation_alias=AliasChoices(name))
+
+
+class Settings(BaseSettings):
+    """All settings. Field ``x`` is read from ``NOTION_FEEDBACK_X`` unless an alias says otherwise."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+    )
+
+    # -- the two services -------------------------------------------------------------------------------
+    notion_token: SecretStr | None = Field(None, validation_alias=AliasChoices("NOTION_TOKEN", "notion_token"))
+    """Internal integration secret (Notion → Settings → Connections → Develop or manage integrations)."""
+    notion_base_url: str = Field(
+        DEFAULT_NOTION_BASE_URL, validation_alias=AliasChoices("NOTION_BASE_URL", "notion_base_url")
+    )
+    langsmith_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("LANGSMITH_API_KEY", "langsmith_api_key")
+    )
+    langsmith_endpoint: str = Field(
+        DEFAULT_LANGSMITH_ENDPOINT, validation_alias=AliasChoices("LANGSMITH_ENDPOINT", "langsmith_endpoint")
+    )
+    langsmith_project: str = Field(
+        "default", validation_alias=AliasChoices("LANGSMITH_PROJECT", "langsmith_project")
+    )
+
+    # -- the workspace (written by `notion-feedback init`) -------------------------------------------------
+    parent_page_id: str | None = None
+    feedback_data_source_id: str | None = None
+    reports_data_source_id: str | None = None
+    property_map: dict[str, str] = Field(default_factory=dict)
+    """Renamed Notion properties, as JSON: {"Rating": "Score"} means our Rating lives in your "Score"."""
+
+    # -- ratings ----------------------------------------------------------------------------------------
+    rating_scale: Literal["1-5", "1-10", "thumbs"] = "1-5"
+    rating_key: str = "user_rating"
+    """The LangSmith feedback key that ratings are written under."""
+    extend_trace_retention: bool = True
+    """Feedback upgrades a trace to extended (400 d) retention in LangSmith, about $0.0045 more per rated trace.
+    False keeps base (14 d) retention; the feedback then disappears with the trace."""
+
+    # -- budgets and limits -----------------------------------------------------------------------------
+    notion_requests_per_second: float = Field(2.5, gt=0, le=10)
+    """Shared by everything this process sends to Notion (Notion allows about 3/s per integration)."""
+    notion_burst: int = Field(3, ge=1, le=50)
+    recorder_requests_per_second: float = Field(1.0, gt=0, le=10)
+    """The agent-side recorder's own budget, within the shared Notion budget."""
+    langsmith_requests_per_second: float = Field(20.0, gt=0)
+    request_timeout_seconds: float = Field(30.0, gt=0, le=300)
+
+    # -- capture ----------------------------------------------------------------------------------------
+    sample_rate: float = Field(1.0, ge=0.0, le=1.0)
+    """Share of interactions that become rows in Notion (all are traced)."""
+    redact: bool = True
+    redact_patterns: list[str] = Field(default_factory=list)
+    """Extra regular expressions (JSON list) whose matches are masked before text leaves the process."""
+    recorder_queue_size: int = Field(1000, ge=1)
+    """Rows kept in memory; beyond it they go to the spool on disk."""
+    recorder_flush_seconds: float = Field(10.0, gt=0)
+
+    # -- state and scheduling ---------------------------------------------------------------------------
+    home: Path = Path(".notion-feedback")
+    """Where local state lives: the state database, the recorder's spool, rendered charts."""
+    state_url: str | None = None
+    """SQLAlchemy URL of the state store; default: a SQLite file under NOTION_FEEDBACK_HOME."""
+    sync_interval_minutes: float = Field(5.0, gt=0)
+    sync_lookback_minutes: int = Field(2, ge=1, le=60)
+    timezone: str = "UTC"
+    report_time: str = "07:00"
+    """Local time (in NOTION_FEEDBACK_TIMEZONE) of the daily report, HH:MM."""
+    misfire_grace_seconds: int = Field(3600, ge=1)
+    lease_seconds: int = Field(60, ge=5)
+
+    # -- report targets (the product's service goals) --------------------------------------------------
+    target_latency_avg_ms: float = 2000.0
+    target_tokens_per_interaction: float = 1000.0
+    target_cost_per_interaction_usd: float = 0.01
+    target_success_rate: float = 0.95
+    target_satisfaction: float = 4.5
+    target_error_rate: float = 0.01
+    report_template: Path | None = None
+    """A Jinja2 template of your own for the report page; default: the shipped templates/report.md.j2."""
+
+    # -- logging ----------------------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("notion_base_url", "langsmith_endpoint")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("report_time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError("must be a time of day as HH:MM, e.g. 07:00")
+        return f"{int(hours):02d}:{int(minutes):02d}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone name such as UTC or Europe/Paris") from exc
+        return value
+
+    @field_validator("property_map", mode="before")
+    @classmethod
+    def _json_map(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @cached_property
+    def resolved_state_url(self) -> str:
+        return self.state_url or f"sqlite:///{self.home / 'state.sqlite3'}"
+
+    def secrets(self) -> list[str]:
+        """The secret values, so output can be masked even where a secret slipped into a message."""
+        return [s.get_secret_value() for s in (self.notion_token, self.langsmith_api_key) if s is not None]
+
+
+def env_name(field: str) -> str:
+    """The environment variable a field is read from (for messages that tell the user what to set)."""
+    info = Settings.model_fields[field]
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and ``.env``, or a ``ConfigError`` naming each bad variable and its fix."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            name = env_name(field) if field in Settings.model_fields else field
+            lines.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError(
+            "invalid settings:\n  " + "\n  ".join(lines),
+            "correct the variables above in your environment or .env (see .env.example for each one)",
+        ) from None
+
+
+def require(settings: Settings, *fields: str) -> None:
+    """Fail early with what to set, before a command makes its first request."""
+    missing = [f for f in fields if getattr(settings, f) in (None, "")]
+    if missing:
+        names = ", ".join(env_name(f) for f in missing)
+        hint = "run `notion-feedback init --parent <page>` to create the workspace and print them"
+        if any(f in ("notion_token", "langsmith_api_key") for f in missing):
+            hint = "set them in your environment or .env (see .env.example); `notion-feedback demo` runs without"
+        raise ConfigError(f"missing settings: {names}", hint)

@@ -1,0 +1,35 @@
+"""Typed errors. Each carries the fix, because the person reading it is usually not the one who wrote the code."""
+
+from __future__ import annotations
+
+
+class NotionFeedbackError(Exception):
+    """Base of every error the product raises on purpose. ``fix`` tells the user what to do next."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  fix: {self.fix}" if self.fix else self.message
+
+
+class ConfigError(NotionFeedbackError):
+    """A setting is missing or invalid."""
+
+
+class NotionAccessError(NotionFeedbackError):
+    """Notion refused us: wrong token, or a page/data source not shared with the integration."""
+
+
+class SchemaDriftError(NotionFeedbackError):
+    """The Feedback or Reports data source no longer has the properties the product expects."""
+
+
+class LangSmithAccessError(NotionFeedbackError):
+    """LangSmith refused us: wrong key, endpoint or project."""
+
+
+class StateStoreError(NotionFeedbackError):
+    """The local state store cannot be opened or upgraded."""

@@ -1,0 +1,317 @@
+"""What both emulators share: request statistics, fault injection, rate limiting and their admin routes.
+
+Everything here sits in front of an emulator as ASGI middleware, so the emulators themselves only model their
+API. Admin routes live outside the API prefix (``/_sandbox/...``) and are never rate-limited or faulted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from notion_feedback.sandbox.clock import SandboxClock
+from notion_feedback.sandbox.ratelimit import Limit, TokenBucket
+
+ADMIN_PREFIX = "/_sandbox"
+# The workspace viewer reads and edits through the emulated API itself; requests carrying this header are
+# served normally but are not counted, faulted or rate-limited, so looking at the demo never disturbs it.
+BYPASS_HEADER = b"x-sandbox-bypass"
+_ID_SEGMENT = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F-]{36}|[A-Za-z0-9_-]{40,})$")
+
+# (status, code, message, extra headers) -> body bytes and content type, in the emulated service's own shape.
+ErrorFactory = Callable[[int, str, str], tuple[bytes, str]]
+# (method, path) -> name of the bucket that limits this request, or None when it is not limited.
+BucketClassifier = Callable[[str, str], str | None]
+
+
+def route_key(method: str, path: str) -> str:
+    """``POST /v1/pages/4d2c.../`` -> ``POST /v1/pages/{id}``, so statistics group by endpoint."""
+    parts = [("{id}" if _ID_SEGMENT.match(p) else p) for p in path.rstrip("/").split("/")]
+    return f"{method} {'/'.join(parts) or '/'}"
+
+
+@dataclass
+class FaultPlan:
+    """Injected failures. ``statuses`` maps an HTTP status to the probability a request gets it."""
+
+    statuses: dict[int, float] = field(default_factory=dict)
+    latency_ms: float = 0.0
+    storm_until: float = 0.0  # monotonic time until which every API request gets 429
+    timeout: float = 0.0  # probability a request hangs for ``timeout_seconds`` before failing with 504
+    timeout_seconds: float = 30.0
+    after_effect: float = 0.0  # share of status faults injected after the request took effect
+    rng: random.Random = field(default_factory=random.Random)
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> FaultPlan:
+        plan = cls(
+            statuses={int(k): float(v) for k, v in (body.get("status") or body.get("statuses") or {}).items()},
+            latency_ms=float(body.get("latency_ms", 0.0)),
+            timeout=float(body.get("timeout", 0.0)),
+            timeout_seconds=float(body.get("timeout_seconds", 30.0)),
+            after_effect=float(body.get("after_effect", 0.0)),
+            rng=random.Random(body.get("seed")),
+        )
+        if body.get("storm_seconds"):
+            plan.storm_until = time.monotonic() + float(body["storm_seconds"])
+        total = sum(plan.statuses.values()) + plan.timeout
+        if total > 1.0 or any(p < 0 for p in plan.statuses.values()):
+            raise ValueError("fault probabilities must each be >= 0 and add up to at most 1")
+        return plan
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "status": {str(k): v for k, v in self.statuses.items()},
+            "latency_ms": self.latency_ms,
+            "storm_remaining_seconds": max(0.0, self.storm_until - time.monotonic()),
+            "timeout": self.timeout,
+            "timeout_seconds": self.timeout_seconds,
+            "after_effect": self.after_effect,
+        }
+
+    def draw(self) -> tuple[str, int] | None:
+        """Pick this request's fault: ("timeout", 504), ("before"|"after", status) or None."""
+        x = self.rng.random()
+        if x < self.timeout:
+            return ("timeout", 504)
+        x -= self.timeout
+        for status, p in self.statuses.items():
+            if x < p:
+                when = "after" if self.rng.random() < self.after_effect else "before"
+                return (when, status)
+            x -= p
+        return None
+
+
+class SandboxControl:
+    """Shared state of one emulator's middleware: stats, faults, rate limits and clock."""
+
+    def __init__(
+        self,
+        *,
+        api_prefixes: tuple[str, ...],
+        error_factory: ErrorFactory,
+        classify: BucketClassifier,
+        limits: dict[str, Limit],
+        rate_limit: bool = True,
+        clock: SandboxClock | None = None,
+    ) -> None:
+        self.api_prefixes = api_prefixes
+        self.error_factory = error_factory
+        self.classify = classify
+        self.limits = dict(limits)
+        self.rate_limit_enabled = rate_limit
+        self.clock = clock or SandboxClock()
+        self.faults = FaultPlan()
+        self._buckets: dict[str, TokenBucket] = {}
+        self._stats: Counter[tuple[str, int]] = Counter()
+        self._lock = threading.Lock()
+        self.reset_hooks: list[Callable[[], None]] = []
+
+    # -- statistics -------------------------------------------------------------------------------------
+    def record(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self._stats[(route_key(method, path), status)] += 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            items = list(self._stats.items())
+        routes: dict[str, dict[str, int]] = {}
+        for (route, status), n in sorted(items):
+            routes.setdefault(route, {})[str(status)] = n
+        return {"total": sum(n for _, n in items), "routes": routes}
+
+    def count(self, route_prefix: str = "", status: int | None = None) -> int:
+        """Requests whose route key starts with ``route_prefix`` (e.g. ``"POST /v1/pages"``)."""
+        with self._lock:
+            return sum(
+                n
+                for (route, st), n in self._stats.items()
+                if route.startswith(route_prefix) and (status is None or st == status)
+            )
+
+    def clear_stats(self) -> None:
+        with self._lock:
+            self._stats.clear()
+
+    # -- rate limiting ----------------------------------------------------------------------------------
+    def check_rate(self, method: str, path: str) -> float | None:
+        """Seconds to wait if this request is over its bucket's limit, else None."""
+        if not self.rate_limit_enabled:
+            return None
+        name = self.classify(method, path)
+        if name is None or name not in self.limits:
+            return None
+        with self._lock:
+            bucket = self._buckets.get(name)
+            if bucket is None:
+                bucket = self._buckets[name] = TokenBucket(self.limits[name])
+        ok, wait = bucket.try_acquire()
+        return None if ok else wait
+
+    def set_limits(self, enabled: bool | None = None, limits: dict[str, Limit] | None = None) -> None:
+        with self._lock:
+            if enabled is not None:
+                self.rate_limit_enabled = enabled
+            if limits:
+                self.limits.update(limits)
+                for name in limits:
+                    self._buckets.pop(name, None)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._stats.clear()
+            self._buckets.clear()
+        self.faults = FaultPlan()
+        for hook in self.reset_hooks:
+            hook()
+
+    # -- admin routes -----------------------------------------------------------------------------------
+    def admin_routes(self) -> list[Route]:
+        async def stats(_: Request) -> JSONResponse:
+            return JSONResponse(self.stats())
+
+        async def reset(request: Request) -> JSONResponse:
+            body = await _json_body(request)
+            if body.get("stats_only"):
+                self.clear_stats()
+            else:
+                self.reset()
+            return JSONResponse({"ok": True})
+
+        async def faults(request: Request) -> JSONResponse:
+            if request.method == "POST":
+                try:
+                    self.faults = FaultPlan.from_json(await _json_body(request))
+                except (TypeError, ValueError) as exc:
+                    return JSONResponse({"error": str(exc)}, status_code=400)
+            return JSONResponse(self.faults.describe())
+
+        async def clock(request: Request) -> JSONResponse:
+            if request.method == "POST":
+                body = await _json_body(request)
+                if body.get("reset"):
+                    self.clock.set(None)
+                elif "set" in body:
+                    self.clock.set(datetime.fromisoformat(body["set"]), frozen=bool(body.get("frozen")))
+                if body.get("advance_seconds"):
+                    self.clock.advance(float(body["advance_seconds"]))
+            return JSONResponse(self.clock.describe())
+
+        async def ratelimit(request: Request) -> JSONResponse:
+            if request.method == "POST":
+                body = await _json_body(request)
+                limits = {k: Limit(float(v["rate"]), float(v["burst"])) for k, v in body.get("limits", {}).items()}
+                self.set_limits(body.get("enabled"), limits)
+            return JSONResponse(
+                {
+                    "enabled": self.rate_limit_enabled,
+                    "limits": {k: {"rate": v.rate, "burst": v.burst} for k, v in self.limits.items()},
+                }
+            )
+
+        p = ADMIN_PREFIX
+        return [
+            Route(f"{p}/stats", stats, methods=["GET"]),
+            Route(f"{p}/reset", reset, methods=["POST"]),
+            Route(f"{p}/faults", faults, methods=["GET", "POST"]),
+            Route(f"{p}/clock", clock, methods=["GET", "POST"]),
+            Route(f"{p}/ratelimit", ratelimit, methods=["GET", "POST"]),
+        ]
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    body = json.loads(raw)
+    return body if isinstance(body, dict) else {}
+
+
+class ControlMiddleware:
+    """ASGI middleware: count, then delay, fault, rate-limit, in the order a real edge would."""
+
+    def __init__(self, app: Any, control: SandboxControl) -> None:
+        self.app = app
+        self.control = control
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith(self.control.api_prefixes)
+            or any(name == BYPASS_HEADER for name, _ in scope.get("headers", ()))
+        ):
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        control = self.control
+        plan = control.faults
+        status_seen = 0
+
+        async def send_counted(message: dict) -> None:
+            nonlocal status_seen
+            if message["type"] == "http.response.start":
+                status_seen = message["status"]
+            await send(message)
+
+        if plan.latency_ms:
+            await asyncio.sleep(plan.latency_ms / 1000)
+        if plan.storm_until > time.monotonic():
+            await self._error(send_counted, 429, "rate_limited", "Rate limited (sandbox 429 storm).", 1.0)
+        elif (wait := control.check_rate(method, path)) is not None:
+            await self._error(send_counted, 429, "rate_limited", "You have been rate limited. Retry later.", wait)
+        else:
+            fault = plan.draw()
+            if fault is None:
+                await self.app(scope, receive, send_counted)
+            elif fault[0] == "timeout":
+                await asyncio.sleep(plan.timeout_seconds)
+                await self._error(send_counted, 504, "gateway_timeout", "Gateway timed out (sandbox fault).")
+            elif fault[0] == "after":
+                await self.app(scope, receive, _discard)
+                await self._fault(send_counted, fault[1])
+            else:
+                await self._fault(send_counted, fault[1])
+        control.record(method, path, status_seen)
+
+    async def _fault(self, send: Callable, status: int) -> None:
+        codes = {
+            429: "rate_limited",
+            500: "internal_server_error",
+            502: "bad_gateway",
+            503: "service_unavailable",
+            504: "gateway_timeout",
+            529: "service_overload",
+        }
+        await self._error(send, status, codes.get(status, "internal_server_error"), "Injected sandbox fault.",
+                          1.0 if status == 429 else None)
+
+    async def _error(self, send: Callable, status: int, code: str, message: str, wait: float | None = None) -> None:
+        body, content_type = self.control.error_factory(status, code, message)
+        headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+        if wait is not None:
+            headers.append((b"retry-after", TokenBucket.retry_after_header(wait).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _discard(message: dict) -> None:
+    return None
+
+
+def wrap(app: Any, control: SandboxControl) -> Awaitable:
+    """The emulator app behind its control middleware."""
+    return ControlMiddleware(app, control)

@@ -1,0 +1,225 @@
+"""Small pieces every part of the Notion emulator shares: errors, ids, timestamps and rich text.
+
+Notion's wire formats are strict and a client is written against their exact shapes, so the formatting of
+ids, timestamps and rich text lives in one place instead of being re-derived by each endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+SUPPORTED_VERSIONS = ("2025-09-03", "2026-03-11")
+NEW_VERSION = "2026-03-11"
+MAX_TEXT = 2000
+MAX_ARRAY = 100
+COLORS = ("default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red")
+ANNOTATION_DEFAULTS: dict[str, Any] = {
+    "bold": False,
+    "italic": False,
+    "strikethrough": False,
+    "underline": False,
+    "code": False,
+    "color": "default",
+}
+_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
+_DASHED = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class NotionError(Exception):
+    """An API failure in Notion's own terms; routes turn it into the JSON error body."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def validation(message: str) -> NotionError:
+    return NotionError(400, "validation_error", message)
+
+
+def body_error(path: str, rule: str, got: Any) -> NotionError:
+    """Notion words body validation failures as ``body failed validation: <path> <rule>, instead was `<x>`.``"""
+    shown = json.dumps(got, ensure_ascii=False) if not isinstance(got, int) else str(got)
+    return validation(f"body failed validation: {path} {rule}, instead was `{shown}`.")
+
+
+def not_found(kind: str, object_id: str) -> NotionError:
+    return NotionError(
+        404,
+        "object_not_found",
+        f"Could not find {kind} with ID: {object_id}. "
+        "Make sure the relevant pages and databases are shared with your integration.",
+    )
+
+
+def error_body(status: int, code: str, message: str) -> bytes:
+    body = {"object": "error", "status": status, "code": code, "message": message, "request_id": new_id()}
+    return json.dumps(body).encode()
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def as_uuid(raw: Any) -> str | None:
+    """Notion accepts ids with or without dashes and answers with the dashed lower-case form."""
+    if not isinstance(raw, str):
+        return None
+    raw = raw.strip()
+    if _HEX32.match(raw):
+        raw = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+    return raw.lower() if _DASHED.match(raw) else None
+
+
+def path_id(raw: str, name: str) -> str:
+    """A path parameter id, or the 400 Notion returns for a malformed one."""
+    got = as_uuid(raw)
+    if got is None:
+        raise validation(f'path failed validation: path.{name} should be a valid uuid, instead was `"{raw}"`.')
+    return got
+
+
+def body_id(raw: Any, path: str) -> str:
+    got = as_uuid(raw)
+    if got is None:
+        raise body_error(path, "should be a valid uuid", raw)
+    return got
+
+
+def hex_id(object_id: str) -> str:
+    return object_id.replace("-", "")
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat()
+
+
+def parse_iso(raw: str) -> datetime:
+    return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+
+
+def floor_minute(dt: datetime) -> datetime:
+    return dt.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def fmt_minute(raw: str | datetime) -> str:
+    """Pages, blocks, data sources, comments and uploads: rounded down to the minute (``…:MM:00.000Z``)."""
+    dt = parse_iso(raw) if isinstance(raw, str) else raw
+    return floor_minute(dt).strftime("%Y-%m-%dT%H:%M:00.000Z")
+
+
+def fmt_millis(raw: str | datetime) -> str:
+    """Databases keep milliseconds, in a different format (``2026-07-04T09:09:45.607+00:00``)."""
+    dt = (parse_iso(raw) if isinstance(raw, str) else raw).astimezone(UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+00:00"
+
+
+def plus_hours(raw: str, hours: float) -> str:
+    return iso(parse_iso(raw) + timedelta(hours=hours))
+
+
+def slug(text: str) -> str:
+    return "-".join(re.findall(r"[A-Za-z0-9]+", text))
+
+
+def page_url(title: str, object_id: str) -> str:
+    """The 2026 API answers with ``app.notion.com/p/<Title-slug>-<hex id>`` (see the cassettes)."""
+    s = slug(title)
+    return f"https://app.notion.com/p/{s + '-' if s else ''}{hex_id(object_id)}"
+
+
+def check_array(value: Any, path: str, limit: int = MAX_ARRAY) -> list:
+    if not isinstance(value, list):
+        raise body_error(path, "should be an array", value)
+    if len(value) > limit:
+        raise body_error(f"{path}.length", f"should be ≤ `{limit}`", len(value))
+    return value
+
+
+def rich_text(items: Any, path: str, mentions: Any = None) -> list[dict[str, Any]]:
+    """Request rich text -> response rich text (full annotations, plain_text, href), validating limits.
+
+    ``mentions`` resolves a mention to its plain text (callable ``(mention) -> (plain_text, href)``).
+    """
+    out: list[dict[str, Any]] = []
+    for i, item in enumerate(check_array(items, path)):
+        ipath = f"{path}[{i}]"
+        if not isinstance(item, dict):
+            raise body_error(ipath, "should be an object", item)
+        annotations = dict(ANNOTATION_DEFAULTS)
+        given = item.get("annotations") or {}
+        if not isinstance(given, dict):
+            raise body_error(f"{ipath}.annotations", "should be an object", given)
+        annotations.update({k: v for k, v in given.items() if k in ANNOTATION_DEFAULTS})
+        kind = item.get("type") or next((k for k in ("text", "mention", "equation") if k in item), None)
+        if kind == "text":
+            text = item.get("text")
+            if not isinstance(text, dict) or not isinstance(text.get("content"), str):
+                raise body_error(f"{ipath}.text.content", "should be defined", None)
+            content = text["content"]
+            if len(content) > MAX_TEXT:
+                raise body_error(f"{ipath}.text.content.length", f"should be ≤ `{MAX_TEXT}`", len(content))
+            link = text.get("link")
+            if link is not None:
+                if not isinstance(link, dict) or not isinstance(link.get("url"), str):
+                    raise body_error(f"{ipath}.text.link.url", "should be defined", None)
+                if len(link["url"]) > MAX_TEXT:
+                    raise body_error(f"{ipath}.text.link.url.length", f"should be ≤ `{MAX_TEXT}`", len(link["url"]))
+                link = {"url": link["url"]}
+            out.append(
+                {
+                    "type": "text",
+                    "text": {"content": content, "link": link},
+                    "annotations": annotations,
+                    "plain_text": content,
+                    "href": link["url"] if link else None,
+                }
+            )
+        elif kind == "equation":
+            expr = (item.get("equation") or {}).get("expression")
+            if not isinstance(expr, str):
+                raise body_error(f"{ipath}.equation.expression", "should be defined", None)
+            if len(expr) > 1000:
+                raise body_error(f"{ipath}.equation.expression.length", "should be ≤ `1000`", len(expr))
+            out.append(
+                {"type": "equation", "equation": {"expression": expr}, "annotations": annotations,
+                 "plain_text": expr, "href": None}
+            )
+        elif kind == "mention":
+            mention = item.get("mention")
+            if not isinstance(mention, dict):
+                raise body_error(f"{ipath}.mention", "should be an object", mention)
+            plain, href, resolved = mentions(mention, f"{ipath}.mention") if mentions else ("", None, mention)
+            out.append(
+                {"type": "mention", "mention": resolved, "annotations": annotations, "plain_text": plain,
+                 "href": href}
+            )
+        else:
+            raise body_error(ipath, "should be a text, mention or equation rich text item", item)
+    return out
+
+
+def plain_text(rt: list[dict[str, Any]] | None) -> str:
+    return "".join(item.get("plain_text", "") for item in rt or [])
+
+
+def text_rt(content: str) -> list[dict[str, Any]]:
+    """Response rich text for a plain string (used for seeded objects)."""
+    return rich_text([{"text": {"content": content}}], "text") if content else []
+
+
+def strip_archived(obj: Any) -> Any:
+    """API 2026-03-11 dropped ``archived`` from every object; ``in_trash`` stays."""
+    if isinstance(obj, dict):
+        if "object" in obj and "in_trash" in obj:
+            obj.pop("archived", None)
+        for v in obj.values():
+            strip_archived(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            strip_archived(v)
+    return obj

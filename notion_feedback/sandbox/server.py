@@ -1,0 +1,145 @@
+"""Run the emulators on 127.0.0.1 in background threads: for tests (a context manager) and for the CLI."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+
+@dataclass
+class SandboxOptions:
+    host: str = "127.0.0.1"
+    notion_port: int = 0  # 0 picks a free port
+    langsmith_port: int = 0
+    data_dir: Path | None = None  # None keeps state in memory
+    rate_limit: bool = True
+    notion_token: str | None = None  # None: a fresh random token (or the one saved under data_dir)
+    langsmith_api_key: str | None = None
+    notion: bool = True
+    langsmith: bool = True
+
+
+class ServerThread:
+    """One uvicorn server in a daemon thread, on a socket bound before start so its port is known at once."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"the sandbox binds to loopback only, not {host!r}")
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.host, self.port = host, self.sock.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_keep_alive=30)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"sandbox server on {self.url} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+def _secret(data_dir: Path | None, name: str, prefix: str, given: str | None) -> str:
+    """A sandbox credential: given, else saved under data_dir so a restarted sandbox keeps it, else fresh."""
+    if given:
+        return given
+    path = data_dir / f"{name}.secret" if data_dir else None
+    if path and path.exists():
+        return path.read_text().strip()
+    value = prefix + secrets.token_urlsafe(24).replace("-", "a").replace("_", "b")
+    if path:
+        path.write_text(value)
+        path.chmod(0o600)
+    return value
+
+
+class Sandbox:
+    """Both emulators, started together. ``with Sandbox() as sb: sb.env()`` gives the variables a client needs."""
+
+    def __init__(self, options: SandboxOptions | None = None) -> None:
+        self.options = options or SandboxOptions()
+        self.notion: Any = None  # the Notion emulator (see notion_api.NotionEmulator)
+        self.langsmith: Any = None  # the LangSmith emulator (see langsmith_api.LangSmithEmulator)
+        self._servers: list[ServerThread] = []
+        self.notion_url = ""
+        self.langsmith_url = ""
+
+    def start(self) -> Sandbox:
+        opts = self.options
+        if opts.data_dir:
+            opts.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if opts.notion:
+                from notion_feedback.sandbox.notion_api import create_notion_emulator
+
+                token = _secret(opts.data_dir, "notion-token", "ntn_sandbox_", opts.notion_token)
+                self.notion = create_notion_emulator(
+                    token=token, data_dir=opts.data_dir, rate_limit=opts.rate_limit
+                )
+                server = ServerThread(self.notion.asgi, opts.host, opts.notion_port).start()
+                self._servers.append(server)
+                self.notion_url = server.url
+                self.notion.base_url = server.url
+            if opts.langsmith:
+                from notion_feedback.sandbox.langsmith_api import create_langsmith_emulator
+
+                key = _secret(opts.data_dir, "langsmith-key", "lsv2_sandbox_", opts.langsmith_api_key)
+                self.langsmith = create_langsmith_emulator(
+                    api_key=key, data_dir=opts.data_dir, rate_limit=opts.rate_limit
+                )
+                server = ServerThread(self.langsmith.asgi, opts.host, opts.langsmith_port).start()
+                self._servers.append(server)
+                self.langsmith_url = server.url
+                self.langsmith.base_url = server.url
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for server in reversed(self._servers):
+            server.stop()
+        self._servers.clear()
+        for emulator in (self.notion, self.langsmith):
+            if emulator is not None and hasattr(emulator, "close"):
+                emulator.close()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def env(self) -> dict[str, str]:
+        """The settings a client needs, as environment variables (printed by ``notion-feedback sandbox``)."""
+        out: dict[str, str] = {}
+        if self.notion is not None:
+            out |= {
+                "NOTION_BASE_URL": self.notion_url,
+                "NOTION_TOKEN": self.notion.token,
+                "NOTION_SANDBOX_ROOT_PAGE_ID": self.notion.root_page_id,
+            }
+        if self.langsmith is not None:
+            out |= {"LANGSMITH_ENDPOINT": self.langsmith_url, "LANGSMITH_API_KEY": self.langsmith.api_key}
+        return out

@@ -1,0 +1,84 @@
+"""The one way the product builds a LangSmith client for its own reads and writes.
+
+The daemon must see every failure (feedback is never left to the SDK's background queue, whose errors are only
+logged), must not sleep for minutes on a 404 (``stop_after_attempt`` is passed explicitly by callers), must not be
+subject to a tracing sampling rate (``create_feedback`` silently drops feedback outside it), and shares one request
+budget per process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+import langsmith
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from notion_feedback.config import Settings, require
+from notion_feedback.ratelimit import RateLimiter, shared_limiter
+
+log = logging.getLogger(__name__)
+
+
+class BudgetedAdapter(HTTPAdapter):
+    """A requests adapter that waits for the shared LangSmith budget before each send and counts requests."""
+
+    def __init__(self, limiter: RateLimiter, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.limiter = limiter
+        self.counts: Counter[str] = Counter()
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.limiter.acquire()
+        self.counts[request.method or "?"] += 1
+        response = super().send(request, *args, **kwargs)
+        if response.status_code == 429:
+            try:
+                self.limiter.pause(float(response.headers.get("retry-after", "1")))
+            except ValueError:
+                self.limiter.pause(1.0)
+        return response
+
+
+def langsmith_limiter(settings: Settings) -> RateLimiter:
+    rps = settings.langsmith_requests_per_second
+    return shared_limiter("langsmith", rps, max(1.0, rps))
+
+
+def make_langsmith_client(settings: Settings, **kwargs: Any) -> langsmith.Client:
+    """A synchronous client (no background batching, no sampling) on the shared budget."""
+    require(settings, "langsmith_api_key")
+    retry = Retry(
+        total=3,
+        backoff_factor=0.5,
+        status_forcelist=[429, 500, 502, 503, 504, 408, 425],
+        respect_retry_after_header=True,
+        allowed_methods=None,
+        raise_on_status=False,
+    )
+    adapter = BudgetedAdapter(langsmith_limiter(settings), max_retries=retry)
+    session = requests.Session()
+    client = langsmith.Client(
+        api_url=settings.langsmith_endpoint,
+        api_key=settings.langsmith_api_key.get_secret_value(),  # type: ignore[union-attr]
+        auto_batch_tracing=False,
+        session=session,
+        retry_config=retry,
+        timeout_ms=int(settings.request_timeout_seconds * 1000),
+        tracing_sampling_rate=1.0,
+        **kwargs,
+    )
+    # requests picks the longest matching prefix, so this wins over the SDK's own "http://" adapter.
+    session.mount(settings.langsmith_endpoint + "/", adapter)
+    return client
+
+
+def request_counts(client: langsmith.Client) -> Counter[str]:
+    """Requests this client sent, by HTTP method (retries included)."""
+    for prefix, adapter in client.session.adapters.items():
+        if isinstance(adapter, BudgetedAdapter) and prefix.startswith("http"):
+            return adapter.counts
+    return Counter()

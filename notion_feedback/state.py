@@ -1,0 +1,190 @@
+"""The state store: what the daemon must remember between runs (SQLAlchemy Core; SQLite by default).
+
+Cursors, what each row last sent to LangSmith, row errors, cached daily KPIs, published reports, job runs and the
+single-active lease. Schema creation is automatic and additive (new tables and new nullable columns), so running
+it twice, or an older store meeting newer code, is safe.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from notion_feedback.errors import StateStoreError
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+kv = Table(
+    "kv",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per Notion Feedback row that has ever carried a rating: what LangSmith holds for it (the projection).
+synced_ratings = Table(
+    "synced_ratings",
+    metadata,
+    Column("page_id", String(64), primary_key=True),
+    Column("feedback_key", String(200), primary_key=True),
+    Column("feedback_id", String(64), nullable=False),
+    Column("run_id", String(64)),
+    Column("project_id", String(64)),
+    Column("option", String(200)),  # the rating option as the user chose it
+    Column("score", Float),  # None: no feedback exists in LangSmith (cleared, or never sent)
+    Column("comment", Text),
+    Column("status", String(32), nullable=False),  # synced | error | removed
+    Column("error", Text),
+    Column("row_edited_at", String(40)),  # the row's last_edited_time when we handled it
+    Column("written_status", Text),  # what we last wrote to the row's Sync status / Sync error
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Daily aggregates per project, so a 30-day trend costs one new day of queries.
+kpi_daily = Table(
+    "kpi_daily",
+    metadata,
+    Column("project", String(200), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD in the report time zone
+    Column("data", Text, nullable=False),  # JSON of the day's KPIs
+    Column("final", Integer, nullable=False, default=0),  # 1 once the day is over and will not change
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+)
+
+published_reports = Table(
+    "published_reports",
+    metadata,
+    Column("period", String(10), primary_key=True),  # day | week | month
+    Column("period_start", String(10), primary_key=True),
+    Column("page_id", String(64), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+alert_state = Table(
+    "alert_state",
+    metadata,
+    Column("rule", String(200), primary_key=True),
+    Column("state", String(16), nullable=False),  # ok | firing
+    Column("value", Float),
+    Column("since", DateTime(timezone=True), nullable=False),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(100), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("outcome", String(16)),  # ok | error | skipped
+    Column("summary", Text),
+    Column("error", Text),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers (status) never block the daemon's writes
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def open_state(url: str) -> Engine:
+    """The engine for ``url`` with the schema in place (created or upgraded). One engine per URL per process."""
+    with _engines_lock:
+        if url in _engines:
+            return _engines[url]
+        try:
+            if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+                Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, future=True, pool_pre_ping=True)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+            upgrade(engine)
+        except SQLAlchemyError as exc:
+            raise StateStoreError(
+                f"cannot open the state store at {_safe_url(url)}: {exc.__class__.__name__}: {exc.args[0] if exc.args else ''}",
+                "check NOTION_FEEDBACK_STATE_URL (a SQLAlchemy URL) or that NOTION_FEEDBACK_HOME is writable",
+            ) from exc
+        _engines[url] = engine
+        return engine
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for a message
+        return "<unparseable url>"
+
+
+def upgrade(engine: Engine) -> None:
+    """Create missing tables and add missing nullable columns. Safe to run any number of times."""
+    metadata.create_all(engine)
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    ddl = column.type.compile(dialect=engine.dialect)
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {ddl}'))
+        set_value(conn, "schema_version", str(SCHEMA_VERSION))
+
+
+def set_value(conn: Any, key: str, value: str) -> None:
+    """Upsert one key of the key-value table (cursors, versions, markers)."""
+    now = utcnow()
+    if conn.dialect.name == "sqlite":
+        stmt = sqlite_insert(kv).values(key=key, value=value, updated_at=now)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value, "updated_at": now}))
+        return
+    updated = conn.execute(kv.update().where(kv.c.key == key).values(value=value, updated_at=now))
+    if updated.rowcount == 0:
+        conn.execute(kv.insert().values(key=key, value=value, updated_at=now))
+
+
+def get_value(conn: Any, key: str, default: str | None = None) -> str | None:
+    row = conn.execute(select(kv.c.value).where(kv.c.key == key)).first()
+    return row[0] if row else default

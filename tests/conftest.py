@@ -1,0 +1,56 @@
+"""Fixtures shared by the product's tests: one sandbox (both emulators) per session, reset for each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from notion_feedback.config import Settings
+from notion_feedback.sandbox.server import Sandbox, SandboxOptions
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"ground-truth folder {SHARED} is missing: tests read ../shared/ beside the repository")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def sandbox_session() -> Iterator[Sandbox]:
+    with Sandbox(SandboxOptions(rate_limit=False)) as sb:
+        yield sb
+
+
+@pytest.fixture()
+def sandbox(sandbox_session: Sandbox) -> Iterator[Sandbox]:
+    """Both emulators, empty (but for Notion's root page), without rate limits or faults."""
+    for emulator in (sandbox_session.notion, sandbox_session.langsmith):
+        emulator.control.reset()
+        emulator.control.set_limits(enabled=False)
+    yield sandbox_session
+
+
+@pytest.fixture()
+def settings(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings pointing at the sandbox, with state under a temporary home (no .env is read)."""
+    monkeypatch.chdir(tmp_path)
+    env = sandbox.env()
+    return Settings(
+        _env_file=None,
+        notion_token=env["NOTION_TOKEN"],
+        notion_base_url=env["NOTION_BASE_URL"],
+        langsmith_api_key=env["LANGSMITH_API_KEY"],
+        langsmith_endpoint=env["LANGSMITH_ENDPOINT"],
+        langsmith_project="notion-feedback-tests",
+        parent_page_id=env["NOTION_SANDBOX_ROOT_PAGE_ID"],
+        home=tmp_path / "home",
+        notion_requests_per_second=50,
+        notion_burst=50,
+        recorder_requests_per_second=50,
+    )

@@ -143,7 +143,7 @@ def open_state(url: str) -> Engine:
             upgrade(engine)
         except SQLAlchemyError as exc:
             raise StateStoreError(
-                f"cannot open the state store at {_safe_url(url)}: {exc.__class__.__name__}: {exc.args[0] if exc.args else ''}",
+                f"cannot open the state store at {_safe_url(url)}: {exc.__class__.__name__}",
                 "check NOTION_FEEDBACK_STATE_URL (a SQLAlchemy URL) or that NOTION_FEEDBACK_HOME is writable",
             ) from exc
         _engines[url] = engine

@@ -44,25 +44,33 @@ class Settings(BaseSettings):
     notion_base_url: str = Field(
         DEFAULT_NOTION_BASE_URL, validation_alias=AliasChoices("NOTION_BASE_URL", "notion_base_url")
     )
+    """Notion API root; the sandbox prints its own (http://127.0.0.1:PORT)."""
     langsmith_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("LANGSMITH_API_KEY", "langsmith_api_key")
     )
+    """LangSmith API key (Settings → API Keys), sent as x-api-key."""
     langsmith_endpoint: str = Field(
         DEFAULT_LANGSMITH_ENDPOINT, validation_alias=AliasChoices("LANGSMITH_ENDPOINT", "langsmith_endpoint")
     )
+    """LangSmith API root (EU: https://eu.api.smith.langchain.com; self-hosted: your URL)."""
     langsmith_project: str = Field(
         "default", validation_alias=AliasChoices("LANGSMITH_PROJECT", "langsmith_project")
     )
+    """The LangSmith project (session) your agent traces into."""
 
     # -- the workspace (written by `notion-feedback init`) -------------------------------------------------
     parent_page_id: str | None = None
+    """The Notion page the product's databases live under (set by init)."""
     feedback_data_source_id: str | None = None
+    """The Feedback data source: one row per recorded interaction (printed by init)."""
     reports_data_source_id: str | None = None
+    """The Reports data source: one row per published report (printed by init)."""
     property_map: dict[str, str] = Field(default_factory=dict)
     """Renamed Notion properties, as JSON: {"Rating": "Score"} means our Rating lives in your "Score"."""
 
     # -- ratings ----------------------------------------------------------------------------------------
     rating_scale: Literal["1-5", "1-10", "thumbs"] = "1-5"
+    """Rating options offered in Notion: 1-5, 1-10 or thumbs (👍 = 1, 👎 = 0)."""
     rating_key: str = "user_rating"
     """The LangSmith feedback key that ratings are written under."""
     extend_trace_retention: bool = True
@@ -73,20 +81,25 @@ class Settings(BaseSettings):
     notion_requests_per_second: float = Field(2.5, gt=0, le=10)
     """Shared by everything this process sends to Notion (Notion allows about 3/s per integration)."""
     notion_burst: int = Field(3, ge=1, le=50)
+    """Requests that may leave at once before the average rate applies."""
     recorder_requests_per_second: float = Field(1.0, gt=0, le=10)
     """The agent-side recorder's own budget, within the shared Notion budget."""
     langsmith_requests_per_second: float = Field(20.0, gt=0)
+    """Shared by everything this process sends to LangSmith (reads, feedback)."""
     request_timeout_seconds: float = Field(30.0, gt=0, le=300)
+    """Per-request timeout towards both services."""
 
     # -- capture ----------------------------------------------------------------------------------------
     sample_rate: float = Field(1.0, ge=0.0, le=1.0)
     """Share of interactions that become rows in Notion (all are traced)."""
     redact: bool = True
+    """Mask e-mail addresses, phone numbers and key-like strings before text leaves the process."""
     redact_patterns: list[str] = Field(default_factory=list)
     """Extra regular expressions (JSON list) whose matches are masked before text leaves the process."""
     recorder_queue_size: int = Field(1000, ge=1)
     """Rows kept in memory; beyond it they go to the spool on disk."""
     recorder_flush_seconds: float = Field(10.0, gt=0)
+    """How long flush()/close() and the exit hook wait for queued rows."""
 
     # -- state and scheduling ---------------------------------------------------------------------------
     home: Path = Path(".notion-feedback")
@@ -94,26 +107,39 @@ class Settings(BaseSettings):
     state_url: str | None = None
     """SQLAlchemy URL of the state store; default: a SQLite file under NOTION_FEEDBACK_HOME."""
     sync_interval_minutes: float = Field(5.0, gt=0)
+    """How often the daemon syncs ratings to LangSmith."""
     sync_lookback_minutes: int = Field(2, ge=1, le=60)
+    """Overlap of each incremental read (Notion rounds last_edited_time down to the minute)."""
     timezone: str = "UTC"
+    """IANA time zone of report days and the daemon's schedule."""
     report_time: str = "07:00"
     """Local time (in NOTION_FEEDBACK_TIMEZONE) of the daily report, HH:MM."""
     misfire_grace_seconds: int = Field(3600, ge=1)
+    """A job that missed its time (daemon down) still runs if it is at most this late."""
     lease_seconds: int = Field(60, ge=5)
+    """When several daemons start, one holds the lease; another takes over this long after it dies."""
 
     # -- report targets (the product's service goals) --------------------------------------------------
     target_latency_avg_ms: float = 2000.0
+    """Target: average response time in milliseconds."""
     target_tokens_per_interaction: float = 1000.0
+    """Target: tokens per interaction."""
     target_cost_per_interaction_usd: float = 0.01
+    """Target: cost per interaction in US dollars."""
     target_success_rate: float = 0.95
+    """Target: share of interactions without error."""
     target_satisfaction: float = 4.5
+    """Target: average rating (on a 1-5 scale; scaled for other scales)."""
     target_error_rate: float = 0.01
+    """Target: share of interactions that failed."""
     report_template: Path | None = None
     """A Jinja2 template of your own for the report page; default: the shipped templates/report.md.j2."""
 
     # -- logging ----------------------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Log verbosity."""
     log_format: Literal["text", "json"] = "text"
+    """text for people, json for log collectors (one object per line)."""
 
     @field_validator("notion_base_url", "langsmith_endpoint")
     @classmethod

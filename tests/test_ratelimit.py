@@ -25,7 +25,12 @@ def test_pause_stops_every_thread() -> None:
     limiter.pause(0.3)
     done: list[float] = []
     start = time.monotonic()
-    threads = [threading.Thread(target=lambda: (limiter.acquire(), done.append(time.monotonic() - start))) for _ in range(3)]
+
+    def worker() -> None:
+        limiter.acquire()
+        done.append(time.monotonic() - start)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:

@@ -78,11 +78,11 @@ class Settings(BaseSettings):
     False keeps base (14 d) retention; the feedback then disappears with the trace."""
 
     # -- budgets and limits -----------------------------------------------------------------------------
-    notion_requests_per_second: float = Field(2.5, gt=0, le=10)
+    notion_requests_per_second: float = Field(2.5, gt=0)
     """Shared by everything this process sends to Notion (Notion allows about 3/s per integration)."""
-    notion_burst: int = Field(3, ge=1, le=50)
+    notion_burst: int = Field(3, ge=1)
     """Requests that may leave at once before the average rate applies."""
-    recorder_requests_per_second: float = Field(1.0, gt=0, le=10)
+    recorder_requests_per_second: float = Field(1.0, gt=0)
     """The agent-side recorder's own budget, within the shared Notion budget."""
     langsmith_requests_per_second: float = Field(20.0, gt=0)
     """Shared by everything this process sends to LangSmith (reads, feedback)."""

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
         extra="ignore",
         populate_by_name=True,
         use_attribute_docstrings=True,
+        env_ignore_empty=True,
     )
 
     # -- the two services -------------------------------------------------------------------------------

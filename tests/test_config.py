@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from notion_feedback.config import Settings, env_name, load_settings, require
@@ -69,3 +71,29 @@ def test_require_says_what_to_set() -> None:
 def test_every_setting_is_documented() -> None:
     undocumented = [name for name, field in Settings.model_fields.items() if not field.description]
     assert undocumented == []
+
+
+def test_env_example_is_current_and_loads_as_defaults(tmp_path) -> None:
+    from notion_feedback.envfile import render_env_example
+
+    shipped = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    assert shipped == render_env_example(), "regenerate with: notion-feedback config --example > .env.example"
+    (tmp_path / ".env").write_text(shipped)
+    loaded, defaults = load_settings(), Settings(_env_file=None)
+    assert loaded.model_dump() == defaults.model_dump()
+
+
+def test_update_env_file_keeps_other_lines(tmp_path) -> None:
+    from notion_feedback.envfile import update_env_file
+
+    env = tmp_path / ".env"
+    env.write_text("# mine\nNOTION_TOKEN=abc\nNOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID=old\n")
+    update_env_file(
+        env, {"NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": "new", "NOTION_FEEDBACK_REPORTS_DATA_SOURCE_ID": "r"}
+    )
+    assert env.read_text().splitlines() == [
+        "# mine",
+        "NOTION_TOKEN=abc",
+        "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID=new",
+        "NOTION_FEEDBACK_REPORTS_DATA_SOURCE_ID=r",
+    ]

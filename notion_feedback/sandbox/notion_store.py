@@ -27,6 +27,7 @@ class Store:
         self._deleted: set[str] = set()
         self._meta_dirty = False
         self._seq = 0
+        self._blobs: dict[str, bytes] = {}
         self._db: sqlite3.Connection | None = None
         if path is not None:
             self._db = sqlite3.connect(str(path), check_same_thread=False)
@@ -87,27 +88,20 @@ class Store:
 
     # -- blobs (uploaded file bytes) ------------------------------------------------------------------------
     def put_blob(self, blob_id: str, data: bytes) -> None:
-        self.blobs_mem[blob_id] = data
-        if self._db is not None:
-            with self.lock:
+        """Bytes live in SQLite when persisting (not also in memory), else in a dict."""
+        with self.lock:
+            if self._db is None:
+                self._blobs[blob_id] = data
+            else:
                 self._db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (blob_id, data))
                 self._db.commit()
 
     def get_blob(self, blob_id: str) -> bytes | None:
-        if blob_id in self.blobs_mem:
-            return self.blobs_mem[blob_id]
-        if self._db is not None:
-            with self.lock:
-                row = self._db.execute("SELECT data FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+        with self.lock:
+            if self._db is None:
+                return self._blobs.get(blob_id)
+            row = self._db.execute("SELECT data FROM blobs WHERE id = ?", (blob_id,)).fetchone()
             return bytes(row[0]) if row else None
-        return None
-
-    @property
-    def blobs_mem(self) -> dict[str, bytes]:
-        # Without a database the bytes live here; with one they are read back on demand (no double memory).
-        if not hasattr(self, "_blobs"):
-            self._blobs: dict[str, bytes] = {}
-        return self._blobs if self._db is None else _NullDict()
 
     # -- persistence ----------------------------------------------------------------------------------------
     def flush(self) -> None:
@@ -137,8 +131,7 @@ class Store:
             self.meta.clear()
             self._dirty.clear()
             self._seq = 0
-            if hasattr(self, "_blobs"):
-                self._blobs.clear()
+            self._blobs.clear()
             if self._db is not None:
                 self._db.execute("DELETE FROM objects")
                 self._db.execute("DELETE FROM meta")
@@ -152,9 +145,3 @@ class Store:
                 self._db.close()
                 self._db = None
 
-
-class _NullDict(dict):
-    """Swallows writes: with SQLite, blob bytes are not also kept in memory."""
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        return None

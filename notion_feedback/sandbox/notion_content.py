@@ -1,0 +1,276 @@
+"""Page content: blocks (append, list, retrieve, update, delete), comments and the markdown endpoints.
+
+Pages and databases nested in a page show up among its children as ``child_page`` / ``child_database``
+blocks, and ``DELETE /v1/blocks/{id}`` trashes pages and databases too, exactly as the recordings show.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notion_feedback.sandbox.notion_blocks import (
+    BlockDraft,
+    block_type,
+    content,
+    drafts,
+    markdown_of,
+    parse_markdown,
+)
+from notion_feedback.sandbox.notion_common import (
+    NEW_VERSION,
+    body_error,
+    body_id,
+    fmt_minute,
+    new_id,
+    not_found,
+    plain_text,
+    validation,
+)
+
+_ARCHIVED_EDIT = "Can't edit block that is archived. You must unarchive the block before editing."
+
+
+class ContentMixin:
+    """Block and comment endpoints; mixed into the Workspace."""
+
+    store: Any
+
+    # Everything else (store helpers, users, rendering of files) comes from Workspace and FilesMixin.
+
+    # -- blocks ---------------------------------------------------------------------------------------------
+    def _live_children(self, container: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for cid in container.get("children", []):
+            obj = self.store.get(cid)
+            if obj is not None and not obj["in_trash"]:
+                out.append(obj)
+        return out
+
+    def _insert_blocks(self, parent: dict[str, Any], tree: list[BlockDraft], after: str | None, ctx: Any
+                       ) -> list[dict[str, Any]]:
+        """Store drafted blocks under ``parent`` (a page or block) after block ``after`` (None: at the end)."""
+        created = []
+        for node in tree:
+            ptype = "page_id" if parent["kind"] == "page" else "block_id"
+            block = {"kind": "block", "id": new_id(), "parent": {"type": ptype, ptype: parent["id"]},
+                     "type": node.type, "data": node.content, "children": [], "in_trash": False}
+            self._stamp(block, ctx, created=True)
+            self.store.put(block)
+            self._insert_blocks(block, node.children, None, ctx)
+            created.append(block)
+        kids = parent.setdefault("children", [])
+        at = len(kids) if after is None else 0 if after == "__start__" else kids.index(after) + 1
+        kids[at:at] = [b["id"] for b in created]
+        self.store.touch(parent)
+        return created
+
+    def render_block(self, obj: dict[str, Any]) -> dict[str, Any]:
+        has_children = bool(self._live_children(obj)) if obj["kind"] in ("page", "block") else False
+        if obj["kind"] == "block":
+            btype, data, parent = obj["type"], self._render_content(obj), obj["parent"]
+        elif obj["kind"] == "page":
+            btype, data, parent = "child_page", {"title": self._title_of(obj)}, obj["parent"]
+        else:
+            btype, data, parent = "child_database", {"title": plain_text(obj["title"])}, obj["parent"]
+        return {
+            "object": "block", "id": obj["id"], "parent": parent, "created_time": fmt_minute(obj["created"]),
+            "last_edited_time": fmt_minute(obj["edited"]), "created_by": self.user(obj["created_by"], partial=True),
+            "last_edited_by": self.user(obj["edited_by"], partial=True), "has_children": has_children,
+            "in_trash": obj["in_trash"], "type": btype, btype: data, "archived": obj["in_trash"],
+        }
+
+    def _render_content(self, block: dict[str, Any]) -> dict[str, Any]:
+        data = dict(block["data"])
+        if data.get("type") == "file" and "upload_id" in data:
+            rendered = self.render_file_ref(data)
+            data = {"caption": data.get("caption", []), **{k: v for k, v in rendered.items() if k != "caption"}}
+        if isinstance(data.get("icon"), dict):
+            data["icon"] = self.render_file_ref(data["icon"])
+        return data
+
+    def _block_like(self, block_id: str) -> dict[str, Any]:
+        obj = self.store.get(block_id, ("block", "page", "database"))
+        if obj is None:
+            raise not_found("block", block_id)
+        return obj
+
+    def append_children(self, block_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+        parent = self._container(block_id)
+        if parent["in_trash"]:
+            raise validation(_ARCHIVED_EDIT)
+        if parent["kind"] == "block" and parent["type"] in ("divider", "code", "image", "bookmark", "equation",
+                                                              "table_row", "file", "pdf", "video", "audio"):
+            raise validation(f"Block type {parent['type']} does not support children.")
+        if "children" not in body:
+            raise body_error("body.children", "should be defined", None)
+        after = self._position(parent, body, ctx)
+        tree = drafts(body["children"], "body.children", self.block_ctx())
+        created = self._insert_blocks(parent, tree, after, ctx)
+        if parent["kind"] == "page":
+            self._stamp(parent, ctx)
+        from notion_feedback.sandbox.notion_workspace import list_response
+
+        return list_response([self.render_block(b) for b in created], "block")
+
+    def _position(self, parent: dict[str, Any], body: dict[str, Any], ctx: Any) -> str | None:
+        """``after`` (2025-09-03) or ``position`` (start / end / after_block) -> id to insert after."""
+        if "after" in body and body["after"] is not None:
+            if ctx.version == NEW_VERSION:
+                raise body_error("body.after", "should be not present", body["after"])
+            target = body_id(body["after"], "body.after")
+        elif body.get("position") is not None:
+            pos = body["position"]
+            kind = pos.get("type") if isinstance(pos, dict) else None
+            if kind == "end":
+                return None
+            if kind == "start":
+                kids = parent.get("children", [])
+                # insert before the first child: remember "after nothing" as a sentinel
+                return "__start__" if kids else None
+            if kind != "after_block":
+                raise body_error("body.position.type", "should be `start`, `end` or `after_block`", kind)
+            target = body_id((pos.get("after_block") or {}).get("id"), "body.position.after_block.id")
+        else:
+            return None
+        if target not in parent.get("children", []):
+            raise validation(f"Could not find block with ID: {target} among the children of {parent['id']}.")
+        return target
+
+    def list_children(self, block_id: str, cursor: str | None, page_size: int) -> dict[str, Any]:
+        from notion_feedback.sandbox.notion_workspace import cursor_index, list_response
+
+        parent = self._container(block_id)
+        kids = self._live_children(parent)
+        start = cursor_index(kids, cursor)
+        out = list_response([self.render_block(b) for b in kids[start:start + page_size]], "block")
+        if start + page_size < len(kids):
+            out["next_cursor"], out["has_more"] = kids[start + page_size]["id"], True
+        return out
+
+    def retrieve_block(self, block_id: str) -> dict[str, Any]:
+        return self.render_block(self._block_like(block_id))
+
+    def update_block(self, block_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+        obj = self._block_like(block_id)
+        trash = body.get("in_trash", body.get("archived"))
+        if trash is not None and not isinstance(trash, bool):
+            raise body_error("body.in_trash", "should be a boolean", trash)
+        edits = {k for k in body if k not in ("in_trash", "archived")}
+        if obj["in_trash"] and edits and trash is not False:
+            raise validation(_ARCHIVED_EDIT)
+        if edits:
+            if obj["kind"] != "block":
+                raise validation("Page and database blocks can only be updated through their own endpoints.")
+            btype = block_type({k: v for k, v in body.items() if k not in ("in_trash", "archived")}, "body")
+            if btype != obj["type"]:
+                raise validation(f"Block type {btype} does not match existing block type {obj['type']}.")
+            obj["data"] = content(btype, body[btype], "body", self.block_ctx(), old=obj["data"])
+        if trash is not None:
+            obj["in_trash"] = trash
+        self._stamp(obj, ctx)
+        self.store.put(obj)
+        return self.render_block(obj)
+
+    def delete_block(self, block_id: str, ctx: Any) -> dict[str, Any]:
+        obj = self._block_like(block_id)
+        obj["in_trash"] = True
+        self._stamp(obj, ctx)
+        self.store.put(obj)
+        return self.render_block(obj)
+
+    # -- markdown ----------------------------------------------------------------------------------------------
+    def page_markdown(self, page_id: str) -> dict[str, Any]:
+        page = self._page(page_id)
+        lines, unknown, number = [], [], 0
+        for block in self._live_children(page):
+            if block["kind"] != "block":
+                lines.append(f'<page url="https://www.notion.so/{block["id"].replace("-", "")}">'
+                             f"{self._title_of(block)}</page>")
+                continue
+            number = number + 1 if block["type"] == "numbered_list_item" else 0
+            text = plain_text(block["data"].get("rich_text"))
+            md = markdown_of(block["type"], block["data"], text, number)
+            if md is None:
+                unknown.append(block["id"])
+            else:
+                lines.append(md)
+        return {"object": "page_markdown", "id": page["id"], "markdown": "\n".join(lines), "truncated": False,
+                "unknown_block_ids": unknown}
+
+    def update_markdown(self, page_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+        page = self._page(page_id)
+        kind = body.get("type")
+        if kind not in ("insert_content", "replace_content"):
+            raise body_error("body.type", "should be `insert_content` or `replace_content`", kind)
+        spec = body.get(kind) or {}
+        md = spec.get("content") if isinstance(spec, dict) else None
+        if not isinstance(md, str):
+            raise body_error(f"body.{kind}.content", "should be a string", md)
+        if kind == "replace_content":
+            for child in self._live_children(page):
+                child["in_trash"] = True
+                self.store.touch(child)
+        tree = drafts(parse_markdown(md), f"body.{kind}.content", self.block_ctx())
+        self._insert_blocks(page, tree, None, ctx)
+        self._stamp(page, ctx)
+        self.store.put(page)
+        return self.page_markdown(page_id)
+
+    # -- comments ------------------------------------------------------------------------------------------------
+    def render_comment(self, c: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "object": "comment", "id": c["id"], "parent": c["parent"], "discussion_id": c["discussion_id"],
+            "created_time": fmt_minute(c["created"]), "last_edited_time": fmt_minute(c["edited"]),
+            "created_by": self.user(c["created_by"], partial=True), "rich_text": c["rich_text"],
+            "display_name": c["display_name"],
+        }
+
+    def create_comment(self, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+        if "rich_text" not in body and "markdown" not in body:
+            raise body_error("body.rich_text", "should be defined", None)
+        if "markdown" in body and "rich_text" not in body:
+            text = self.rt([{"text": {"content": str(body["markdown"])}}], "body.markdown")
+        else:
+            text = self.rt(body["rich_text"], "body.rich_text")
+        if body.get("discussion_id") is not None:
+            discussion = body_id(body["discussion_id"], "body.discussion_id")
+            first = next((c for c in self.store.of_kind("comment") if c["discussion_id"] == discussion), None)
+            if first is None:
+                raise not_found("discussion", discussion)
+            parent = first["parent"]
+        else:
+            raw = body.get("parent")
+            if not isinstance(raw, dict):
+                raise body_error("body.parent", "should be defined", raw)
+            kind = raw.get("type") or ("page_id" if "page_id" in raw else "block_id")
+            target = body_id(raw.get(kind), f"body.parent.{kind}")
+            self._block_like(target) if kind == "block_id" else self._page(target)
+            parent, discussion = {"type": kind, kind: target}, new_id()
+        bot = ctx.actor == self.store.meta["bot_id"]
+        display = body.get("display_name") or {}
+        comment = {"kind": "comment", "id": new_id(), "parent": parent, "discussion_id": discussion,
+                   "rich_text": text, "display_name": {
+                       "type": display.get("type", "integration" if bot else "user"),
+                       "resolved_name": (display.get("custom") or {}).get("name")
+                       or ("Sandbox integration" if bot else "Sam Rater")}}
+        self._stamp(comment, ctx, created=True)
+        self.store.put(comment)
+        return self.render_comment(comment)
+
+    def list_comments(self, block_id: str, cursor: str | None, page_size: int) -> dict[str, Any]:
+        from notion_feedback.sandbox.notion_workspace import cursor_index, list_response
+
+        self._block_like(block_id)
+        found = [c for c in sorted(self.store.of_kind("comment"), key=lambda c: c["seq"])
+                 if block_id in (c["parent"].get("page_id"), c["parent"].get("block_id"))]
+        start = cursor_index(found, cursor)
+        out = list_response([self.render_comment(c) for c in found[start:start + page_size]], "comment")
+        if start + page_size < len(found):
+            out["next_cursor"], out["has_more"] = found[start + page_size]["id"], True
+        return out
+
+    def retrieve_comment(self, comment_id: str) -> dict[str, Any]:
+        c = self.store.get(comment_id, "comment")
+        if c is None:
+            raise not_found("comment", comment_id)
+        return self.render_comment(c)

@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
 from notion_feedback.sandbox.notion_common import (
     body_error,
     body_id,
@@ -54,7 +56,8 @@ class FilesMixin:
             "created_time": fmt_minute(up["created"]),
             "created_by": {"id": up["created_by"], "type": up.get("created_by_type", "bot")},
             "last_edited_time": fmt_minute(up["edited"]),
-            "expiry_time": None if up.get("attached") else fmt_minute(up["expiry"]),
+            # Attached uploads lose their expiry; so do expired ones (as the recordings show).
+            "expiry_time": None if up.get("attached") or status == "expired" else fmt_minute(up["expiry"]),
         }
         if status == "pending":
             out["upload_url"] = f"{self.base_url}/v1/file_uploads/{up['id']}/send"
@@ -109,12 +112,19 @@ class FilesMixin:
         return self.render_upload(up)
 
     def _import(self, up: dict[str, Any], url: str) -> None:
-        """The sandbox has no internet: it can only import files it serves itself (``/_files/...``)."""
+        """Notion downloads the URL itself. The sandbox serves its own files directly and tries others over
+        HTTP (which fails on machines without internet, as a real unreachable URL would)."""
         prefix = f"{self.base_url}/_files/"
         data = None
         if self.base_url and url.startswith(prefix):
-            source_id = url[len(prefix):].split("/", 1)[0]
-            data = self.store.get_blob(source_id)
+            data = self.store.get_blob(url[len(prefix):].split("/", 1)[0])
+        else:
+            try:
+                response = httpx.get(url, timeout=5.0, follow_redirects=True)
+                if response.status_code == 200 and len(response.content) <= self.max_file_size:
+                    data = response.content
+            except httpx.HTTPError:
+                data = None
         stamp = self.now().strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
         if data is None:
             up["status"] = "failed"

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     """Rows kept in memory; beyond it they go to the spool on disk."""
     recorder_flush_seconds: float = Field(10.0, gt=0)
     """How long flush()/close() and the exit hook wait for queued rows."""
+    recorder_backoff_seconds: float = Field(1.0, gt=0, le=60)
+    """First wait after a failed row write; doubles on each failure up to 64 times this."""
 
     # -- state and scheduling ---------------------------------------------------------------------------
     home: Path = Path(".notion-feedback")

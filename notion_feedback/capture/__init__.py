@@ -1,0 +1,44 @@
+"""Agent side: trace each interaction with LangSmith and record it as a rateable row in Notion.
+
+from notion_feedback.capture import Recorder, interaction
+
+recorder = Recorder(load_settings())
+with interaction("support-agent", variant="A", model="gpt-4o-mini", user_id=user) as it:
+    with it.tool("search", {"q": question}) as span:
+        span.end({"hits": 3})
+    it.llm("gpt-4o-mini", input_tokens=812, output_tokens=95).end({"answer": answer})
+    it.end({"answer": answer})
+recorder.record(it, question=question, answer=answer)   # returns at once
+"""
+
+from notion_feedback.capture.recorder import Recorder, RecorderStats, sampled
+from notion_feedback.capture.redaction import Redactor
+from notion_feedback.capture.tracing import (
+    Interaction,
+    Span,
+    current_interaction,
+    decision,
+    interaction,
+    llm_call,
+    pseudonymous_user,
+    resolve_project,
+    tool,
+)
+from notion_feedback.capture.variants import assign_variant
+
+__all__ = [
+    "Interaction",
+    "Recorder",
+    "RecorderStats",
+    "Redactor",
+    "Span",
+    "assign_variant",
+    "current_interaction",
+    "decision",
+    "interaction",
+    "llm_call",
+    "pseudonymous_user",
+    "resolve_project",
+    "sampled",
+    "tool",
+]

@@ -1,0 +1,164 @@
+"""The recorder's outbox on disk: every row waits here until Notion has it, so a crash or an outage loses nothing.
+
+A SQLite file (WAL; a committed row survives the process being killed). One row per run id (a second record of
+the same run is ignored). States: ``pending`` (not sent, or known not to have arrived), ``sending`` (a request went
+out and its outcome is unknown: check Notion by Run ID before sending again), ``failed`` (Notion refused this row;
+kept, and tried again when a recorder next starts). Only one process at a time drains a spool: the holder of an
+exclusive lock on ``<spool>.lock`` (released by the OS when that process dies); others only append.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from notion_feedback.errors import StateStoreError
+
+PENDING, SENDING, FAILED = "pending", "sending", "failed"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
+"""
+
+
+@dataclass(frozen=True)
+class SpooledRow:
+    seq: int
+    run_id: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+
+
+class Spool:
+    """Thread-safe access to one spool file (one connection, short transactions under a lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateStoreError(
+                f"cannot open the recorder's spool {self.path}: {exc}",
+                "make NOTION_FEEDBACK_HOME a writable folder on a local disk",
+            ) from None
+        self._lock = threading.Lock()
+        self._lock_file: int | None = None
+
+    # -- writing ---------------------------------------------------------------------------------------------------
+
+    def add_many(self, rows: list[tuple[str, dict[str, Any]]]) -> int:
+        """Append rows (run id, payload) in one transaction; a run id already spooled is left as it is."""
+        if not rows:
+            return 0
+        now = time.time()
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                cur.executemany(
+                    "INSERT OR IGNORE INTO outbox (run_id, payload, created_at) VALUES (?, ?, ?)",
+                    [(run_id, json.dumps(payload, separators=(",", ":")), now) for run_id, payload in rows],
+                )
+                added = cur.rowcount
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return added
+
+    def _set(self, seq: int, state: str, error: str | None = None, attempt: bool = False) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE outbox SET state = ?, last_error = coalesce(?, last_error), attempts = attempts + ? "
+                "WHERE seq = ?",
+                (state, error, 1 if attempt else 0, seq),
+            )
+
+    def mark_sending(self, seq: int) -> None:
+        """Committed before the request goes out: after a crash, this row is checked before it is sent again."""
+        self._set(seq, SENDING, attempt=True)
+
+    def mark_pending(self, seq: int, error: str | None = None) -> None:
+        self._set(seq, PENDING, error)
+
+    def mark_failed(self, seq: int, error: str) -> None:
+        self._set(seq, FAILED, error)
+
+    def done(self, seq: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+
+    def retry_failed(self) -> int:
+        """Failed rows get another chance (their cause, a changed schema say, may have been fixed)."""
+        with self._lock:
+            return self._db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'failed'").rowcount
+
+    # -- reading ---------------------------------------------------------------------------------------------------
+
+    def next_rows(self, limit: int = 50) -> list[SpooledRow]:
+        """The oldest rows still to deliver, in the order they were recorded."""
+        with self._lock:
+            found = self._db.execute(
+                "SELECT seq, run_id, payload, state, attempts FROM outbox WHERE state IN ('pending', 'sending') "
+                "ORDER BY seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            SpooledRow(seq, run_id, json.loads(payload), state, attempts)
+            for seq, run_id, payload, state, attempts in found
+        ]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            found = dict(self._db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+        return {state: int(found.get(state, 0)) for state in (PENDING, SENDING, FAILED)}
+
+    def undelivered(self) -> int:
+        counts = self.counts()
+        return counts[PENDING] + counts[SENDING]
+
+    # -- the drain lock --------------------------------------------------------------------------------------------
+
+    def try_lock_drain(self) -> bool:
+        """Become the one process that sends this spool's rows. False while another live process holds it."""
+        if self._lock_file is not None:
+            return True
+        fd = os.open(str(self.path) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._lock_file = fd
+        return True
+
+    def close(self) -> None:
+        if self._lock_file is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+                os.close(self._lock_file)
+            self._lock_file = None
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,90 @@
+"""One recorded interaction as the properties of a Feedback row (writing only; reading rated rows lives elsewhere).
+
+Values are cut to Notion's limits here, once: the title to one 2,000-character run (with an ellipsis), long text
+to at most 100 runs, select names without commas (Notion rejects them) and at most 100 characters, numbers finite.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from notion_feedback.notion.schema import FEEDBACK, Prop, property_name
+from notion_feedback.notion.text import rich_text, title_text
+
+MAX_SELECT_CHARS = 100
+MAX_URL_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class RowValues:
+    """What the recorder writes to one Feedback row. Plain values, so a row can wait in the spool as JSON."""
+
+    run_id: str
+    question: str = ""
+    answer: str = ""
+    project_id: str | None = None
+    run_start: str | None = None  # ISO 8601 with offset
+    trace_url: str | None = None
+    variant: str | None = None
+    model: str | None = None
+    latency_ms: float | None = None
+    tokens: int | None = None
+    cost_usd: float | None = None
+    user: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RowValues:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def select_name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    name = " ".join(str(value).replace(",", " ").split())[:MAX_SELECT_CHARS]
+    return name or None
+
+
+def _number(value: float | int | None, digits: int | None = None) -> float | int | None:
+    if value is None:
+        return None
+    value = float(value)
+    if not math.isfinite(value):
+        return None
+    return round(value, digits) if digits is not None else value
+
+
+def feedback_properties(row: RowValues, property_map: dict[str, str]) -> dict[str, Any]:
+    """The ``properties`` of ``pages.create`` for one row, under the workspace's property names."""
+
+    def name(prop: Prop) -> str:
+        return property_name(prop, property_map)
+
+    props: dict[str, Any] = {
+        name(FEEDBACK.question): {"title": title_text(row.question or "(no question)")},
+        name(FEEDBACK.answer): {"rich_text": rich_text(row.answer)},
+        name(FEEDBACK.run_id): {"rich_text": rich_text(row.run_id)},
+        name(FEEDBACK.project_id): {"rich_text": rich_text(row.project_id or "")},
+        name(FEEDBACK.user): {"rich_text": rich_text(row.user or "")},
+        name(FEEDBACK.latency_ms): {"number": _number(row.latency_ms, 1)},
+        name(FEEDBACK.tokens): {"number": _number(row.tokens)},
+        name(FEEDBACK.cost_usd): {"number": _number(row.cost_usd, 6)},
+    }
+    if row.run_start:
+        props[name(FEEDBACK.run_start)] = {"date": {"start": row.run_start}}
+    if row.trace_url and len(row.trace_url) <= MAX_URL_CHARS:
+        props[name(FEEDBACK.trace)] = {"url": row.trace_url}
+    for prop, value in ((FEEDBACK.variant, row.variant), (FEEDBACK.model, row.model)):
+        if (option := select_name(value)) is not None:
+            props[name(prop)] = {"select": {"name": option}}
+    return props
+
+
+def run_id_filter(run_id: str, property_map: dict[str, str]) -> dict[str, Any]:
+    """The data-source query filter that finds the row of one run (to check a write whose outcome is unknown)."""
+    return {"property": property_name(FEEDBACK.run_id, property_map), "rich_text": {"equals": run_id}}

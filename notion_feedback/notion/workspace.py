@@ -1,0 +1,245 @@
+"""Set the workspace up: the Feedback and Reports data sources under a page, and their LangSmith counterparts.
+
+Idempotent: what exists (by the ids in settings, else by title among the parent page's children) is found and
+left as it is; only what is missing is created. The parent may be given as a page id (with or without dashes) or
+as the URL a user copies from the browser, in any of Notion's URL forms.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from notion_client import APIResponseError
+from notion_client.helpers import iterate_paginated_api
+
+from notion_feedback.config import Settings, require
+from notion_feedback.errors import ConfigError, LangSmithAccessError, NotionAccessError
+from notion_feedback.notion.client import make_notion_client
+from notion_feedback.notion.schema import (
+    FEEDBACK,
+    FEEDBACK_TITLE,
+    REPORTS,
+    REPORTS_TITLE,
+    SCALES,
+    SYNC_STATUS_OPTIONS,
+    Prop,
+    property_name,
+)
+
+log = logging.getLogger(__name__)
+
+_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
+SHARE_FIX = "open the page in Notion → ••• (top right) → Connections → add your integration, then run this again"
+
+
+def parse_notion_id(value: str) -> str:
+    """A page or database id in canonical dashed form, from an id or a URL copied from the browser.
+
+    Accepts ``<32 hex>``, the dashed form, ``https://www.notion.so/Title-<32hex>``,
+    ``https://www.notion.so/<workspace>/<32hex>?v=…``, ``https://app.notion.com/p/<32hex>`` and ``…notion.site/…``.
+    The id is at the end of the URL's last path segment; a ``?v=`` view id or ``#block`` anchor is ignored, and a
+    page opened as a peek (``?p=<id>``) wins over the database behind it.
+    """
+    text = (value or "").strip()
+    if not text:
+        raise ConfigError("no Notion page given", "pass --parent with the page's id or its URL from the browser")
+    segment = text
+    if "://" in text or text.startswith(("www.", "notion.so", "app.notion.com")):
+        parsed = urlparse(text if "://" in text else "https://" + text)
+        host = parsed.hostname or ""
+        if not host.endswith(("notion.so", "notion.site", "notion.com")):
+            raise ConfigError(
+                f"{host or text!r} is not a Notion address",
+                "copy the page's link from Notion (Share → Copy link) or pass its id",
+            )
+        peek = parse_qs(parsed.query).get("p")
+        segment = peek[0] if peek else parsed.path.rstrip("/").rsplit("/", 1)[-1]
+    compact = segment.replace("-", "")
+    if not _HEX32.fullmatch(compact[-32:]):
+        raise ConfigError(
+            f"no Notion page id in {value!r}",
+            "pass the page's 32-character id, or its URL copied from the browser's address bar",
+        )
+    raw = compact[-32:].lower()
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+@dataclass
+class WorkspaceIds:
+    """What ``init`` found or created; ``env_lines()`` gives the settings that point the product at it."""
+
+    parent_page_id: str
+    feedback_database_id: str
+    feedback_data_source_id: str
+    reports_database_id: str
+    reports_data_source_id: str
+    langsmith_project_id: str | None = None
+    created: list[str] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        return {
+            "NOTION_FEEDBACK_PARENT_PAGE_ID": self.parent_page_id,
+            "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": self.feedback_data_source_id,
+            "NOTION_FEEDBACK_REPORTS_DATA_SOURCE_ID": self.reports_data_source_id,
+        }
+
+    def env_lines(self) -> list[str]:
+        return [f"{k}={v}" for k, v in self.env().items()]
+
+
+def _property_schema(prop: Prop, settings: Settings) -> dict[str, Any]:
+    if prop is FEEDBACK.rating:
+        return prop.schema({"options": SCALES[settings.rating_scale].select_options()})
+    if prop is FEEDBACK.sync_status:
+        return prop.schema({"options": [{"name": n, "color": c} for n, c in SYNC_STATUS_OPTIONS]})
+    if prop.type == "select":
+        return prop.schema({"options": []})
+    return prop.schema()
+
+
+def feedback_schema(settings: Settings) -> dict[str, Any]:
+    """Every Feedback property as data-source configuration, under the workspace's names."""
+    return {property_name(p, settings.property_map): _property_schema(p, settings) for p in FEEDBACK.all().values()}
+
+
+def reports_schema(settings: Settings) -> dict[str, Any]:
+    return {property_name(p, settings.property_map): _property_schema(p, settings) for p in REPORTS.all().values()}
+
+
+def _title(obj: dict[str, Any]) -> str:
+    return "".join(t.get("plain_text") or t.get("text", {}).get("content", "") for t in obj.get("title") or [])
+
+
+def _access_error(exc: APIResponseError, what: str) -> NotionAccessError:
+    if exc.status == 401:
+        return NotionAccessError(
+            "Notion rejected the token (401 unauthorized)",
+            "set NOTION_TOKEN to your integration's secret (Notion → Settings → Connections → Develop or manage "
+            "integrations)",
+        )
+    return NotionAccessError(f"{what} is not reachable with this integration ({exc.status} {exc.code})", SHARE_FIX)
+
+
+class _Setup:
+    def __init__(self, settings: Settings, parent: str) -> None:
+        self.settings = settings
+        self.parent = parent
+        self.notion = make_notion_client(settings)
+
+    def check_parent(self) -> None:
+        try:
+            self.notion.pages.retrieve(self.parent)
+        except APIResponseError as exc:
+            raise _access_error(exc, f"the page {self.parent}") from None
+
+    def _from_data_source(self, data_source_id: str) -> tuple[str, str] | None:
+        try:
+            ds = self.notion.data_sources.retrieve(data_source_id)
+        except APIResponseError as exc:
+            if exc.status in (400, 404):
+                log.warning("data source %s from settings not found; looking under the page instead", data_source_id)
+                return None
+            raise _access_error(exc, f"the data source {data_source_id}") from None
+        parent = ds.get("parent") or {}
+        return parent.get("database_id") or ds.get("database_parent", {}).get("database_id", ""), ds["id"]
+
+    def _children_databases(self) -> dict[str, str]:
+        """Title → database id of the databases directly under the parent page (first one of each title wins)."""
+        found: dict[str, str] = {}
+        for block in iterate_paginated_api(self.notion.blocks.children.list, block_id=self.parent, page_size=100):
+            if block.get("type") == "child_database" and not block.get("in_trash", block.get("archived", False)):
+                found.setdefault(block["child_database"].get("title", ""), block["id"])
+        return found
+
+    def find_or_create(
+        self,
+        title: str,
+        configured_ds: str | None,
+        schema: dict[str, Any],
+        created: list[str],
+        children: dict[str, str],
+    ) -> tuple[str, str]:
+        if configured_ds:
+            hit = self._from_data_source(configured_ds)
+            if hit is not None:
+                return hit
+        if title in children:
+            db = self.notion.databases.retrieve(children[title])
+            sources = db.get("data_sources") or []
+            if sources:
+                return db["id"], sources[0]["id"]
+        db = self.notion.databases.create(
+            parent={"type": "page_id", "page_id": self.parent},
+            title=[{"type": "text", "text": {"content": title}}],
+            initial_data_source={"properties": schema},
+        )
+        created.append(f"Notion database {title!r}")
+        sources = db.get("data_sources") or []
+        if not sources:  # an older shape: read it back
+            sources = self.notion.databases.retrieve(db["id"]).get("data_sources") or []
+        return db["id"], sources[0]["id"]
+
+
+def setup_langsmith(settings: Settings, created: list[str]) -> str:
+    """The project (created if missing) and the feedback config of the rating key; returns the project id."""
+    import langsmith.utils as ls_utils
+
+    from notion_feedback.capture.tracing import resolve_project
+    from notion_feedback.smith.client import make_langsmith_client
+
+    client = make_langsmith_client(settings)
+    wanted = SCALES[settings.rating_scale].feedback_config()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            existing = list(client.list_feedback_configs(feedback_key=[settings.rating_key]))
+            existing = [c for c in existing if getattr(c, "feedback_key", None) == settings.rating_key]
+            if not existing:
+                client.create_feedback_config(settings.rating_key, feedback_config=wanted)  # type: ignore[arg-type]
+                created.append(f"LangSmith feedback config {settings.rating_key!r}")
+            else:
+                have = dict(existing[0].feedback_config)
+                if have.get("type") != wanted["type"] or any(
+                    float(have.get(k) or 0) != float(wanted[k]) for k in ("min", "max")
+                ):
+                    raise ConfigError(
+                        f"LangSmith already has feedback key {settings.rating_key!r} with another scale ({have})",
+                        f"set NOTION_FEEDBACK_RATING_KEY to a new key, or NOTION_FEEDBACK_RATING_SCALE to match "
+                        f"{settings.rating_key!r}",
+                    )
+            project_id = resolve_project(client, settings.langsmith_project).id
+    except ls_utils.LangSmithAuthError:
+        raise LangSmithAccessError(
+            "LangSmith rejected the API key", "set LANGSMITH_API_KEY to a key of your LangSmith workspace"
+        ) from None
+    except ls_utils.LangSmithConnectionError:
+        raise LangSmithAccessError(
+            f"LangSmith is not reachable at {settings.langsmith_endpoint}",
+            "check LANGSMITH_ENDPOINT (default https://api.smith.langchain.com) and your network",
+        ) from None
+    return project_id
+
+
+def init_workspace(settings: Settings, parent: str, *, langsmith: bool = True) -> WorkspaceIds:
+    """Find or create both data sources under ``parent`` and the LangSmith side; safe to run again."""
+    require(settings, "notion_token")
+    parent_id = parse_notion_id(parent)
+    setup = _Setup(settings, parent_id)
+    setup.check_parent()
+    created: list[str] = []
+    children = {} if (settings.feedback_data_source_id and settings.reports_data_source_id) else None
+    if children is None:
+        children = setup._children_databases()
+    fb_db, fb_ds = setup.find_or_create(
+        FEEDBACK_TITLE, settings.feedback_data_source_id, feedback_schema(settings), created, children
+    )
+    rp_db, rp_ds = setup.find_or_create(
+        REPORTS_TITLE, settings.reports_data_source_id, reports_schema(settings), created, children
+    )
+    project_id = setup_langsmith(settings, created) if langsmith and settings.langsmith_api_key else None
+    return WorkspaceIds(parent_id, fb_db, fb_ds, rp_db, rp_ds, project_id, created)

@@ -97,10 +97,14 @@ class Sandbox:
                 self.notion = create_notion_emulator(
                     token=token, data_dir=opts.data_dir, rate_limit=opts.rate_limit
                 )
-                server = ServerThread(self.notion.asgi, opts.host, opts.notion_port).start()
+                from notion_feedback.sandbox.viewer import with_viewer
+
+                app = with_viewer(self.notion.asgi, token)  # the workspace viewer at /_viewer/
+                server = ServerThread(app, opts.host, opts.notion_port).start()
                 self._servers.append(server)
                 self.notion_url = server.url
                 self.notion.base_url = server.url
+                self.notion.viewer_url = f"{server.url}/_viewer/"
             if opts.langsmith:
                 from notion_feedback.sandbox.langsmith_api import create_langsmith_emulator
 

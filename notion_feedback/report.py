@@ -1,0 +1,511 @@
+"""A report page for a period: KPIs → charts → template → Notion blocks → one page and one Reports row.
+
+Idempotent per (period, first day): the state store's ``published_reports`` remembers the page, and when the
+store is lost the Reports data source is searched by Title and Date, so publishing again updates the same page
+(same URL) instead of adding a row.
+
+Replacing the content of an existing page costs one request: ``pages.update(erase_content=True)`` (Notion:
+"Use the erase_content flag to delete all block children of the current page", developers.notion.com
+/reference/patch-page) sets the new properties and empties the page together; deleting the old blocks one by one
+would cost a request per block. Requests to Notion per report: find the page (0 with the state store, else 1),
+the lowest-rated rows (1), create or update (1), append what did not fit in the create (0-1 per 100 blocks), and
+2 per chart (upload create + send); ``users.me`` for the upload limit once a day.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import langsmith
+import notion_client
+from notion_client import APIResponseError
+from sqlalchemy import Engine, select
+
+from notion_feedback import charts as ch
+from notion_feedback import kpi
+from notion_feedback.config import Settings, require
+from notion_feedback.errors import ConfigError, NotionAccessError
+from notion_feedback.notion import blocks as nb
+from notion_feedback.notion import uploads
+from notion_feedback.notion.client import make_notion_client
+from notion_feedback.notion.client import request_counts as notion_counts
+from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
+from notion_feedback.notion.text import plain_text, title_text
+from notion_feedback.smith.client import make_langsmith_client
+from notion_feedback.smith.client import request_counts as smith_counts
+from notion_feedback.state import open_state, published_reports, utcnow
+
+log = logging.getLogger(__name__)
+TEMPLATE_NAME = "report.md.j2"
+TREND_DAYS = 30
+LOWEST_ROWS = 5
+STATUS_OK, STATUS_ALERT, STATUS_QUIET = "On target", "Needs attention", "No traffic"
+Progress = Callable[[str], None]
+
+
+# -- the template -------------------------------------------------------------------------------------------------
+
+
+def template_path(settings: Settings) -> Path:
+    """The user's template, else the repository's ``templates/`` (editable install), else the package's copy.
+
+    The package's copy is ``notion_feedback/templates``, a symlink to the top-level ``templates/``: one file,
+    which setuptools copies into wheels as package data.
+    """
+    if settings.report_template:
+        path = Path(settings.report_template).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"report template {path} does not exist",
+                "point NOTION_FEEDBACK_REPORT_TEMPLATE at a Jinja2 file, or unset it to use the shipped template",
+            )
+        return path
+    repo = Path(__file__).resolve().parents[1] / "templates" / TEMPLATE_NAME
+    if repo.is_file():
+        return repo
+    return Path(str(resources.files("notion_feedback") / "templates" / TEMPLATE_NAME))
+
+
+def _num(v: float | None, digits: int = 0) -> str:
+    if v is None:
+        return "—"
+    return f"{v:,.{digits}f}" if digits or abs(v) >= 100 or float(v).is_integer() else f"{v:,.1f}"
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.{2 if 0 < abs(v) < 0.01 else 1}f} %"
+
+
+def _ms(v: float | None) -> str:
+    if v is None:
+        return "—"
+    return f"{v:,.0f} ms" if v < 10_000 else f"{v / 1000:,.1f} s"
+
+
+def _usd(v: float | None) -> str:
+    if v is None:
+        return "—"
+    return f"${v:,.2f}" if abs(v) >= 1 else f"${v:.4f}"
+
+
+def _rating(v: float | None) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
+def _delta(v: float | None) -> str:
+    if v is None:
+        return "—"
+    arrow = "▲" if v > 0 else "▼" if v < 0 else "="
+    return f"{arrow} {abs(v) * 100:.1f} %"
+
+
+def _format(unit: str, v: float | None) -> str:
+    return {"ms": _ms, "usd": _usd, "rate": _pct, "rating": _rating}.get(unit, _num)(v)
+
+
+def _value(c: kpi.Check) -> str:
+    return _format(c.unit, c.value)
+
+
+def _target(c: kpi.Check) -> str:
+    return ("> " if c.higher_is_better else "< ") + _format(c.unit, c.target)
+
+
+def _status(c: kpi.Check) -> str:
+    return {True: "✅", False: "⚠️", None: "—"}[c.ok]
+
+
+def environment(path: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(path.parent)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - the output is our block dialect, not HTML; user text goes through `md`
+    )
+    env.filters.update(
+        num=_num,
+        pct=_pct,
+        ms=_ms,
+        usd=_usd,
+        rating=_rating,
+        delta=_delta,
+        md=nb.escape,
+        value=_value,
+        target=_target,
+        status=_status,
+    )
+    return env
+
+
+def render_text(settings: Settings, context: dict[str, Any]) -> str:
+    path = template_path(settings)
+    try:
+        return environment(path).get_template(path.name).render(**context)
+    except jinja2.TemplateError as exc:
+        where = f" line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+        raise ConfigError(
+            f"report template {path}{where}: {exc.message or exc}",
+            "fix the template (see the variables listed in the shipped templates/report.md.j2 header)",
+        ) from exc
+
+
+# -- gathering ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportData:
+    """Everything a page is made of, before it meets Notion."""
+
+    period: str
+    start: date
+    end: date
+    kpis: kpi.Kpis
+    previous: kpi.Kpis | None
+    series: kpi.Series
+    checks: list[kpi.Check]
+    lowest: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def breaches(self) -> list[kpi.Check]:
+        return kpi.breaches(self.checks)
+
+
+def _avg_from_series(k: kpi.Kpis, points: list[kpi.DayPoint]) -> None:
+    """The period's mean latency = runs-weighted mean of its days' means (exact, from the daily series)."""
+    days = [p for p in points if k.start <= p.day <= k.end and p.runs]
+    if days and all(p.latency_avg_ms is not None for p in days) and (k.latency_avg_ms is None or k.avg_estimated):
+        k.latency_avg_ms = sum(p.latency_avg_ms * p.runs for p in days) / sum(p.runs for p in days)  # type: ignore[operator]
+        k.avg_estimated = False
+
+
+def gather(
+    smith: langsmith.Client, engine: Engine, settings: Settings, period: str, anchor: date, now: datetime
+) -> ReportData:
+    """The period's KPIs, the previous period's, and the trend: a constant number of LangSmith requests."""
+    start, end = kpi.period_range(period, anchor)
+    project = kpi.resolve_project(smith, engine, settings.langsmith_project)
+    current = kpi.compute_kpis(smith, settings, project, period, start, end)
+    p_start, p_end = kpi.previous_range(period, start)
+    previous = kpi.compute_kpis(smith, settings, project, period, p_start, p_end, groups=False)
+    first = min(end - timedelta(days=TREND_DAYS - 1), p_start)
+    series = kpi.daily_series(smith, engine, settings, project, first, end, now=now)
+    _avg_from_series(current, series.points)
+    _avg_from_series(previous, series.points)
+    series.points = [p for p in series.points if p.day > end - timedelta(days=max(TREND_DAYS, (end - start).days + 1))]
+    return ReportData(period, start, end, current, previous, series, kpi.checks(current, settings))
+
+
+def lowest_rated(notion: notion_client.Client, settings: Settings, start: date, end: date) -> list[dict[str, Any]]:
+    """The period's lowest-rated rows of the Feedback data source: one query, five rows."""
+    if not settings.feedback_data_source_id:
+        return []
+    pm = settings.property_map
+    rating, run_start = property_name(FEEDBACK.rating, pm), property_name(FEEDBACK.run_start, pm)
+    scale = SCALES[settings.rating_scale]
+    # Notion sorts a select by the order of its options; the scale lists them low→high, except thumbs (👍 first).
+    direction = "ascending" if scale.options[0][1] <= scale.options[-1][1] else "descending"
+    lo, hi = kpi.window(start, end, settings.timezone)
+    result: dict[str, Any] = notion.data_sources.query(  # type: ignore[assignment]
+        settings.feedback_data_source_id,
+        filter={
+            "and": [
+                {"property": rating, "select": {"is_not_empty": True}},
+                {"property": run_start, "date": {"on_or_after": lo.isoformat()}},
+                {"property": run_start, "date": {"before": hi.isoformat()}},
+            ]
+        },
+        sorts=[{"property": rating, "direction": direction}],
+        page_size=LOWEST_ROWS,
+    )
+    rows = []
+    for page in result.get("results", [])[:LOWEST_ROWS]:
+        props = page.get("properties", {})
+        question = props.get(property_name(FEEDBACK.question, pm), {})
+        trace = props.get(property_name(FEEDBACK.trace, pm), {})
+        chosen = (props.get(rating) or {}).get("select") or {}
+        rows.append(
+            {
+                "title": plain_text(question.get("title"))[:200] or "(no question)",
+                "rating": chosen.get("name", "?"),
+                "url": page.get("url") or f"https://www.notion.so/{page['id'].replace('-', '')}",
+                "trace": trace.get("url"),
+            }
+        )
+    return rows
+
+
+# -- the page -----------------------------------------------------------------------------------------------------
+
+
+def report_title(period: str, start: date) -> str:
+    if period == "day":
+        return f"Daily report · {start.isoformat()}"
+    if period == "week":
+        year, week, _ = start.isocalendar()
+        return f"Weekly report · {year}-W{week:02d}"
+    return f"Monthly report · {start:%Y-%m}"
+
+
+def period_label(period: str, start: date, end: date) -> str:
+    if period == "day":
+        return f"{start:%A %d %B %Y}"
+    if period == "week":
+        return f"Week {start.isocalendar()[1]}, {start:%d %b} – {end:%d %b %Y}"
+    return f"{start:%B %Y}"
+
+
+def _round(v: float | None, digits: int) -> float | None:
+    return None if v is None else round(v, digits)
+
+
+def row_properties(settings: Settings, data: ReportData) -> dict[str, Any]:
+    """The Reports row: title, date, period and the headline KPIs as numbers (Notion charts them for free)."""
+    k, pm = data.kpis, settings.property_map
+    n = len(data.breaches)
+    status = STATUS_QUIET if not k.runs else STATUS_ALERT if n else STATUS_OK
+    numbers = {
+        REPORTS.runs: k.runs,
+        REPORTS.error_rate: _round(k.error_rate, 4),
+        REPORTS.p95_latency_ms: _round(k.latency_p95_ms, 0),
+        REPORTS.tokens_per_interaction: _round(k.tokens_per_interaction, 1),
+        REPORTS.cost_usd: _round(k.cost_total, 4),
+        REPORTS.cost_per_interaction_usd: _round(k.cost_per_interaction, 6),
+        REPORTS.avg_rating: _round(k.rating_avg, 3),
+        REPORTS.rating_count: k.rating_count,
+        REPORTS.alerts: n,
+    }
+    props: dict[str, Any] = {
+        property_name(REPORTS.title, pm): {"title": title_text(report_title(data.period, data.start))},
+        property_name(REPORTS.date, pm): {
+            "date": {"start": data.start.isoformat(), "end": data.end.isoformat() if data.end != data.start else None}
+        },
+        property_name(REPORTS.period, pm): {"select": {"name": data.period}},
+        property_name(REPORTS.status, pm): {"select": {"name": status}},
+    }
+    props |= {property_name(p, pm): {"number": v} for p, v in numbers.items()}
+    return props
+
+
+def render_charts(settings: Settings, data: ReportData) -> dict[str, bytes]:
+    pts = data.series.points
+    scale = SCALES[settings.rating_scale]
+    return {
+        "volume": ch.volume_chart(pts),
+        "latency": ch.latency_chart(pts, settings.target_latency_avg_ms),
+        "cost": ch.cost_chart(pts, settings.target_cost_per_interaction_usd),
+        "ratings": ch.rating_chart(
+            data.kpis.rating_distribution, [o for o, _, _ in scale.options], data.kpis.rating_avg
+        ),
+    }
+
+
+def context(settings: Settings, data: ReportData, chart_names: list[str], now: datetime) -> dict[str, Any]:
+    tz = ZoneInfo(settings.timezone)
+    return {
+        "title": report_title(data.period, data.start),
+        "period": data.period,
+        "period_label": period_label(data.period, data.start, data.end),
+        "start": data.start,
+        "end": data.end,
+        "project": settings.langsmith_project,
+        "timezone": settings.timezone,
+        "generated_at": now.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "k": data.kpis,
+        "prev": data.previous,
+        "change": kpi.changes(data.kpis, data.previous),
+        "checks": data.checks,
+        "breaches": data.breaches,
+        "charts": chart_names,
+        "lowest": data.lowest,
+        "scale": [o for o, _, _ in SCALES[settings.rating_scale].options],
+        "trend_days": len(data.series.points),
+    }
+
+
+def build_blocks(text: str, uploaded: dict[str, str]) -> list[nb.Block]:
+    """The rendered template as blocks within Notion's limits, charts pointing at their uploads."""
+
+    def image(src: str, caption: str) -> nb.Block | None:
+        scheme, _, name = src.partition(":")
+        return nb.image_upload(uploaded[name], caption) if scheme == "chart" and name in uploaded else None
+
+    return nb.fit(nb.render(text, image))
+
+
+def find_page(notion: notion_client.Client, engine: Engine, settings: Settings, period: str, start: date) -> str | None:
+    """The page already published for (period, start): the state store first, else the Reports data source."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(published_reports.c.page_id).where(
+                published_reports.c.period == period, published_reports.c.period_start == start.isoformat()
+            )
+        ).first()
+    if row:
+        return str(row[0])
+    pm = settings.property_map
+    result: dict[str, Any] = notion.data_sources.query(  # type: ignore[assignment]
+        settings.reports_data_source_id,
+        filter={
+            "and": [
+                {"property": property_name(REPORTS.title, pm), "title": {"equals": report_title(period, start)}},
+                {"property": property_name(REPORTS.date, pm), "date": {"equals": start.isoformat()}},
+            ]
+        },
+        page_size=1,
+    )
+    found = result.get("results") or []
+    return str(found[0]["id"]) if found else None
+
+
+def remember(engine: Engine, period: str, start: date, page_id: str) -> None:
+    key = (published_reports.c.period == period) & (published_reports.c.period_start == start.isoformat())
+    with engine.begin() as conn:
+        conn.execute(published_reports.delete().where(key))
+        conn.execute(
+            published_reports.insert().values(
+                period=period, period_start=start.isoformat(), page_id=page_id, published_at=utcnow()
+            )
+        )
+
+
+def _gone(exc: APIResponseError) -> bool:
+    """The remembered page was deleted or trashed in Notion: publish a new one."""
+    return exc.status == 404 or (exc.status == 400 and ("archived" in str(exc) or "trash" in str(exc)))
+
+
+def write_page(
+    notion: notion_client.Client, engine: Engine, settings: Settings, data: ReportData, content: list[nb.Block]
+) -> tuple[str, str, bool]:
+    """Create the page (properties + first batch of blocks) or empty and refill the existing one.
+
+    Returns (page id, url, created). The state store learns the page id before the remaining appends, so a crash
+    mid-way leaves a page that the next run finds and refills.
+    """
+    props = row_properties(settings, data)
+    page_id = find_page(notion, engine, settings, data.period, data.start)
+    page: dict[str, Any] | None = None
+    rest = content
+    if page_id:
+        try:
+            page = notion.pages.update(page_id, properties=props, erase_content=True)  # type: ignore[assignment]
+        except APIResponseError as exc:
+            if not _gone(exc):
+                raise
+            log.info("report page %s is gone from Notion; publishing a new one", page_id)
+            page = None
+    created = page is None
+    if page is None:
+        groups = list(nb.batches(content))
+        first = groups[0] if groups else []
+        page = notion.pages.create(  # type: ignore[assignment]
+            parent={"type": "data_source_id", "data_source_id": settings.reports_data_source_id},
+            properties=props,
+            children=first,
+        )
+        rest = [b for g in groups[1:] for b in g]
+    assert page is not None
+    remember(engine, data.period, data.start, page["id"])
+    for group in nb.batches(rest):
+        notion.blocks.children.append(page["id"], children=group)
+    return page["id"], page.get("url", ""), created
+
+
+# -- the whole thing ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportResult:
+    """What a published report cost and where it is."""
+
+    period: str
+    start: date
+    end: date
+    page_id: str
+    url: str
+    created: bool
+    alerts: int
+    runs: int
+    blocks: int
+    charts: int
+    notion_requests: int
+    langsmith_requests: int
+
+    def summary(self) -> str:
+        verb = "published" if self.created else "updated"
+        return (
+            f"{report_title(self.period, self.start)} {verb}: {self.runs} interactions, {self.alerts} alert(s); "
+            f"{self.notion_requests} Notion + {self.langsmith_requests} LangSmith requests"
+        )
+
+
+def publish_report(
+    settings: Settings,
+    period: str = "day",
+    anchor: date | None = None,
+    *,
+    notion: notion_client.Client | None = None,
+    smith: langsmith.Client | None = None,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> ReportResult:
+    """Publish (or refresh) the report of the ``period`` containing ``anchor`` (default: the last complete one)."""
+    require(settings, "reports_data_source_id")
+    if period not in kpi.PERIODS:
+        raise ConfigError(f"unknown period {period!r}", f"use one of: {', '.join(kpi.PERIODS)}")
+    now = now or datetime.now(UTC)
+    step = progress or (lambda _msg: None)
+    anchor = anchor or kpi.last_complete(period, now.astimezone(ZoneInfo(settings.timezone)).date())
+    notion = notion or make_notion_client(settings)
+    smith = smith or make_langsmith_client(settings)
+    engine = open_state(settings.resolved_state_url)
+    n0, s0 = sum(notion_counts(notion).values()), sum(smith_counts(smith).values())
+
+    step("KPIs from LangSmith")
+    data = gather(smith, engine, settings, period, anchor, now)
+    step("lowest-rated interactions")
+    try:
+        data.lowest = lowest_rated(notion, settings, data.start, data.end)
+    except APIResponseError as exc:
+        log.warning("lowest-rated interactions unavailable: %s", exc.code)
+    step("charts")
+    pngs = render_charts(settings, data)
+    step("uploading charts")
+    limit = uploads.upload_limit(notion, engine)
+    uploaded = {name: uploads.upload_png(notion, f"{name}-{data.start}.png", png, limit) for name, png in pngs.items()}
+    step("rendering the page")
+    text = render_text(settings, context(settings, data, list(uploaded), now))
+    content = build_blocks(text, uploaded)
+    step("writing to Notion")
+    try:
+        page_id, url, created = write_page(notion, engine, settings, data, content)
+    except APIResponseError as exc:
+        if exc.status in (401, 403, 404):
+            raise NotionAccessError(
+                f"Notion refused the report page ({exc.code})",
+                "share the Reports database with the integration, or run `notion-feedback init` again",
+            ) from exc
+        raise
+    return ReportResult(
+        period=period,
+        start=data.start,
+        end=data.end,
+        page_id=page_id,
+        url=url,
+        created=created,
+        alerts=len(data.breaches),
+        runs=data.kpis.runs,
+        blocks=sum(nb.elements(b) for b in content),
+        charts=len(uploaded),
+        notion_requests=sum(notion_counts(notion).values()) - n0,
+        langsmith_requests=sum(smith_counts(smith).values()) - s0,
+    )

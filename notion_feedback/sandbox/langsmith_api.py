@@ -125,7 +125,7 @@ class LangSmithEmulator:
         stats_limit: Limit | None = None,
         prices: PriceMap | None = None,
         clock: SandboxClock | None = None,
-        zstd: bool = False,
+        zstd: bool = True,
     ) -> None:
         self.api_key = api_key
         self.base_url = ""

@@ -1,0 +1,98 @@
+"""``notion-feedback status``: each job's last and next run, the sync lag, the lease, and recent errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from notion_feedback.commands.common import friendly_errors, settings_or_exit
+from notion_feedback.status import Status, ago, collect_status, status_as_dict
+
+OUTCOME_STYLE = {"ok": "green", "error": "bold red", "missed": "yellow", "running": "cyan", "skipped": "yellow"}
+
+
+def _when(status: Status, moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    return f"{moment.astimezone():%Y-%m-%d %H:%M:%S} ({ago((status.now - moment).total_seconds())})"
+
+
+def _summary(summary: dict[str, object]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in summary.items() if isinstance(v, int | float | str | bool))[:120]
+
+
+def render(status: Status, console: Console) -> None:
+    table = Table(title="Jobs", title_justify="left", expand=False)
+    for column in ("job", "last run", "outcome", "duration", "summary", "next run"):
+        table.add_column(column, overflow="fold")
+    for job in status.jobs:
+        last = job.last
+        outcome = last.outcome if last else "never run"
+        style = OUTCOME_STYLE.get(outcome, "dim")
+        table.add_row(
+            job.id,
+            _when(status, last.started_at) if last else "—",
+            f"[{style}]{outcome}[/]",
+            f"{last.duration_seconds:.1f} s" if last and last.duration_seconds is not None else "—",
+            _summary(last.summary) if last else "",
+            _when(status, job.next_run) if job.next_run else ("paused" if job.scheduled else "not scheduled"),
+        )
+    console.print(table)
+    if status.lease is None:
+        console.print("Daemon: [yellow]none running[/] (no lease held) — start one with `notion-feedback run`")
+    elif status.daemon_active:
+        console.print(
+            f"Daemon: [green]active[/], lease held by {status.lease.holder} "
+            f"until {status.lease.expires_at.astimezone():%H:%M:%S}"
+        )
+    else:
+        console.print(
+            f"Daemon: [yellow]not running[/] (last holder {status.lease.holder}; "
+            f"lease expired {ago((status.now - status.lease.expires_at).total_seconds())})"
+        )
+    lag = status.sync_lag_seconds
+    lag_text = ago(lag).removesuffix(" ago") if lag is not None else "—"
+    in_error = f"[red]{status.rows_in_error}[/]" if status.rows_in_error else "0"
+    console.print(
+        f"Sync: cursor {_when(status, status.cursor)}, lag {lag_text}; "
+        f"last successful sync {_when(status, status.last_sync_ok)}; rows in error: {in_error}"
+    )
+    if status.recent_errors:
+        errors = Table(title="Recent errors", title_justify="left")
+        for column in ("when", "job", "error"):
+            errors.add_column(column, overflow="fold")
+        for run in status.recent_errors:
+            errors.add_row(_when(status, run.started_at), run.job, (run.error or "").splitlines()[0][:200])
+        console.print(errors)
+    else:
+        console.print("Recent errors: none")
+
+
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),
+    errors: int = typer.Option(5, "--errors", min=0, help="How many recent failed job runs to show."),
+) -> None:
+    """Show each scheduled job's last run (time, outcome, duration, summary) and next run, the rating sync's lag,
+    which daemon holds the lease, and recent errors.
+
+    Reads the state store only, so it works whether or not a daemon is running (and from another machine when the
+    state store is a shared database).
+
+        notion-feedback status
+        notion-feedback status --json | jq .sync.lag_seconds
+    """
+    settings = settings_or_exit()
+    with friendly_errors(settings):
+        current = collect_status(settings, errors=errors)
+    if as_json:
+        typer.echo(json.dumps(status_as_dict(current), indent=2, default=str))
+        return
+    render(current, Console())
+
+
+def register(app: typer.Typer) -> None:
+    app.command(rich_help_panel="Run")(status)

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     """How often the daemon syncs ratings to LangSmith."""
     sync_lookback_minutes: int = Field(2, ge=1, le=60)
     """Overlap of each incremental read (Notion rounds last_edited_time down to the minute)."""
+    sync_status_writeback: Literal["errors", "all"] = "errors"
+    """"errors": Sync status is written only to show a problem and to clear it once fixed; "all": every synced
+    rating is marked "Synced" too, which costs one more Notion request per rating."""
     timezone: str = "UTC"
     """IANA time zone of report days and the daemon's schedule."""
     report_time: str = "07:00"

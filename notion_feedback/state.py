@@ -61,6 +61,14 @@ synced_ratings = Table(
     Column("row_edited_at", String(40)),  # the row's last_edited_time when we handled it
     Column("written_status", Text),  # what we last wrote to the row's Sync status / Sync error
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Added for the sync engine: enough of the row to retry without reading Notion, and the retry schedule.
+    Column("row_url", Text),
+    Column("rater", String(64)),
+    Column("run_start", String(40)),
+    Column("error_kind", String(32)),  # which check failed (run_not_found is retried on later passes)
+    Column("attempts", Integer),
+    Column("retry_at", String(40)),  # ISO time after which an errored row is tried again
+    Column("pending_status", Text),  # a Sync status write-back decided but not yet confirmed by Notion
 )
 
 # Daily aggregates per project, so a 30-day trend costs one new day of queries.

@@ -1,0 +1,580 @@
+"""The rating sync: Notion ratings become LangSmith feedback, incrementally, idempotently, never lost.
+
+One pass (``run_sync``), following DESIGN §4:
+
+1. Check the Feedback data source still has the properties the sync reads (nothing is written otherwise).
+2. Read rows edited on or after (cursor − lookback), oldest first, 100 per request, only the needed properties.
+3. For each row compare its content (rating, comment, run id, project id) with what the store says was last sent;
+   only a difference costs a LangSmith request. Timestamps never decide: the daemon's own Sync status write-back
+   bumps ``last_edited_time`` and must not cause work, so a re-read row whose content and displayed status are
+   already right is "unchanged" and costs nothing.
+4. Effect in LangSmith (deterministic feedback id: create, 409 → update, changed → update, cleared → delete),
+   then the store entry, then the write-back on the row (or it is recorded as pending), then, once the whole page
+   of 100 is done, the cursor. A crash at any instant re-does at most that page, and re-doing is harmless.
+5. Afterwards: rows whose run was not found are tried again on a schedule (the run may not have been ingested yet);
+   unconfirmed write-backs are sent again.
+
+``full=True`` reads every row and compares with LangSmith itself (one list request per 100 rows), repairing
+feedback changed or deleted behind our back, and removes the feedback of rows deleted from Notion.
+
+Write-back policy (``sync_status_writeback``): "errors" (default) writes only to show a problem and to clear it,
+so a healthy rating costs no Notion write at all; "all" marks every synced row, one more write per rating.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import langsmith
+import notion_client
+from langsmith.schemas import LangSmithInfo
+
+from notion_feedback import sync_store as store
+from notion_feedback.config import Settings, require
+from notion_feedback.errors import NotionFeedbackError, SchemaDriftError
+from notion_feedback.notion import client as notion_factory
+from notion_feedback.notion.rated_rows import (
+    FeedbackColumns,
+    RatedRow,
+    iter_row_pages,
+    notion_time,
+    parse_time,
+    resolve_columns,
+)
+from notion_feedback.notion.schema import SCALES, RatingScale
+from notion_feedback.notion.writeback import BLANK, REMOVED, SYNCED, Shown, error_shown, write_status
+from notion_feedback.smith import client as smith_factory
+from notion_feedback.smith import feedback as fb
+from notion_feedback.state import open_state
+from notion_feedback.sync_retry import (
+    SyncIncompleteError,
+    is_transient,
+    notion_access_error,
+    notion_status,
+    with_retries,
+)
+
+log = logging.getLogger(__name__)
+ProgressFn = Callable[["SyncSummary"], None]
+RETRYABLE_KINDS = ("run_not_found",)
+RETRIES_PER_PASS = 50
+PENDING_PER_PASS = 100
+MAX_LISTED_PROBLEMS = 50
+MAX_RETRY_DELAY = timedelta(hours=6)
+
+
+@dataclass
+class RowProblem:
+    page_id: str
+    url: str
+    message: str
+
+
+@dataclass
+class SyncSummary:
+    """What one pass did. Counts are rows; requests are HTTP requests sent (retries included)."""
+
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    rows_seen: int = 0
+    status_writes: int = 0
+    retried: int = 0
+    notion_requests: int = 0
+    langsmith_requests: int = 0
+    cursor_before: str | None = None
+    cursor_after: str | None = None
+    duration: float = 0.0
+    full: bool = False
+    dry_run: bool = False
+    problems: list[RowProblem] = field(default_factory=list)
+    planned: list[str] = field(default_factory=list)  # dry run: what would have been done
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated + self.removed
+
+
+@dataclass(frozen=True)
+class Desired:
+    """What LangSmith should hold for a row, decided from the row alone (no request)."""
+
+    kind: str  # none | valid | error
+    run_id: str | None = None
+    project_id: str | None = None
+    score: float | None = None
+    comment: str | None = None
+    error_kind: str | None = None
+    message: str | None = None
+
+
+def _uuid(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        return str(uuid.UUID(text.strip()))
+    except ValueError:
+        return None
+
+
+def _not_found_message(run_id: str, project_id: str) -> str:
+    return (
+        f"The LangSmith run {run_id} was not found in project {project_id}. Check the Run ID; if the run is new it "
+        "may not be ingested yet (this is tried again automatically), or it may have expired (base retention is "
+        "14 days)."
+    )
+
+
+class SyncPass:
+    """One pass. Holds the clients, the store and the running summary; ``run`` does the work."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        notion: notion_client.Client,
+        smith: langsmith.Client,
+        *,
+        full: bool,
+        dry_run: bool,
+        progress: ProgressFn | None,
+    ) -> None:
+        self.settings = settings
+        self.notion = notion
+        self.smith = smith
+        self.full = full
+        self.dry_run = dry_run
+        self.progress = progress
+        self.engine = open_state(settings.resolved_state_url)
+        self.ds_id: str = settings.feedback_data_source_id  # type: ignore[assignment]
+        self.key = settings.rating_key
+        self.scale: RatingScale = SCALES[settings.rating_scale]
+        self.summary = SyncSummary(full=full, dry_run=dry_run)
+        self.handled: set[str] = set()
+        self.cols: FeedbackColumns | None = None
+        self._default_project: str | None | bool = False  # False: not looked up yet
+        self._notion_base = sum(notion_factory.request_counts(notion).values())
+        self._smith_base = sum(smith_factory.request_counts(smith).values())
+
+    # -- the pass -------------------------------------------------------------------------------------------
+    def run(self) -> SyncSummary:
+        started = time.monotonic()
+        s = self.summary
+        try:
+            s.cursor_before = store.get_cursor(self.engine, self.ds_id, self.key)
+            s.cursor_after = s.cursor_before
+            self.cols = self._columns()
+            since = None
+            if s.cursor_before and not self.full:
+                lookback = timedelta(minutes=self.settings.sync_lookback_minutes)
+                since = notion_time(parse_time(s.cursor_before) - lookback)
+            query = self._notion_call(self.notion.data_sources.query, "read the Feedback rows")
+            for rows in iter_row_pages(query, self.ds_id, self.cols, since):
+                self._page(rows)
+            self._retry_due()
+            self._flush_pending()
+            if self.full:
+                self._sweep_deleted_rows()
+        except NotionFeedbackError as exc:
+            self._finish(started)
+            if isinstance(exc, SyncIncompleteError):
+                exc.summary = s
+            raise
+        except Exception as exc:
+            if not is_transient(exc):
+                self._finish(started)
+                raise
+            self._finish(started)
+            error = SyncIncompleteError(
+                f"the sync stopped early: {exc.__class__.__name__}: {str(exc)[:200]} (after repeated retries); "
+                f"{s.rows_seen} rows were handled and saved",
+                "nothing is lost: the next pass resumes from the saved cursor. If it persists, check the service's "
+                "status page or lower NOTION_FEEDBACK_NOTION_REQUESTS_PER_SECOND",
+            )
+            error.summary = s
+            raise error from None
+        self._finish(started)
+        return s
+
+    def _finish(self, started: float) -> None:
+        s = self.summary
+        s.duration = time.monotonic() - started
+        s.notion_requests = sum(notion_factory.request_counts(self.notion).values()) - self._notion_base
+        s.langsmith_requests = sum(smith_factory.request_counts(self.smith).values()) - self._smith_base
+        if self.progress:
+            self.progress(s)
+
+    def _notion_call(self, fn: Callable[..., Any], what: str) -> Callable[..., Any]:
+        def call(**kwargs: Any) -> Any:
+            try:
+                return with_retries(fn, **kwargs)
+            except notion_client.errors.HTTPResponseError as exc:
+                translated = notion_access_error(exc, what)
+                if translated is not None:
+                    raise translated from None
+                raise
+
+        return call
+
+    def _columns(self) -> FeedbackColumns:
+        ds = self._notion_call(self.notion.data_sources.retrieve, "read the Feedback data source")(
+            data_source_id=self.ds_id
+        )
+        return resolve_columns(ds, self.settings)
+
+    def _page(self, rows: list[RatedRow]) -> None:
+        entries = store.load(self.engine, [r.page_id for r in rows], self.key)
+        remote = self._remote(rows, entries) if self.full else None
+        for row in rows:
+            if row.page_id in self.handled and self._settled(row, entries.get(row.page_id)):
+                continue  # our own write-back moved it later in this same query
+            self.summary.rows_seen += 1
+            self._row(row, entries.get(row.page_id), remote)
+            self.handled.add(row.page_id)
+            if self.progress:
+                self.progress(self.summary)
+        last = rows[-1].last_edited_time
+        s = self.summary
+        if not self.dry_run and (s.cursor_after is None or parse_time(last) > parse_time(s.cursor_after)):
+            store.set_cursor(self.engine, self.ds_id, self.key, last)
+            s.cursor_after = last
+
+    def _settled(self, row: RatedRow, entry: store.Stored | None) -> bool:
+        fresh = store.load(self.engine, [row.page_id], self.key).get(row.page_id) or entry
+        return fresh is not None and fresh.pending_status is None and self._same_content(row, fresh)
+
+    def _remote(self, rows: list[RatedRow], entries: dict[str, store.Stored]) -> dict[str, fb.RemoteFeedback]:
+        run_ids = {_uuid(r.run_id) for r in rows if r.rating} | {e.run_id for e in entries.values() if e.run_id}
+        wanted = sorted(r for r in run_ids if r)
+        return with_retries(fb.read_many, self.smith, wanted, self.key) if wanted else {}
+
+    # -- one row --------------------------------------------------------------------------------------------
+    def _desired(self, row: RatedRow) -> Desired:
+        if not row.rating:
+            return Desired("none")
+        if not row.run_id:
+            return Desired(
+                "error",
+                error_kind="no_run_id",
+                message="This row has no Run ID, so its rating cannot reach LangSmith. Fill in Run ID with the "
+                "id of the LangSmith run (trace) it rates.",
+            )
+        run_id = _uuid(row.run_id)
+        if run_id is None:
+            return Desired(
+                "error",
+                error_kind="bad_run_id",
+                message=f'The Run ID "{row.run_id[:80]}" is not a LangSmith run id (expected a UUID such as '
+                "1f0e4a52-7c3b-4d7e-9a1b-2c3d4e5f6a7b). Correct it to the id of the run this row rates.",
+            )
+        score = self.scale.score(row.rating)
+        if score is None:
+            options = ", ".join(name for name, _, _ in self.scale.options)
+            return Desired(
+                "error",
+                error_kind="off_scale",
+                message=f'The rating "{row.rating}" is not on the {self.scale.name} scale ({options}). Pick one '
+                "of those, or change NOTION_FEEDBACK_RATING_SCALE.",
+            )
+        project_id = _uuid(row.project_id) if row.project_id else self._project_fallback()
+        if project_id is None:
+            shown = f'"{row.project_id[:80]}" is not' if row.project_id else "is missing and"
+            return Desired(
+                "error",
+                error_kind="bad_project_id",
+                message=f"The Project ID {shown} no LangSmith project id could be used. Fill in the UUID of the "
+                f"project the run belongs to (or set LANGSMITH_PROJECT to its name).",
+            )
+        return Desired("valid", run_id=run_id, project_id=project_id, score=score, comment=row.comment)
+
+    def _project_fallback(self) -> str | None:
+        """The id of LANGSMITH_PROJECT, looked up once per pass, for rows written without a Project ID."""
+        if self._default_project is False:
+            try:
+                project = with_retries(self.smith.read_project, project_name=self.settings.langsmith_project)
+                self._default_project = str(project.id)
+            except Exception as exc:  # noqa: BLE001 - an unknown project is a row problem, not a crash
+                if is_transient(exc):
+                    raise
+                self._default_project = None
+        return self._default_project  # type: ignore[return-value]
+
+    def _same_content(self, row: RatedRow, entry: store.Stored) -> bool:
+        return (
+            entry.option == row.rating
+            and (entry.comment or None) == row.comment
+            and entry.run_id == (_uuid(row.run_id) or row.run_id)
+            and (row.project_id is None or entry.project_id == (_uuid(row.project_id) or row.project_id))
+        )
+
+    def _row(self, row: RatedRow, entry: store.Stored | None, remote: dict[str, fb.RemoteFeedback] | None) -> None:
+        s = self.summary
+        fid = fb.feedback_id(row.page_id, self.key)
+        shown_now = Shown.of(row.sync_status, row.sync_error)
+        if entry is None and not row.rating and (remote is None or fid not in remote):
+            if shown_now.blank or self.dry_run:
+                s.unchanged += 1
+                return
+            entry = store.Stored(row.page_id, self.key, fid)  # a stale status from a lost store: clear it
+        # Fast path: content and display as last handled, nothing to retry, no remote check asked. Costs nothing.
+        if (
+            remote is None
+            and entry is not None
+            and entry.pending_status is None
+            and Shown.decode(entry.written_status) == shown_now
+            and self._same_content(row, entry)
+            and not self._retry_now(entry)
+        ):
+            if entry.status != store.ERROR:
+                s.unchanged += 1
+                return
+            if entry.error_kind in RETRYABLE_KINDS or entry.error_kind == "rejected" or self._still(row, entry):
+                s.errors += 1
+                self._problem(row, entry.error or "")
+                return
+            # A local check no longer fails (e.g. the rating scale setting changed): handle the row again.
+        desired = self._desired(row)
+        base = entry or store.Stored(row.page_id, self.key, fid)
+        had = self._has_feedback(base, fid, remote)
+        new, action = self._apply(row, desired, base, had, fid)
+        if action in ("created", "updated", "removed"):
+            setattr(s, action, getattr(s, action) + 1)
+        elif action == "error":
+            s.errors += 1
+            self._problem(row, new.error or "")
+        elif action == "unchanged":
+            s.unchanged += 1
+        target = self._target(new, shown_now, had_feedback=had is not None or base.score is not None)
+        new.written_status = shown_now.encode()
+        new.pending_status = target.encode() if target != shown_now else None
+        new.row_edited_at = row.last_edited_time
+        new.row_url, new.rater, new.run_start = row.url, row.rater or base.rater, row.run_start
+        if self.dry_run:
+            if new.pending_status is not None:
+                s.planned.append(f"show {target.status or 'nothing'!r} on {row.url or row.page_id}")
+            return
+        store.save(self.engine, new)
+        if new.pending_status is not None:
+            self._write_back(new, target)
+
+    def _still(self, row: RatedRow, entry: store.Stored) -> bool:
+        """Whether a row's local problem (checked without any request) is still the same problem."""
+        desired = self._desired(row)
+        return desired.kind == "error" and desired.message == entry.error
+
+    def _retry_now(self, entry: store.Stored) -> bool:
+        if entry.status != store.ERROR or entry.error_kind not in RETRYABLE_KINDS:
+            return False
+        return self.full or not entry.retry_at or entry.retry_at <= _now_iso()
+
+    def _has_feedback(
+        self, entry: store.Stored, fid: str, remote: dict[str, fb.RemoteFeedback] | None
+    ) -> fb.RemoteFeedback | None:
+        """What LangSmith holds for this row: asked of LangSmith in a full pass, else taken from the store."""
+        if remote is not None:
+            return remote.get(fid)
+        if entry.score is None:
+            return None
+        return fb.RemoteFeedback(entry.run_id or "", entry.score, entry.comment)
+
+    def _apply(
+        self, row: RatedRow, desired: Desired, base: store.Stored, had: fb.RemoteFeedback | None, fid: str
+    ) -> tuple[store.Stored, str]:
+        """Make LangSmith match ``desired``; return the new store entry and what was done."""
+        new = replace(
+            base, option=row.rating, comment=row.comment, error=None, error_kind=None, attempts=None, retry_at=None
+        )
+        if desired.kind != "valid":
+            new.run_id = _uuid(row.run_id) or row.run_id
+            new.project_id = _uuid(row.project_id) or row.project_id
+            removed = had is not None and self._delete(fid, row)
+            new.score = None
+            if desired.kind == "error":
+                new.status, new.error, new.error_kind = store.ERROR, desired.message, desired.error_kind
+                return new, "error"
+            new.status = store.REMOVED
+            return new, "removed" if removed else "unchanged"
+        new.run_id, new.project_id = desired.run_id, desired.project_id
+        value = fb.FeedbackValue(
+            run_id=desired.run_id or "",
+            project_id=desired.project_id or "",
+            score=desired.score or 0.0,
+            comment=desired.comment,
+            source_info=self._source_info(row),
+            run_start=_date(row.run_start),
+        )
+        try:
+            if had is not None and had.run_id == value.run_id:
+                if had.score == value.score and (had.comment or None) == value.comment:
+                    action = "unchanged"
+                else:
+                    action = self._update(fid, value, row)
+            else:
+                if had is not None:  # moved to another run: feedback cannot change its run, so re-create it
+                    self._delete(fid, row)
+                action = self._create(fid, value, row)
+        except fb.RunNotFoundError:
+            attempts = (base.attempts or 0) + 1 if base.error_kind == "run_not_found" else 1
+            delay = min(MAX_RETRY_DELAY, timedelta(minutes=2 ** (attempts - 1)))
+            new.score = None
+            new.status, new.error_kind = store.ERROR, "run_not_found"
+            new.error = _not_found_message(value.run_id, value.project_id)
+            new.attempts, new.retry_at = attempts, _now_iso(delay)
+            return new, "error"
+        except fb.FeedbackRejectedError as exc:
+            new.score = None
+            new.status, new.error_kind = store.ERROR, "rejected"
+            new.error = f"LangSmith did not accept this rating: {exc}"
+            return new, "error"
+        new.status, new.score, new.comment = store.SYNCED, value.score, value.comment
+        return new, action
+
+    def _source_info(self, row: RatedRow) -> dict[str, Any]:
+        info = {"source": "notion-feedback", "notion_page_id": row.page_id, "notion_url": row.url}
+        if row.rater:
+            info["rater"] = row.rater
+        return info
+
+    def _create(self, fid: str, value: fb.FeedbackValue, row: RatedRow) -> str:
+        if self.dry_run:
+            self.summary.planned.append(f"create feedback {value.score:g} on run {value.run_id} ({row.url})")
+            return "created"
+        ext = self.settings.extend_trace_retention
+        return with_retries(fb.create_or_update, self.smith, fid, self.key, value, extend_trace_retention=ext)
+
+    def _update(self, fid: str, value: fb.FeedbackValue, row: RatedRow) -> str:
+        if self.dry_run:
+            self.summary.planned.append(f"update feedback to {value.score:g} on run {value.run_id} ({row.url})")
+            return "updated"
+        if with_retries(fb.update, self.smith, fid, value.score, value.comment):
+            return "updated"
+        return self._create(fid, value, row)  # deleted behind our back
+
+    def _delete(self, fid: str, row: RatedRow) -> bool:
+        if self.dry_run:
+            self.summary.planned.append(f"remove feedback {fid} ({row.url or row.page_id})")
+            return True
+        with_retries(fb.remove, self.smith, fid)
+        return True
+
+    def _target(self, entry: store.Stored, shown_now: Shown, *, had_feedback: bool) -> Shown:
+        """What the row should display. Writes cost Notion requests, so in "errors" mode a row that displays
+        nothing keeps displaying nothing unless there is a problem to show."""
+        every = self.settings.sync_status_writeback == "all"
+        if entry.status == store.ERROR:
+            return error_shown(entry.error or "")
+        if entry.status == store.SYNCED:
+            return SYNCED if (every or not shown_now.blank) else BLANK
+        if not had_feedback:
+            return BLANK
+        return REMOVED if (every or not shown_now.blank) else BLANK
+
+    def _write_back(self, entry: store.Stored, target: Shown) -> None:
+        assert self.cols is not None
+        try:
+            with_retries(write_status, self.notion.pages.update, self.cols, entry.page_id, target)
+        except notion_client.errors.HTTPResponseError as exc:
+            status = notion_status(exc)
+            if status == 404:
+                log.info("row %s is gone; its Sync status is not written", entry.page_id)
+            elif status == 400:
+                raise SchemaDriftError(
+                    f"Notion refused to write Sync status on a Feedback row: {str(exc)[:200]}",
+                    f"make {self.cols.sync_status.name!r} a select and {self.cols.sync_error.name!r} a text "
+                    "property again (`notion-feedback doctor` explains the drift)",
+                ) from None
+            else:
+                raise
+        self.summary.status_writes += 1
+        entry.written_status, entry.pending_status = target.encode(), None
+        store.save(self.engine, entry)
+
+    def _problem(self, row: RatedRow, message: str) -> None:
+        if len(self.summary.problems) < MAX_LISTED_PROBLEMS:
+            self.summary.problems.append(RowProblem(row.page_id, row.url, message))
+
+    # -- after the read -------------------------------------------------------------------------------------
+    def _retry_due(self) -> None:
+        """Rows waiting for their run to appear, tried again from the store (no Notion read needed)."""
+        due = store.due_retries(self.engine, self.key, _now_iso(), RETRYABLE_KINDS, RETRIES_PER_PASS)
+        for entry in due:
+            if entry.page_id in self.handled:
+                continue
+            self.summary.retried += 1
+            self._row(_row_from_store(entry), entry, None)
+            self.handled.add(entry.page_id)
+
+    def _flush_pending(self) -> None:
+        if self.dry_run:
+            return
+        for entry in store.pending_writes(self.engine, self.key, PENDING_PER_PASS):
+            target = Shown.decode(entry.pending_status)
+            if target is not None:
+                self._write_back(entry, target)
+
+    def _sweep_deleted_rows(self) -> None:
+        """Rows gone from Notion (trashed, deleted) take their feedback with them: Notion is the source of truth."""
+        gone = [e for e in store.with_feedback(self.engine, self.key) if e.page_id not in self.handled]
+        for entry in gone:
+            row = _row_from_store(entry)
+            if self._delete(entry.feedback_id, row):
+                self.summary.removed += 1
+            if not self.dry_run:
+                store.save(self.engine, replace(entry, score=None, status=store.REMOVED, pending_status=None))
+
+
+def _row_from_store(entry: store.Stored) -> RatedRow:
+    shown = Shown.decode(entry.written_status) or BLANK
+    return RatedRow(
+        page_id=entry.page_id,
+        url=entry.row_url or "",
+        last_edited_time=entry.row_edited_at or "",
+        rating=entry.option,
+        comment=entry.comment,
+        run_id=entry.run_id,
+        project_id=entry.project_id,
+        run_start=entry.run_start,
+        sync_status=shown.status or None,
+        sync_error=shown.error or None,
+        rater=entry.rater,
+    )
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = parse_time(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _now_iso(delta: timedelta = timedelta(0)) -> str:
+    return notion_time(datetime.now(UTC) + delta)
+
+
+def run_sync(
+    settings: Settings,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    progress: ProgressFn | None = None,
+    notion: notion_client.Client | None = None,
+    smith: langsmith.Client | None = None,
+) -> SyncSummary:
+    """One sync pass; see the module docstring. Raises ``SchemaDriftError`` before writing anything when the
+    Feedback data source lost a property, access errors with their fix, and ``SyncIncompleteError`` (carrying the
+    summary so far) when a service kept failing: progress up to there is saved."""
+    require(settings, "notion_token", "langsmith_api_key", "feedback_data_source_id")
+    notion = notion or notion_factory.make_notion_client(settings)
+    # Feedback never rides the batch queue here, so the server's /info is not needed: skip its request.
+    smith = smith or smith_factory.make_langsmith_client(settings, info=LangSmithInfo())
+    return SyncPass(settings, notion, smith, full=full, dry_run=dry_run, progress=progress).run()

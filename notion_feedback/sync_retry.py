@@ -1,0 +1,87 @@
+"""The sync's retry policy on top of the clients' own: a few more patient tries, then stop the pass cleanly.
+
+The clients already retry what is safe (notion-client: 429; our Notion transport: 5xx/529 on repeatable
+requests; the LangSmith session: 429/5xx). Under a storm those run out quickly; the engine then waits longer,
+and if the service is still failing the pass stops with its progress saved (the cursor never passed a row whose
+effect was not durable), to resume on the next pass.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+import notion_client
+from notion_client.errors import RequestTimeoutError
+
+from notion_feedback.errors import NotionAccessError, NotionFeedbackError
+from notion_feedback.smith.feedback import TransientLangSmithError
+
+T = TypeVar("T")
+ATTEMPTS = 6
+MAX_SLEEP = 8.0
+NOTION_TRANSIENT = frozenset({409, 429, 500, 502, 503, 504, 529})
+
+
+class SyncIncompleteError(NotionFeedbackError):
+    """The pass stopped early (a service kept failing); everything before the stop is saved. ``summary`` tells."""
+
+    summary: Any = None
+
+
+def notion_status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, (TransientLangSmithError, RequestTimeoutError, httpx.TransportError)):
+        return True
+    if isinstance(exc, notion_client.errors.HTTPResponseError):
+        status = notion_status(exc)
+        return status is None or status in NOTION_TRANSIENT or status >= 500
+    return False
+
+
+def notion_access_error(exc: BaseException, what: str) -> NotionFeedbackError | None:
+    """A Notion refusal that no retry fixes, as the error the user can act on; None when it is something else."""
+    status = notion_status(exc)
+    if status == 401:
+        return NotionAccessError(
+            f"Notion refused the token while trying to {what}",
+            "check NOTION_TOKEN (Notion → Settings → Connections → your integration → secret)",
+        )
+    if status in (403, 404):
+        return NotionAccessError(
+            f"Notion could not {what}: the Feedback data source is not shared with the integration, or is gone",
+            "open the Feedback database in Notion → ••• → Connections → add your integration; "
+            "or run `notion-feedback init` again and update NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID",
+        )
+    return None
+
+
+def with_retries(fn: Callable[..., T], *args: Any, attempts: int = ATTEMPTS, **kwargs: Any) -> T:
+    """Call ``fn``; on a transient failure wait (exponential, jittered) and call again, at most ``attempts`` times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if not is_transient(exc) or attempt == attempts:
+                raise
+            retry_after = _retry_after(exc)
+            delay = retry_after if retry_after is not None else min(MAX_SLEEP, 0.25 * 2**attempt)
+            time.sleep(min(60.0, delay) * (0.75 + random.random() / 2))
+    raise AssertionError("unreachable")
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    headers = getattr(exc, "headers", None)
+    if headers is None:
+        return None
+    try:
+        return float(headers.get("retry-after"))
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,126 @@
+"""The sync's memory in the state store: what each rated row last sent, its problem if any, and the cursor.
+
+The store is the engine's view of the projection (LangSmith feedback). A row's entry is written right after its
+effect in LangSmith, so "the store says sent" implies "LangSmith has it"; the reverse may briefly not hold (crash
+between the two), which the idempotent writes absorb on the next pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from sqlalchemy import Engine, and_, select
+
+from notion_feedback.state import get_value, set_value, synced_ratings, utcnow
+
+# Entry statuses (in the store; what the row displays is decided separately).
+SYNCED = "synced"
+ERROR = "error"
+REMOVED = "removed"
+
+
+@dataclass
+class Stored:
+    page_id: str
+    feedback_key: str
+    feedback_id: str
+    status: str = REMOVED
+    run_id: str | None = None
+    project_id: str | None = None
+    option: str | None = None
+    score: float | None = None  # not None <=> the feedback exists in LangSmith
+    comment: str | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    row_edited_at: str | None = None
+    written_status: str | None = None  # what the row displays (encoded Shown), as last read or written
+    pending_status: str | None = None  # what it should display, when that write has not been confirmed
+    row_url: str | None = None
+    rater: str | None = None
+    run_start: str | None = None
+    attempts: int | None = None
+    retry_at: str | None = None
+
+
+_COLUMNS = [f.name for f in fields(Stored)]
+
+
+def _from_row(row: Any) -> Stored:
+    return Stored(**{name: row._mapping[name] for name in _COLUMNS})
+
+
+def load(engine: Engine, page_ids: list[str], key: str) -> dict[str, Stored]:
+    """Entries of these rows (one query per page of rows)."""
+    if not page_ids:
+        return {}
+    cols = [synced_ratings.c[name] for name in _COLUMNS]
+    stmt = select(*cols).where(and_(synced_ratings.c.feedback_key == key, synced_ratings.c.page_id.in_(page_ids)))
+    with engine.connect() as conn:
+        return {r.page_id: _from_row(r) for r in conn.execute(stmt)}
+
+
+def save(engine: Engine, entry: Stored) -> None:
+    """Upsert one entry in its own transaction (durable before the engine moves on)."""
+    values = asdict(entry) | {"updated_at": utcnow()}
+    table = synced_ratings
+    where = and_(table.c.page_id == entry.page_id, table.c.feedback_key == entry.feedback_key)
+    with engine.begin() as conn:
+        if conn.execute(table.update().where(where).values(**values)).rowcount == 0:
+            conn.execute(table.insert().values(**values))
+
+
+def _stream(engine: Engine, *conditions: Any, limit: int | None = None) -> Iterator[Stored]:
+    cols = [synced_ratings.c[name] for name in _COLUMNS]
+    stmt = select(*cols).where(and_(*conditions)).order_by(synced_ratings.c.page_id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).fetchall() if limit is not None else None
+        if rows is not None:
+            yield from (_from_row(r) for r in rows)
+            return
+        for r in conn.execution_options(yield_per=500).execute(stmt):
+            yield _from_row(r)
+
+
+def due_retries(engine: Engine, key: str, now_iso: str, kinds: tuple[str, ...], limit: int) -> list[Stored]:
+    """Errored rows whose cause may have gone away (e.g. the run was not ingested yet) and whose time has come."""
+    t = synced_ratings.c
+    return list(
+        _stream(
+            engine,
+            t.feedback_key == key,
+            t.status == ERROR,
+            t.error_kind.in_(kinds),
+            t.retry_at <= now_iso,
+            limit=limit,
+        )
+    )
+
+
+def pending_writes(engine: Engine, key: str, limit: int) -> list[Stored]:
+    """Rows whose Sync status write-back was decided but not confirmed (a crash or a Notion outage in between)."""
+    t = synced_ratings.c
+    return list(_stream(engine, t.feedback_key == key, t.pending_status.is_not(None), limit=limit))
+
+
+def with_feedback(engine: Engine, key: str) -> Iterator[Stored]:
+    """Every entry whose feedback exists in LangSmith, streamed (for the full pass's sweep of deleted rows)."""
+    t = synced_ratings.c
+    return _stream(engine, t.feedback_key == key, t.score.is_not(None))
+
+
+def cursor_key(data_source_id: str, key: str) -> str:
+    return f"sync.cursor:{data_source_id}:{key}"
+
+
+def get_cursor(engine: Engine, data_source_id: str, key: str) -> str | None:
+    with engine.connect() as conn:
+        return get_value(conn, cursor_key(data_source_id, key))
+
+
+def set_cursor(engine: Engine, data_source_id: str, key: str, value: str) -> None:
+    with engine.begin() as conn:
+        set_value(conn, cursor_key(data_source_id, key), value)

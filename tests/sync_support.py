@@ -1,0 +1,133 @@
+"""Helpers for the sync tests and benches: a workspace on the sandbox, traced runs, rows, and a person's edits."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import langsmith
+from langsmith.run_trees import RunTree
+
+from notion_feedback.config import Settings
+from notion_feedback.notion.schema import FEEDBACK, property_name
+from notion_feedback.notion.text import rich_text, title_text
+from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.smith.feedback import feedback_id
+
+
+@dataclass
+class World:
+    """A ready Feedback data source, a LangSmith project, and the settings pointing at both."""
+
+    settings: Settings
+    project_id: str
+    notion_url: str
+    notion_token: str
+    langsmith: langsmith.Client
+
+    @property
+    def ds_id(self) -> str:
+        return self.settings.feedback_data_source_id  # type: ignore[return-value]
+
+    def prop(self, key: str) -> str:
+        return property_name(getattr(FEEDBACK, key), self.settings.property_map)
+
+    # -- LangSmith side ---------------------------------------------------------------------------------
+    def trace_runs(self, n: int) -> list[str]:
+        """``n`` root runs traced with the real SDK into the project."""
+        ids = []
+        for i in range(n):
+            run = RunTree(
+                name="agent",
+                run_type="chain",
+                inputs={"question": f"q{i}"},
+                project_name=self.settings.langsmith_project,
+                ls_client=self.langsmith,
+            )
+            run.post()
+            run.end(outputs={"answer": f"a{i}"})
+            run.patch()
+            ids.append(str(run.id))
+        return ids
+
+    def feedback(self) -> dict[str, dict[str, Any]]:
+        """Every feedback with the rating key, by id: {id: {run_id, score, comment}}."""
+        out = {}
+        for fb in self.langsmith.list_feedback(feedback_key=[self.settings.rating_key]):
+            out[str(fb.id)] = {"run_id": str(fb.run_id), "score": fb.score, "comment": fb.comment or None}
+        return out
+
+    def fid(self, page_id: str) -> str:
+        return feedback_id(page_id, self.settings.rating_key)
+
+    # -- Notion side ------------------------------------------------------------------------------------
+    def row_properties(
+        self, run_id: str | None, *, rating: str | None = None, comment: str | None = None, question: str = "q"
+    ) -> dict[str, Any]:
+        props: dict[str, Any] = {
+            self.prop("question"): {"title": title_text(question)},
+            self.prop("run_id"): {"rich_text": rich_text(run_id or "")},
+            self.prop("project_id"): {"rich_text": rich_text(self.project_id)},
+        }
+        if rating is not None:
+            props[self.prop("rating")] = {"select": {"name": rating}}
+        if comment is not None:
+            props[self.prop("comment")] = {"rich_text": rich_text(comment)}
+        return props
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, *, person: bool = True) -> Any:
+        headers = {
+            "Authorization": f"Bearer {self.notion_token}",
+            "Notion-Version": "2025-09-03",
+            "x-sandbox-actor": "person" if person else "bot",
+        }
+        for _ in range(20):
+            response = httpx.request(method, f"{self.notion_url}{path}", json=body, headers=headers, timeout=30)
+            if response.status_code not in (429, 500, 502, 503, 504, 529):
+                break
+        response.raise_for_status()
+        return response.json()
+
+    def add_row(self, run_id: str | None, *, rating: str | None = None, comment: str | None = None) -> str:
+        body = {"parent": {"data_source_id": self.ds_id}, "properties": self.row_properties(run_id, rating=rating,
+                                                                                             comment=comment)}
+        return self._request("POST", "/v1/pages", body)["id"]
+
+    def edit(self, page_id: str, **props: Any) -> dict[str, Any]:
+        """A person edits the row: ``rating=``, ``comment=``, ``run_id=``, ``sync_status=`` (None clears)."""
+        out: dict[str, Any] = {}
+        for key, value in props.items():
+            name = self.prop(key)
+            if key in ("rating", "sync_status"):
+                out[name] = {"select": {"name": value} if value else None}
+            else:
+                out[name] = {"rich_text": rich_text(value or "")}
+        return self._request("PATCH", f"/v1/pages/{page_id}", {"properties": out})
+
+    def page(self, page_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/pages/{page_id}", person=False)
+
+    def shown(self, page_id: str) -> tuple[str | None, str]:
+        """(Sync status, Sync error) as the row displays them."""
+        props = self.page(page_id)["properties"]
+        status = (props[self.prop("sync_status")].get("select") or {}).get("name")
+        error = "".join(t["plain_text"] for t in props[self.prop("sync_error")]["rich_text"])
+        return status, error
+
+
+def make_world(sb: Any, settings: Settings, **overrides: Any) -> World:
+    """Create the workspace with the product's own ``init`` and return settings that point at it."""
+    ids = init_workspace(settings, settings.parent_page_id)  # type: ignore[arg-type]
+    settings = settings.model_copy(update={"feedback_data_source_id": ids.feedback_data_source_id} | overrides)
+    env = sb.env()
+    client = langsmith.Client(
+        api_url=env["LANGSMITH_ENDPOINT"], api_key=env["LANGSMITH_API_KEY"], auto_batch_tracing=False
+    )
+    assert ids.langsmith_project_id
+    return World(settings, ids.langsmith_project_id, env["NOTION_BASE_URL"], env["NOTION_TOKEN"], client)
+
+
+def random_uuid() -> str:
+    return str(uuid.uuid4())

@@ -9,7 +9,7 @@ import typer
 from notion_feedback import __version__
 
 # Order is the order of `--help`: first what a newcomer runs.
-COMMAND_MODULES = ("sandbox", "config",)
+COMMAND_MODULES = ("sandbox", "init", "doctor", "config")
 
 app = typer.Typer(
     name="notion-feedback",

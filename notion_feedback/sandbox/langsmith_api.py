@@ -183,6 +183,7 @@ class LangSmithEmulator:
     def _routes(self) -> list[Any]:
         v1 = self._v1_routes()
         return [
+            *self.control.admin_routes(),
             Route("/api/v2/runs/query", self.runs_query_v2, methods=["POST"]),
             Mount("/api/v1", routes=v1),
             *v1,

@@ -46,7 +46,7 @@ class NotionEmulator:
         self.store = Store(data_dir / "notion.sqlite3" if data_dir else None)
         self.workspace = Workspace(self.store, self.control.clock.now)
         self.control.reset_hooks.append(self._reset)
-        self.asgi = wrap(NotionRoutes(self.workspace, token).app(), self.control)
+        self.asgi = wrap(NotionRoutes(self.workspace, token).app(self.control.admin_routes()), self.control)
 
     @property
     def base_url(self) -> str:

@@ -105,8 +105,9 @@ class NotionRoutes:
         self.ws = workspace
         self.token = token
 
-    def app(self) -> Starlette:
-        return Starlette(routes=[
+    def app(self, extra_routes: list[Route] | None = None) -> Starlette:
+        """The API plus ``extra_routes`` (the sandbox admin routes under ``/_sandbox``)."""
+        return Starlette(routes=[*(extra_routes or []),
             Route("/v1/{rest:path}", self.handle, methods=["GET", "POST", "PATCH", "DELETE", "PUT"]),
             Route("/_files/{upload_id}/{filename:path}", self.serve_file, methods=["GET", "HEAD"]),
         ])

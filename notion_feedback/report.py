@@ -440,6 +440,11 @@ class ReportResult:
     notion_requests: int
     langsmith_requests: int
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able, for the job log and `notion-feedback status`."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return out | {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
     def summary(self) -> str:
         verb = "published" if self.created else "updated"
         return (

@@ -1,0 +1,77 @@
+"""``notion-feedback report``: publish (or refresh) report pages now, for one period or a run of past ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from notion_feedback.commands.common import console, friendly_errors, settings_or_exit
+from notion_feedback.kpi import PERIODS, last_complete, period_range, previous_range
+from notion_feedback.notion.client import make_notion_client
+from notion_feedback.report import publish_report
+from notion_feedback.smith.client import make_langsmith_client
+
+
+def _anchors(period: str, last: date, count: int) -> list[date]:
+    """First days of ``count`` consecutive periods ending with the one containing ``last``, oldest first."""
+    out = [period_range(period, last)[0]]
+    while len(out) < count:
+        out.append(previous_range(period, out[-1])[0])
+    return out[::-1]
+
+
+def report(
+    day: datetime | None = typer.Option(
+        None, "--date", formats=["%Y-%m-%d"], help="A day inside the period to report (default: the last complete one)."
+    ),
+    period: str = typer.Option("day", "--period", help="day, week (ISO, Monday first) or month."),
+    backfill: int = typer.Option(
+        1, "--backfill", min=1, max=400, help="Publish this many consecutive periods, ending with --date's."
+    ),
+) -> None:
+    """Publish the KPI report page for a period to the Reports data source in Notion.
+
+    KPIs (volume, success and error rate, latency p50/p95/p99, tokens, cost by model, ratings, active users,
+    A/B variants) come from LangSmith's server-side aggregates, beside the targets in your settings; charts are
+    uploaded to Notion. Publishing a period again updates its page instead of adding one.
+
+    Examples:
+
+        notion-feedback report                          # yesterday (in NOTION_FEEDBACK_TIMEZONE)
+        notion-feedback report --date 2026-11-02        # that day
+        notion-feedback report --period week            # last week, with the change against the week before
+        notion-feedback report --period day --backfill 30   # the last 30 days, oldest first (fills the trend cache)
+    """
+    if period not in PERIODS:
+        console.print(f"[bold red]error:[/] --period must be one of {', '.join(PERIODS)}, not {period!r}")
+        raise typer.Exit(2)
+    settings = settings_or_exit()
+    with friendly_errors(settings):
+        today = datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
+        last = day.date() if day else last_complete(period, today)
+        anchors = _anchors(period, last, backfill)
+        notion, smith = make_notion_client(settings), make_langsmith_client(settings)
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console, transient=False) as bar:
+            task = bar.add_task("reports", total=len(anchors))
+            for anchor in anchors:
+
+                def step(msg: str, anchor: date = anchor) -> None:
+                    bar.update(task, description=f"{period} {anchor}: {msg}")
+
+                result = publish_report(settings, period, anchor, notion=notion, smith=smith, progress=step)
+                bar.advance(task)
+                console.print(f"[green]✓[/] {result.summary()}\n  {result.url}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(rich_help_panel="Run")(report)

@@ -34,6 +34,9 @@ class ServerThread:
             raise ValueError(f"the sandbox binds to loopback only, not {host!r}")
         self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit this: without it, h11's separate header and body writes meet the client's
+        # delayed ACK and every keep-alive request waits ~40 ms (measured 44 ms -> 0.5 ms per request).
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.bind((host, port))
         self.host, self.port = host, self.sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_keep_alive=30)

@@ -91,8 +91,10 @@ class World:
         return response.json()
 
     def add_row(self, run_id: str | None, *, rating: str | None = None, comment: str | None = None) -> str:
-        body = {"parent": {"data_source_id": self.ds_id}, "properties": self.row_properties(run_id, rating=rating,
-                                                                                             comment=comment)}
+        body = {
+            "parent": {"data_source_id": self.ds_id},
+            "properties": self.row_properties(run_id, rating=rating, comment=comment),
+        }
         return self._request("POST", "/v1/pages", body)["id"]
 
     def edit(self, page_id: str, **props: Any) -> dict[str, Any]:
@@ -119,6 +121,9 @@ class World:
 
 def make_world(sb: Any, settings: Settings, **overrides: Any) -> World:
     """Create the workspace with the product's own ``init`` and return settings that point at it."""
+    from notion_feedback.capture import tracing
+
+    tracing._projects.clear()  # noqa: SLF001 - the per-process project cache outlives the sandbox's reset
     ids = init_workspace(settings, settings.parent_page_id)  # type: ignore[arg-type]
     settings = settings.model_copy(update={"feedback_data_source_id": ids.feedback_data_source_id} | overrides)
     env = sb.env()

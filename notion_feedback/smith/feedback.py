@@ -11,6 +11,8 @@ retry a 404 for ~8 minutes, and the engine has its own bounded retry policy for 
 
 from __future__ import annotations
 
+import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +27,19 @@ from notion_feedback.errors import LangSmithAccessError
 # Fixed forever: changing it would orphan every feedback already written.
 FEEDBACK_NAMESPACE = uuid.UUID("6f0b7c2e-3d51-5b8e-9a57-4e1c0f2d9b11")
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 529})
+
+
+_quiet = threading.local()
+
+
+class _OwnErrorsFilter(logging.Filter):
+    """The SDK logs every failed create with a traceback at ERROR; ours are handled (409, 404), so drop those."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (getattr(_quiet, "on", False) and record.getMessage() == "Error creating feedback")
+
+
+logging.getLogger("langsmith.client").addFilter(_OwnErrorsFilter())
 
 
 def feedback_id(page_id: str, key: str) -> str:
@@ -95,6 +110,7 @@ def create_or_update(
     client: langsmith.Client, fid: str, key: str, value: FeedbackValue, *, extend_trace_retention: bool
 ) -> str:
     """Create the feedback; if it already exists (409), set its score and comment. Returns created|updated."""
+    _quiet.on = True
     try:
         client.create_feedback(
             value.run_id,
@@ -117,6 +133,8 @@ def create_or_update(
             raise RunNotFoundError(value.run_id) from None
         if http_status(exc) != 409:
             raise _translate(exc, "create feedback") from None
+    finally:
+        _quiet.on = False
     if not update(client, fid, value.score, value.comment):
         raise TransientLangSmithError("feedback answered 409 on create but 404 on update; will try again")
     return "updated"

@@ -1,0 +1,78 @@
+"""`notion-feedback sandbox`: prints NAME=value lines a shell can export, serves the real SDKs, keeps state."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import langsmith
+import notion_client
+
+
+def _start(*args: str) -> tuple[subprocess.Popen, dict[str, str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "notion_feedback.cli", "sandbox", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    env: dict[str, str] = {}
+    while len(env) < 5:
+        line = proc.stdout.readline()
+        assert line, f"sandbox exited early: {proc.stderr.read()}"
+        name, _, value = line.strip().partition("=")
+        env[name] = value
+    return proc, env
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=15) == 0
+
+
+def test_sandbox_command_serves_both_sdks_and_keeps_state(tmp_path: Path) -> None:
+    proc, env = _start("--data-dir", str(tmp_path / "ws"), "--no-rate-limit")
+    try:
+        assert set(env) == {
+            "NOTION_BASE_URL",
+            "NOTION_TOKEN",
+            "NOTION_SANDBOX_ROOT_PAGE_ID",
+            "LANGSMITH_ENDPOINT",
+            "LANGSMITH_API_KEY",
+        }
+        assert env["NOTION_BASE_URL"].startswith("http://127.0.0.1:")
+        notion = notion_client.Client(auth=env["NOTION_TOKEN"], base_url=env["NOTION_BASE_URL"])
+        page = notion.pages.create(
+            parent={"page_id": env["NOTION_SANDBOX_ROOT_PAGE_ID"]},
+            properties={"title": {"title": [{"text": {"content": "kept across restarts"}}]}},
+        )
+        ls = langsmith.Client(api_url=env["LANGSMITH_ENDPOINT"], api_key=env["LANGSMITH_API_KEY"])
+        project = ls.create_project("kept-project")
+    finally:
+        _stop(proc)
+
+    proc, env2 = _start("--data-dir", str(tmp_path / "ws"))
+    try:
+        assert env2["NOTION_TOKEN"] == env["NOTION_TOKEN"]  # the same workspace opens with the same credentials
+        assert env2["NOTION_SANDBOX_ROOT_PAGE_ID"] == env["NOTION_SANDBOX_ROOT_PAGE_ID"]
+        notion = notion_client.Client(auth=env2["NOTION_TOKEN"], base_url=env2["NOTION_BASE_URL"])
+        assert notion.pages.retrieve(page["id"])["id"] == page["id"]
+        ls = langsmith.Client(api_url=env2["LANGSMITH_ENDPOINT"], api_key=env2["LANGSMITH_API_KEY"])
+        assert ls.read_project(project_name="kept-project").id == project.id
+    finally:
+        _stop(proc)
+
+
+def test_sandbox_refuses_a_non_loopback_host() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "notion_feedback.cli", "sandbox", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "loopback" in result.stderr

@@ -37,6 +37,9 @@ SERIES_METRICS = {
 }
 
 
+INCLUSIVE_END = timedelta(microseconds=1)
+
+
 class SeriesUnavailable(Exception):
     """The server has no dashboard endpoint (older or self-hosted): callers fall back to per-day stats."""
 
@@ -100,7 +103,8 @@ def get_run_stats(
     body: dict[str, Any] = {
         "session": [project],
         "start_time": iso_utc(start),
-        "end_time": iso_utc(end),
+        # the server's end bound is inclusive: stop a microsecond short so midnight belongs to the next day only
+        "end_time": iso_utc(end - INCLUSIVE_END),
         "is_root": True,
     }
     if filter:

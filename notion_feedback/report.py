@@ -147,16 +147,28 @@ def environment(path: Path) -> jinja2.Environment:
     return env
 
 
-def render_text(settings: Settings, context: dict[str, Any]) -> str:
+def load_template(settings: Settings) -> jinja2.Template:
+    """The template, parsed: a missing file or a syntax error stops before any request is made."""
     path = template_path(settings)
     try:
-        return environment(path).get_template(path.name).render(**context)
+        return environment(path).get_template(path.name)
     except jinja2.TemplateError as exc:
-        where = f" line {exc.lineno}" if getattr(exc, "lineno", None) else ""
-        raise ConfigError(
-            f"report template {path}{where}: {exc.message or exc}",
-            "fix the template (see the variables listed in the shipped templates/report.md.j2 header)",
-        ) from exc
+        raise _template_error(path, exc) from exc
+
+
+def _template_error(path: Path, exc: jinja2.TemplateError) -> ConfigError:
+    where = f" line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+    return ConfigError(
+        f"report template {path}{where}: {exc.message or exc}",
+        "fix the template (see the variables listed in the shipped templates/report.md.j2 header)",
+    )
+
+
+def render_text(template: jinja2.Template, context: dict[str, Any]) -> str:
+    try:
+        return template.render(**context)
+    except jinja2.TemplateError as exc:
+        raise _template_error(Path(template.filename or template.name or "?"), exc) from exc
 
 
 # -- gathering ------------------------------------------------------------------------------------------------------
@@ -467,6 +479,7 @@ def publish_report(
     require(settings, "reports_data_source_id")
     if period not in kpi.PERIODS:
         raise ConfigError(f"unknown period {period!r}", f"use one of: {', '.join(kpi.PERIODS)}")
+    template = load_template(settings)
     now = now or datetime.now(UTC)
     step = progress or (lambda _msg: None)
     anchor = anchor or kpi.last_complete(period, now.astimezone(ZoneInfo(settings.timezone)).date())
@@ -488,7 +501,7 @@ def publish_report(
     limit = uploads.upload_limit(notion, engine)
     uploaded = {name: uploads.upload_png(notion, f"{name}-{data.start}.png", png, limit) for name, png in pngs.items()}
     step("rendering the page")
-    text = render_text(settings, context(settings, data, list(uploaded), now))
+    text = render_text(template, context(settings, data, list(uploaded), now))
     content = build_blocks(text, uploaded)
     step("writing to Notion")
     try:

@@ -125,7 +125,8 @@ def make_world(sb: Any, settings: Settings, **overrides: Any) -> World:
 
     tracing._projects.clear()  # noqa: SLF001 - the per-process project cache outlives the sandbox's reset
     ids = init_workspace(settings, settings.parent_page_id)  # type: ignore[arg-type]
-    settings = settings.model_copy(update={"feedback_data_source_id": ids.feedback_data_source_id} | overrides)
+    update = {"feedback_data_source_id": ids.feedback_data_source_id, "langsmith_requests_per_second": 1000.0}
+    settings = settings.model_copy(update=update | overrides)
     env = sb.env()
     client = langsmith.Client(
         api_url=env["LANGSMITH_ENDPOINT"], api_key=env["LANGSMITH_API_KEY"], auto_batch_tracing=False

@@ -1,0 +1,123 @@
+"""The sync under failure: a crash between effects, 5xx/429/529 from both services, and the 10,000-row query cap."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sync_support import World, make_world
+
+from notion_feedback.sandbox.control import FaultPlan
+from notion_feedback.smith import feedback as fb
+from notion_feedback.sync import run_sync
+from notion_feedback.sync_retry import SyncIncompleteError
+
+
+@pytest.fixture()
+def world(sandbox, settings) -> World:
+    return make_world(sandbox, settings)
+
+
+def expected(world: World) -> dict[str, dict[str, Any]]:
+    """The feedback the Notion rows call for, read back from Notion itself (the source of truth)."""
+    out: dict[str, dict[str, Any]] = {}
+    cursor = None
+    while True:
+        body: dict[str, Any] = {"page_size": 100, **({"start_cursor": cursor} if cursor else {})}
+        page = world._request("POST", f"/v1/data_sources/{world.ds_id}/query", body, person=False)  # noqa: SLF001
+        for row in page["results"]:
+            props = row["properties"]
+            rating = (props[world.prop("rating")].get("select") or {}).get("name")
+            run = "".join(t["plain_text"] for t in props[world.prop("run_id")]["rich_text"])
+            comment = "".join(t["plain_text"] for t in props[world.prop("comment")]["rich_text"]) or None
+            if rating:
+                out[world.fid(row["id"])] = {"run_id": run, "score": float(rating), "comment": comment}
+        cursor = page.get("next_cursor")
+        if not page.get("has_more"):
+            return out
+
+
+def bulk_rows(sandbox, world: World, runs: list[str], n: int, rng: random.Random) -> list[str]:
+    rows = [world.row_properties(rng.choice(runs), rating=str(rng.randint(1, 5))) for _ in range(n)]
+    return sandbox.notion.bulk_create_pages(world.ds_id, rows, as_person=True)
+
+
+def test_crash_after_an_effect_then_rerun_is_exactly_once(world: World, sandbox, monkeypatch) -> None:
+    runs = world.trace_runs(5)
+    bulk_rows(sandbox, world, runs, 250, random.Random(1))
+    real = fb.create_or_update
+    calls = {"n": 0}
+
+    def crashing(*args: Any, **kwargs: Any) -> str:
+        result = real(*args, **kwargs)  # the feedback is written in LangSmith ...
+        calls["n"] += 1
+        if calls["n"] == 130:
+            raise KeyboardInterrupt("killed")  # ... and the process dies before recording it
+        return result
+
+    monkeypatch.setattr(fb, "create_or_update", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        run_sync(world.settings)
+    monkeypatch.setattr(fb, "create_or_update", real)
+    assert len(world.feedback()) == 130
+    s = run_sync(world.settings)
+    # Rows 1-129 were recorded and cost nothing; the 130th is re-sent (409 -> update); the rest are created.
+    assert (s.created, s.updated) == (120, 1)
+    assert world.feedback() == expected(world)
+    assert run_sync(world.settings).langsmith_requests == 0
+
+
+def _sync_until_done(settings: Any, limit: int = 30) -> int:
+    for attempt in range(1, limit + 1):
+        try:
+            run_sync(settings)
+            return attempt
+        except SyncIncompleteError:
+            continue
+    raise AssertionError("the sync never completed")
+
+
+def test_faults_on_both_services_lose_and_duplicate_nothing(world: World, sandbox) -> None:
+    rng = random.Random(7)
+    runs = world.trace_runs(4)
+    pages = bulk_rows(sandbox, world, runs, 120, rng)
+    plan = {"status": {"500": 0.06, "502": 0.05, "503": 0.05, "529": 0.04}, "after_effect": 0.4, "seed": 3}
+    sandbox.notion.control.faults = FaultPlan.from_json(plan)
+    sandbox.langsmith.control.faults = FaultPlan.from_json(plan | {"seed": 4})
+    _sync_until_done(world.settings)
+    for page in rng.sample(pages, 40):  # people change and clear ratings while the services misbehave
+        choice = rng.choice([None, "1", "2", "3", "4", "5"])
+        world.edit(page, rating=choice, comment=rng.choice([None, "meh", "great"]))
+    _sync_until_done(world.settings)
+    sandbox.notion.control.faults = FaultPlan()
+    sandbox.langsmith.control.faults = FaultPlan()
+    assert sandbox.langsmith.control.count("", status=502) > 0  # faults really happened
+    assert world.feedback() == expected(world)
+
+
+def test_a_storm_of_429_is_waited_out(world: World, sandbox) -> None:
+    runs = world.trace_runs(2)
+    bulk_rows(sandbox, world, runs, 10, random.Random(2))
+    sandbox.notion.control.faults = FaultPlan.from_json({"storm_seconds": 2})
+    sandbox.langsmith.control.faults = FaultPlan.from_json({"storm_seconds": 2})
+    s = run_sync(world.settings)
+    assert s.created == 10 and sandbox.notion.control.count("", status=429) > 0
+    assert world.feedback() == expected(world)
+
+
+@pytest.mark.slow
+def test_more_rows_than_one_query_returns(world: World, sandbox) -> None:
+    """10,000 is Notion's per-query cap: the reader continues from the last timestamp, even in a crowded minute."""
+    clock = sandbox.notion.control.clock
+    clock.set(datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=2), frozen=True)
+    runs = world.trace_runs(3)
+    rng = random.Random(5)
+    pages = bulk_rows(sandbox, world, runs, 6_000, rng)
+    clock.advance(60)
+    pages += bulk_rows(sandbox, world, runs, 4_500, rng)  # 10,500 rows in two minutes, 4,500 in the last one
+    first = run_sync(world.settings)
+    assert first.created == 10_500 and first.rows_seen == 10_500
+    assert len(world.feedback()) == 10_500
+    clock.set(None)

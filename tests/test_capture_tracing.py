@@ -78,9 +78,9 @@ def test_exception_is_recorded_and_reraised(ls_client) -> None:
     with (
         pytest.raises(ZeroDivisionError),
         interaction("agent", client=ls_client, project_name=PROJECT, enabled=True) as it,
+        it.tool("divide", {"a": 1}),
     ):
-        with it.tool("divide", {"a": 1}):
-            1 / 0  # noqa: B018
+        1 / 0  # noqa: B018
     runs = _runs(ls_client, it.run_id)
     assert "ZeroDivisionError" in runs["agent"].error and "ZeroDivisionError" in runs["divide"].error
     assert it.error.startswith("ZeroDivisionError")

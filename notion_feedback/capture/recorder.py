@@ -201,9 +201,6 @@ class Recorder:
         while not self.spool.try_lock_drain():
             if self._stop.wait(_LOCK_RETRY_SECONDS):
                 return
-        revived = self.spool.retry_failed()
-        if revived:
-            log.info("retrying %d rows Notion refused before", revived)
         while not self._stop.is_set():
             rows = self.spool.next_rows(_SEND_BATCH)
             if not rows:
@@ -326,6 +323,9 @@ class Recorder:
     def start(self) -> None:
         if self._threads:
             return
+        # Rows Notion refused before get another chance (their cause, a changed schema say, may be fixed now).
+        if revived := self.spool.retry_failed():
+            log.info("retrying %d rows Notion refused before", revived)
         for name, target in (("intake", self._intake_loop), ("sender", self._sender_loop)):
             thread = threading.Thread(target=target, name=f"notion-feedback-recorder-{name}", daemon=True)
             thread.start()

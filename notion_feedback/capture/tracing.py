@@ -82,16 +82,17 @@ def cached_project(api_url: str, project_name: str) -> ProjectRef | None:
     return _projects.get((api_url.rstrip("/"), project_name))
 
 
-def resolve_project(client: langsmith.Client, project_name: str) -> ProjectRef:
+def resolve_project(client: langsmith.Client, project_name: str, *, fresh: bool = False) -> ProjectRef:
     """The project's UUID (``session_id``), which feedback needs and ``RunTree`` does not know client-side.
 
-    Read once per process and project; created when missing (the first run would create it anyway).
+    Read once per process and project (``fresh`` reads again); created when missing (the first run would create
+    it anyway).
     """
     key = (client.api_url.rstrip("/"), project_name)
-    if (ref := _projects.get(key)) is not None:
+    if not fresh and (ref := _projects.get(key)) is not None:
         return ref
     with _projects_lock:
-        if (ref := _projects.get(key)) is not None:
+        if not fresh and (ref := _projects.get(key)) is not None:
             return ref
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)

@@ -212,7 +212,7 @@ def setup_langsmith(settings: Settings, created: list[str]) -> str:
                         f"set NOTION_FEEDBACK_RATING_KEY to a new key, or NOTION_FEEDBACK_RATING_SCALE to match "
                         f"{settings.rating_key!r}",
                     )
-            project_id = resolve_project(client, settings.langsmith_project).id
+            project_id = resolve_project(client, settings.langsmith_project, fresh=True).id
     except ls_utils.LangSmithAuthError:
         raise LangSmithAccessError(
             "LangSmith rejected the API key", "set LANGSMITH_API_KEY to a key of your LangSmith workspace"

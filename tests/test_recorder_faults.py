@@ -1,0 +1,148 @@
+"""The recorder under faults on the sandbox: outages, 429 storms, writes that took effect unseen, a killed process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections import Counter
+
+import pytest
+from test_recorder_basic import run_ids
+
+from notion_feedback.capture import Recorder, interaction
+from notion_feedback.config import Settings
+from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.sandbox.control import FaultPlan
+
+
+@pytest.fixture()
+def ws_settings(settings: Settings) -> Settings:
+    ids = init_workspace(settings, settings.parent_page_id, langsmith=False)
+    return settings.model_copy(
+        update={
+            "feedback_data_source_id": ids.feedback_data_source_id,
+            "recorder_backoff_seconds": 0.05,
+            "notion_requests_per_second": 1000,
+            "notion_burst": 1000,
+            "recorder_requests_per_second": 1000,
+        }
+    )
+
+
+def _record(recorder: Recorder, n: int) -> list[str]:
+    ids = []
+    for i in range(n):
+        with interaction("agent", variant="A", model="gpt-4o-mini", enabled=False) as it:
+            pass
+        recorder.record(it, question=f"question {i}", answer=f"answer {i}")
+        ids.append(it.run_id)
+    return ids
+
+
+def test_outage_during_1000_records_then_recovery_gives_exactly_1000_rows(ws_settings, sandbox) -> None:
+    control = sandbox.notion.control
+    # Every request fails; a third of the failed creates took effect anyway (the worst case for duplicates).
+    control.faults = FaultPlan.from_json({"status": {"503": 1.0}, "after_effect": 0.3, "seed": 4})
+    recorder = Recorder(ws_settings)
+    t0 = time.perf_counter()
+    expected = _record(recorder, 1000)
+    record_seconds = time.perf_counter() - t0
+    time.sleep(1.0)
+    assert recorder.pending() > 900  # nothing is lost while Notion is down: it waits in the spool
+    control.faults = FaultPlan()
+    assert recorder.flush(90), f"{recorder.pending()} rows still pending"
+    recorder.close()
+    found = run_ids(ws_settings)
+    assert len(found) == 1000 and Counter(found).most_common(1)[0][1] == 1
+    assert set(found) == set(expected)
+    assert record_seconds < 1.0  # 1000 record() calls during the outage did not wait for Notion
+
+
+def test_429_storm_delays_rows_but_loses_none(ws_settings, sandbox) -> None:
+    sandbox.notion.control.faults = FaultPlan.from_json({"storm_seconds": 1.5})
+    recorder = Recorder(ws_settings)
+    expected = _record(recorder, 100)
+    assert recorder.flush(60)
+    recorder.close()
+    assert sorted(run_ids(ws_settings)) == sorted(expected)
+    assert sandbox.notion.control.count("POST /v1/pages", 429) >= 1
+
+
+def test_refused_row_is_kept_and_the_rest_go_on(ws_settings, sandbox) -> None:
+    """A row Notion refuses (schema drift: Run ID renamed) is kept in the spool, retried on the next start."""
+    from notion_feedback.notion.client import make_notion_client
+
+    client = make_notion_client(ws_settings)
+    client.data_sources.update(ws_settings.feedback_data_source_id, properties={"Variant": {"name": "Arm"}})
+    recorder = Recorder(ws_settings)
+    _record(recorder, 3)
+    deadline = time.monotonic() + 10
+    while recorder.spool.counts()["failed"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert recorder.spool.counts()["failed"] == 3 and run_ids(ws_settings) == []
+    recorder.close(timeout=0.1)
+    client.data_sources.update(ws_settings.feedback_data_source_id, properties={"Arm": {"name": "Variant"}})
+    recorder = Recorder(ws_settings)  # the next start retries refused rows
+    assert recorder.flush(10)
+    recorder.close()
+    assert len(run_ids(ws_settings)) == 3
+
+
+_CHILD = textwrap.dedent(
+    """
+    import sys, uuid
+    from notion_feedback.capture import Recorder, interaction
+    from notion_feedback.config import Settings
+
+    settings = Settings(_env_file=None)
+    recorder = Recorder(settings)
+    n = int(sys.argv[1])
+    for i in range(n):
+        with interaction("agent", enabled=False, run_id=uuid.uuid5(uuid.NAMESPACE_URL, f"kill-test/{i}")) as it:
+            pass
+        recorder.record(it, question=f"q{i}", answer="a")
+    print("recorded", flush=True)
+    sys.exit(0 if recorder.close(timeout=120) else 1)
+    """
+)
+
+
+def test_killed_mid_drain_then_restarted_loses_nothing_and_duplicates_nothing(ws_settings, sandbox, tmp_path) -> None:
+    n = 300
+    env = {
+        **os.environ,
+        "NOTION_TOKEN": ws_settings.notion_token.get_secret_value(),
+        "NOTION_BASE_URL": ws_settings.notion_base_url,
+        "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": ws_settings.feedback_data_source_id,
+        "NOTION_FEEDBACK_HOME": str(ws_settings.home),
+        "NOTION_FEEDBACK_NOTION_REQUESTS_PER_SECOND": "1000",
+        "NOTION_FEEDBACK_NOTION_BURST": "1000",
+        "NOTION_FEEDBACK_RECORDER_REQUESTS_PER_SECOND": "1000",
+        "NOTION_FEEDBACK_RECORDER_BACKOFF_SECONDS": "0.05",
+        "LANGSMITH_TRACING": "false",
+    }
+    env.pop("LANGSMITH_API_KEY", None)
+    script = tmp_path / "child.py"
+    script.write_text(_CHILD)
+    # Slow Notion down so the kill lands mid-drain (and sometimes between a create and its acknowledgement).
+    sandbox.notion.control.faults = FaultPlan.from_json({"latency_ms": 15})
+    child = subprocess.Popen([sys.executable, str(script), str(n)], env=env, cwd=tmp_path, stdout=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(run_ids(ws_settings)) < 60:
+        assert time.monotonic() < deadline and child.poll() is None
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    before = len(run_ids(ws_settings))
+    assert 60 <= before < n  # killed mid-drain
+    sandbox.notion.control.faults = FaultPlan()
+    restarted = subprocess.run([sys.executable, str(script), "0"], env=env, cwd=tmp_path, timeout=120)
+    assert restarted.returncode == 0
+    found = run_ids(ws_settings)
+    expected = {str(uuid.uuid5(uuid.NAMESPACE_URL, f"kill-test/{i}")) for i in range(n)}
+    assert len(found) == n and set(found) == expected

@@ -22,6 +22,8 @@ from notion_feedback.kpi import DayPoint
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.0, 150
 BLUE, RED, GREEN, GREY, ORANGE = "#2f6fde", "#d9534f", "#3a9a5b", "#8a8f98", "#e8a33d"
 CHART_NAMES = ("volume", "latency", "cost", "ratings")
+# Emoji options (the thumbs scale) have no glyph in matplotlib's bundled font: label them in words.
+_WORDS = {"👍": "thumbs up", "👎": "thumbs down"}
 
 
 def render(draw: Callable[[Figure], None]) -> bytes:
@@ -146,7 +148,7 @@ def rating_chart(distribution: dict[str, int], options: Sequence[str], average: 
         labels = list(options) + [k for k in distribution if k not in options]
         counts = [distribution.get(o, 0) for o in labels]
         colours = [RED, ORANGE, ORANGE, BLUE, GREEN] if len(labels) == 5 else [BLUE] * len(labels)
-        bars = ax.bar(labels, counts, color=colours[: len(labels)])
+        bars = ax.bar([_WORDS.get(x, x) for x in labels], counts, color=colours[: len(labels)])
         ax.bar_label(bars, fontsize=8)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("rating", fontsize=9)

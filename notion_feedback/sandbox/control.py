@@ -259,12 +259,10 @@ class ControlMiddleware:
         method, path = scope["method"], scope["path"]
         control = self.control
         plan = control.faults
-        status_seen = 0
-
         async def send_counted(message: dict) -> None:
-            nonlocal status_seen
+            # Counted before the response leaves, so a client that reads the stats right after its call sees it.
             if message["type"] == "http.response.start":
-                status_seen = message["status"]
+                control.record(method, path, message["status"])
             await send(message)
 
         if plan.latency_ms:
@@ -285,7 +283,6 @@ class ControlMiddleware:
                 await self._fault(send_counted, fault[1])
             else:
                 await self._fault(send_counted, fault[1])
-        control.record(method, path, status_seen)
 
     async def _fault(self, send: Callable, status: int) -> None:
         codes = {

@@ -1,0 +1,33 @@
+"""``notion-feedback sync``: the summary table, the requests per service, and --dry-run writing nothing."""
+
+from __future__ import annotations
+
+from sync_support import make_world
+from typer.testing import CliRunner
+
+from notion_feedback.cli import app
+
+
+def test_sync_command_prints_summary_and_requests(sandbox, settings, monkeypatch) -> None:
+    world = make_world(sandbox, settings)
+    run = world.trace_runs(1)[0]
+    world.add_row(run, rating="5")
+    world.add_row("oops", rating="5")
+    env = sandbox.env() | {
+        "LANGSMITH_PROJECT": world.settings.langsmith_project,
+        "NOTION_FEEDBACK_HOME": str(world.settings.home),
+        "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": world.ds_id,
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+    dry = runner.invoke(app, ["sync", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run" in dry.output and "would be created" in dry.output
+    assert world.feedback() == {}
+    result = runner.invoke(app, ["sync"])
+    assert result.exit_code == 0, result.output
+    for word in ("created", "updated", "removed", "unchanged", "errors", "Notion requests", "LangSmith requests"):
+        assert word in result.output
+    assert "is not a LangSmith run id" in result.output
+    assert len(world.feedback()) == 1

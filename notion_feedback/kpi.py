@@ -109,6 +109,7 @@ class GroupKpis:
     cost_per_interaction: float | None
     rating_avg: float | None
     rating_count: int
+    rating_stdev: float | None = None  # spread of the scores, for the A/B tests
 
 
 @dataclass
@@ -197,6 +198,7 @@ def group_kpis(response: dict[str, Any], rating_key: str) -> list[GroupKpis]:
                 cost_per_interaction=_div(cost, runs),
                 rating_avg=fb["avg"],
                 rating_count=fb["n"],
+                rating_stdev=fb["stdev"],
             )
         )
     return sorted(out, key=lambda g: (-g.runs, g.name))

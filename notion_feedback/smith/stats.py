@@ -117,12 +117,16 @@ def get_run_stats(
 
 
 def feedback_stats(stats: dict[str, Any], key: str) -> dict[str, Any]:
-    """``{n, avg, values}`` of one feedback key in a stats response (empty when nobody rated)."""
+    """``{n, avg, stdev, values}`` of one feedback key in a stats response (empty when nobody rated).
+
+    ``stdev`` is the spread of the scores (None when the server does not send it); A/B tests need it.
+    """
     fb = (stats.get("feedback_stats") or {}).get(key) or {}
     values = fb.get("values") or {}
     return {
         "n": int(number(fb.get("n")) or 0),
         "avg": number(fb.get("avg")),
+        "stdev": number(fb.get("stdev")),
         "values": {str(k): int(number(v) or 0) for k, v in values.items()},
     }
 

@@ -10,5 +10,8 @@ from notion_feedback.sync import run_sync
 
 
 def run() -> dict[str, Any]:
-    """One incremental pass; settings are read afresh so an edited .env applies without restarting the daemon."""
-    return summary_of(run_sync(load_settings()))
+    """One incremental pass; settings are read afresh so an edited .env applies without restarting the daemon.
+    Returns the pass's counts (row problems are on the rows themselves, so only their number is kept here)."""
+    summary = run_sync(load_settings())
+    counts = {k: v for k, v in summary_of(summary).items() if not isinstance(v, list)}
+    return counts | {"problems": len(summary.problems)}

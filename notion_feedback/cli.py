@@ -9,7 +9,7 @@ import typer
 from notion_feedback import __version__
 
 # Order is the order of `--help`: first what a newcomer runs.
-COMMAND_MODULES = ("sandbox", "init", "doctor", "config", "sync", "run", "report", "status")
+COMMAND_MODULES = ("demo", "sandbox", "init", "doctor", "config", "sync", "run", "report", "status")
 
 app = typer.Typer(
     name="notion-feedback",

@@ -458,7 +458,9 @@ def _form_value(prop: dict[str, Any]) -> str:
     if kind == "rich_text":
         return plain(value)
     if kind == "number":
-        return "" if value is None else str(value)
+        if value is None:
+            return ""
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     if kind == "checkbox":
         return "on" if value else ""
     return ""

@@ -16,12 +16,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from notion_feedback.costs import Forecast
 from notion_feedback.kpi import DayPoint
 
 # 8 x 4 in at 150 dpi = 1200 x 600 px: sharp on HiDPI screens at Notion's page width, ~40-70 KB per chart.
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.0, 150
 BLUE, RED, GREEN, GREY, ORANGE = "#2f6fde", "#d9534f", "#3a9a5b", "#8a8f98", "#e8a33d"
-CHART_NAMES = ("volume", "latency", "cost", "ratings")
+CHART_NAMES = ("volume", "latency", "cost", "ratings", "forecast")
 # Emoji options (the thumbs scale) have no glyph in matplotlib's bundled font: label them in words.
 _WORDS = {"👍": "thumbs up", "👎": "thumbs down"}
 
@@ -154,5 +155,49 @@ def rating_chart(distribution: dict[str, int], options: Sequence[str], average: 
         ax.set_xlabel("rating", fontsize=9)
         if not sum(counts):
             _no_data(ax)
+
+    return render(draw)
+
+
+def forecast_chart(fc: Forecast, daily_line: float | None, line_label: str) -> bytes:
+    """Daily cost so far (bars), the projection for the next 30 days with its 95 % band, and a budget line."""
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        _style(ax, "Daily cost: history and forecast")
+        days = [d for d, _ in fc.history] + [p.day for p in fc.projection]
+        n = len(fc.history)
+        ax.bar(range(n), [c for _, c in fc.history], color=BLUE, alpha=0.75, label="cost per day")
+        if fc.projection:
+            x = list(range(n, len(days)))
+            ax.plot(x, [p.cost for p in fc.projection], color=ORANGE, label=f"forecast ({fc.method})")
+            ax.fill_between(
+                x,
+                [p.low for p in fc.projection],
+                [p.high for p in fc.projection],
+                color=ORANGE,
+                alpha=0.2,
+                label="95 % band",
+            )
+        if daily_line:
+            ax.axhline(daily_line, color=RED, linestyle=":", label=line_label)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.2f}"))
+        ax.set_ylim(bottom=0)
+        if days:
+            _day_labels(ax, days)
+        fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=4)
+        if not fc.history:
+            _no_data(ax)
+        elif not fc.projection:
+            ax.text(
+                0.98,
+                0.95,
+                "too little history to forecast",
+                ha="right",
+                va="top",
+                transform=ax.transAxes,
+                color=GREY,
+                fontsize=9,
+            )
 
     return render(draw)

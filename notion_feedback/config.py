@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     """Target: share of interactions that failed."""
     report_template: Path | None = None
     """A Jinja2 template of your own for the report page; default: the shipped templates/report.md.j2."""
+    monthly_budget_usd: float | None = Field(None, gt=0)
+    """Monthly LLM budget in US dollars: the report's cost forecast says whether the month stays within it."""
+    alert_webhook_url: SecretStr | None = None
+    """Where alert notices are POSTed as {"text": ...} (a Slack incoming webhook or any endpoint); empty: Notion
+    comments on the report page only."""
 
     # -- logging ----------------------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -186,7 +191,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """The secret values, so output can be masked even where a secret slipped into a message."""
-        return [s.get_secret_value() for s in (self.notion_token, self.langsmith_api_key) if s is not None]
+        return [s.get_secret_value() for s in (self.notion_token, self.langsmith_api_key, self.alert_webhook_url) if s]
 
 
 def env_name(field: str) -> str:

@@ -93,6 +93,7 @@ def provider_of(model: str | None) -> str | None:
 DAYS_PER_MONTH = 365.25 / 12
 CHEAPER_BY = 1.2  # a model must cost at least 20 % less per interaction to be worth a move
 RATING_TOLERANCE = 0.0625  # of the scale's span (0.25 on 1-5): a cheaper model rated lower than that is not advised
+MIN_SAVING_USD = 1.0  # a month: below that, advice is noise
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def model_advice(k: Kpis, period_days: int, scale_span: float) -> list[Advice]:
                 saving,
             )
         )
-    return sorted(out, key=lambda a: -a.monthly_saving_usd)
+    return sorted((a for a in out if a.monthly_saving_usd >= MIN_SAVING_USD), key=lambda a: -a.monthly_saving_usd)
 
 
 def token_advice(k: Kpis, target: float, period_days: int) -> list[Advice]:
@@ -200,6 +201,8 @@ def token_advice(k: Kpis, target: float, period_days: int) -> list[Advice]:
     if not drivers:
         per_token = (k.cost_total or 0.0) / (tpi * k.runs)
         saving = per_month((tpi - target) * k.runs, period_days) * per_token
+        if saving < MIN_SAVING_USD:
+            return []
         return [Advice("tokens", f"{head}: trimming to the target ({fix}) would save ≈{money(saving)}/month.", saving)]
     excess = {g.name: ((g.tokens_per_interaction or 0.0) - target) * g.runs for g in drivers}
     total = sum(excess.values())
@@ -217,7 +220,7 @@ def token_advice(k: Kpis, target: float, period_days: int) -> list[Advice]:
                 saving,
             )
         )
-    return sorted(out, key=lambda a: -a.monthly_saving_usd)
+    return sorted((a for a in out if a.monthly_saving_usd >= MIN_SAVING_USD), key=lambda a: -a.monthly_saving_usd)
 
 
 # -- forecast -------------------------------------------------------------------------------------------------------

@@ -259,7 +259,11 @@ def _rating_lines(c: Arm, v: Arm, alpha: float, scale_span: float) -> tuple[Test
     spread = " (spread not reported: the scale's widest assumed)" if worst_c or worst_v else ""
     if test is None:
         return None, None, [f"{v.name} vs {c.name}: every rating is identical in both arms; nothing to test."]
-    base = f"{v.name} rated {abs(diff):.2f} {word} than {c.name} ({v.rating_avg:.2f} vs {c.rating_avg:.2f})"
+    base = (
+        f"{v.name} rated {abs(diff):.2f} {word} than {c.name}"
+        if round(abs(diff), 2)
+        else f"{v.name} rated the same as {c.name}"
+    ) + f" ({v.rating_avg:.2f} vs {c.rating_avg:.2f})"
     if test.significant:
         return test, None, [f"{base}, significant at {_level(alpha)} ({_p(test.p)}){spread}."]
     needed = max(lacking, 1)
@@ -267,8 +271,8 @@ def _rating_lines(c: Arm, v: Arm, alpha: float, scale_span: float) -> tuple[Test
         test,
         needed,
         [
-            f"{base}, not significant at {_level(alpha)} ({_p(test.p)}): need ≈{needed:,} more ratings per arm to tell a difference of "
-            f"{delta:.2f}{spread}."
+            f"{base}, not significant at {_level(alpha)} ({_p(test.p)}): need ≈{needed:,} more ratings per arm "
+            f"to tell a difference of {delta:.2f}{spread}."
         ],
     )
 

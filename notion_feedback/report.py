@@ -9,11 +9,16 @@ Replacing the content of an existing page costs one request: ``pages.update(eras
 /reference/patch-page) sets the new properties and empties the page together; deleting the old blocks one by one
 would cost a request per block. Requests to Notion per report: find the page (0 with the state store, else 1),
 the lowest-rated rows (1), create or update (1), append what did not fit in the create (0-1 per 100 blocks), and
-2 per chart (upload create + send); ``users.me`` for the upload limit once a day.
+2 per chart (upload create + send); ``users.me`` for the upload limit once a day. Alert notices come after the
+page is written (see ``alerts``): at most one comment per report, whatever the number of transitions.
+
+Beside the KPIs the page carries what the same aggregates support without another request: the A/B verdicts
+(``experiments``), cost advice and a cost forecast from the cached daily series (``costs``), and the alerts.
 """
 
 from __future__ import annotations
 
+import calendar
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,8 +34,9 @@ import notion_client
 from notion_client import APIResponseError
 from sqlalchemy import Engine, select
 
+from notion_feedback import alerts as al
 from notion_feedback import charts as ch
-from notion_feedback import kpi
+from notion_feedback import costs, experiments, kpi
 from notion_feedback.config import Settings, require
 from notion_feedback.errors import ConfigError, NotionAccessError
 from notion_feedback.notion import blocks as nb
@@ -186,6 +192,11 @@ class ReportData:
     series: kpi.Series
     checks: list[kpi.Check]
     lowest: list[dict[str, Any]] = field(default_factory=list)
+    history: list[kpi.DayPoint] = field(default_factory=list)  # every cached day fetched (month start included)
+    experiment: experiments.Experiment | None = None
+    advice: list[costs.Advice] = field(default_factory=list)
+    forecast: costs.Forecast | None = None
+    alert_plan: al.AlertPlan | None = None
 
     @property
     def breaches(self) -> list[kpi.Check]:
@@ -209,12 +220,27 @@ def gather(
     current = kpi.compute_kpis(smith, settings, project, period, start, end)
     p_start, p_end = kpi.previous_range(period, start)
     previous = kpi.compute_kpis(smith, settings, project, period, p_start, p_end, groups=False)
-    first = min(end - timedelta(days=TREND_DAYS - 1), p_start)
+    # the month's first day too: the forecast needs month-to-date (still one request for the missing days)
+    first = min(end - timedelta(days=TREND_DAYS - 1), p_start, end.replace(day=1))
     series = kpi.daily_series(smith, engine, settings, project, first, end, now=now)
     _avg_from_series(current, series.points)
     _avg_from_series(previous, series.points)
+    history = list(series.points)
     series.points = [p for p in series.points if p.day > end - timedelta(days=max(TREND_DAYS, (end - start).days + 1))]
-    return ReportData(period, start, end, current, previous, series, kpi.checks(current, settings))
+    data = ReportData(period, start, end, current, previous, series, kpi.checks(current, settings), history=history)
+    analyse(settings, data)
+    return data
+
+
+def analyse(settings: Settings, data: ReportData) -> None:
+    """A/B verdicts, cost advice and the forecast: arithmetic on what was fetched, no request."""
+    scale = SCALES[settings.rating_scale]
+    span, days = scale.max - scale.min, (data.end - data.start).days + 1
+    data.experiment = experiments.compare_variants(data.kpis.by_variant, scale.min, scale.max)
+    data.advice = costs.model_advice(data.kpis, days, span) + costs.token_advice(
+        data.kpis, settings.target_tokens_per_interaction, days
+    )
+    data.forecast = costs.forecast_cost([(p.day, p.cost) for p in data.history], data.end, settings.monthly_budget_usd)
 
 
 def lowest_rated(notion: notion_client.Client, settings: Settings, start: date, end: date) -> list[dict[str, Any]]:
@@ -311,7 +337,7 @@ def row_properties(settings: Settings, data: ReportData) -> dict[str, Any]:
 def render_charts(settings: Settings, data: ReportData) -> dict[str, bytes]:
     pts = data.series.points
     scale = SCALES[settings.rating_scale]
-    return {
+    charts: dict[str, bytes] = {
         "volume": ch.volume_chart(pts),
         "latency": ch.latency_chart(pts, settings.target_latency_avg_ms),
         "cost": ch.cost_chart(pts, settings.target_cost_per_interaction_usd),
@@ -319,6 +345,22 @@ def render_charts(settings: Settings, data: ReportData) -> dict[str, bytes]:
             data.kpis.rating_distribution, [o for o, _, _ in scale.options], data.kpis.rating_avg
         ),
     }
+    if data.forecast is not None:
+        charts["forecast"] = ch.forecast_chart(data.forecast, *daily_cost_line(settings, data))
+    return charts
+
+
+def daily_cost_line(settings: Settings, data: ReportData) -> tuple[float | None, str]:
+    """The forecast chart's reference: the monthly budget spread over the month, else the cost target × traffic."""
+    if settings.monthly_budget_usd:
+        per_day = settings.monthly_budget_usd / calendar.monthrange(data.end.year, data.end.month)[1]
+        return per_day, f"budget ${settings.monthly_budget_usd:,.0f}/month"
+    fitted = {d for d, _ in data.forecast.history} if data.forecast else set()
+    runs = [p.runs for p in data.history if p.day in fitted]
+    if not runs:
+        return None, ""
+    target = settings.target_cost_per_interaction_usd
+    return target * sum(runs) / len(runs), f"target ${target:g}/interaction × traffic"
 
 
 def context(settings: Settings, data: ReportData, chart_names: list[str], now: datetime) -> dict[str, Any]:
@@ -341,6 +383,10 @@ def context(settings: Settings, data: ReportData, chart_names: list[str], now: d
         "lowest": data.lowest,
         "scale": [o for o, _, _ in SCALES[settings.rating_scale].options],
         "trend_days": len(data.series.points),
+        "experiment": data.experiment,
+        "advice": data.advice,
+        "forecast": data.forecast,
+        "alerts": al.lines(data.alert_plan, _format) if data.alert_plan else [],
     }
 
 
@@ -451,6 +497,7 @@ class ReportResult:
     charts: int
     notion_requests: int
     langsmith_requests: int
+    alert_transitions: int = 0  # alerts that fired or resolved with this report (notified once)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able, for the job log and `notion-feedback status`."""
@@ -474,15 +521,21 @@ def publish_report(
     smith: langsmith.Client | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    notify: bool = True,
 ) -> ReportResult:
-    """Publish (or refresh) the report of the ``period`` containing ``anchor`` (default: the last complete one)."""
+    """Publish (or refresh) the report of the ``period`` containing ``anchor`` (default: the last complete one).
+
+    Alerts move only with the latest complete period (an older or backfilled report shows its breaches but
+    notifies nothing); ``notify=False`` leaves the alert state untouched (benchmarks, previews).
+    """
     require(settings, "reports_data_source_id")
     if period not in kpi.PERIODS:
         raise ConfigError(f"unknown period {period!r}", f"use one of: {', '.join(kpi.PERIODS)}")
     template = load_template(settings)
     now = now or datetime.now(UTC)
     step = progress or (lambda _msg: None)
-    anchor = anchor or kpi.last_complete(period, now.astimezone(ZoneInfo(settings.timezone)).date())
+    latest = kpi.last_complete(period, now.astimezone(ZoneInfo(settings.timezone)).date())
+    anchor = anchor or latest
     notion = notion or make_notion_client(settings)
     smith = smith or make_langsmith_client(settings)
     engine = open_state(settings.resolved_state_url)
@@ -490,6 +543,8 @@ def publish_report(
 
     step("KPIs from LangSmith")
     data = gather(smith, engine, settings, period, anchor, now)
+    is_latest = data.start == kpi.period_range(period, latest)[0]
+    data.alert_plan = al.plan(engine, data.checks, period, data.start, moves_state=notify and is_latest)
     step("lowest-rated interactions")
     try:
         data.lowest = lowest_rated(notion, settings, data.start, data.end)
@@ -513,6 +568,20 @@ def publish_report(
                 "share the Reports database with the integration, or run `notion-feedback init` again",
             ) from exc
         raise
+    delivery = al.Delivery()
+    if data.alert_plan.moves_state:
+        step("alerts")
+        delivery = al.deliver(
+            settings,
+            data.alert_plan,
+            notion,
+            page_id,
+            title=report_title(period, data.start),
+            url=url,
+            fmt=_format,
+            now=now,
+            engine=engine,
+        )
     return ReportResult(
         period=period,
         start=data.start,
@@ -526,4 +595,5 @@ def publish_report(
         charts=len(uploaded),
         notion_requests=sum(notion_counts(notion).values()) - n0,
         langsmith_requests=sum(smith_counts(smith).values()) - s0,
+        alert_transitions=delivery.transitions,
     )

@@ -83,8 +83,10 @@ def test_day_report_page_has_kpis_charts_and_a_reports_row(ws: Settings, sandbox
     result = report.publish_report(ws, "day")
     notion_requests = _settled(lambda: sandbox.notion.control.count() - before)
 
-    assert result.created and result.runs == 3 and result.charts == 4
-    assert notion_requests == result.notion_requests <= 4 + 2 * result.charts + 1  # +1: users.me, once a day
+    assert result.created and result.runs == 3 and result.charts == 5
+    # +1: users.me, once a day; +1: one alert comment for the 3 alerts that fired with this report
+    assert result.alert_transitions == 3
+    assert notion_requests == result.notion_requests <= 4 + 2 * result.charts + 1 + 1
     notion = make_notion_client(ws)
     blocks = _children(notion, result.page_id)
     types = [b["type"] for b in blocks]
@@ -92,11 +94,11 @@ def test_day_report_page_has_kpis_charts_and_a_reports_row(ws: Settings, sandbox
     assert headings[:4] == ["Summary", "Volume", "Response time", "Tokens and cost"] and "A/B comparison" in headings
     assert types.count("table") >= 5 and "callout" in types
     images = [b for b in blocks if b["type"] == "image"]
-    assert len(images) == 4
+    assert len(images) == 5
     for img in images:
         assert img["image"]["type"] == "file"  # an attached upload reads back as a Notion-hosted file
     uploads = notion.file_uploads.list(page_size=100)["results"]
-    assert sum(u["status"] == "uploaded" for u in uploads) == 4
+    assert sum(u["status"] == "uploaded" for u in uploads) == 5
     kpi_table = next(b for b in blocks if b["type"] == "table")
     rows = _children(notion, kpi_table["id"])
     first_cells = [plain_text(r["table_row"]["cells"][0]) for r in rows]

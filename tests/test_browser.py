@@ -90,6 +90,7 @@ def test_report_page_shows_its_charts(demo: tuple[Demo, DemoResult], browser: ob
     assert "Daily report" in page.locator("h1").inner_text()
     images = page.locator(".content img")
     assert images.count() >= 2, "the report shows its charts"
+    page.wait_for_function("Array.from(document.querySelectorAll('.content img')).every(i => i.complete)")
     widths = page.eval_on_selector_all(".content img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : -1)")
     assert all(w > 0 for w in widths), f"every chart loaded (naturalWidth per image: {widths})"
     _shot(page, tmp_path, "report")

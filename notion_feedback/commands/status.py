@@ -22,12 +22,20 @@ def _when(status: Status, moment: datetime | None) -> str:
 
 
 def _summary(summary: dict[str, object]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in summary.items() if isinstance(v, int | float | str | bool))[:120]
+    """The counts that say something (non-zero numbers, short texts); the full summary is in `--json`."""
+    parts = []
+    for key, value in summary.items():
+        if key in ("duration", "cursor_before", "cursor_after") or value in (None, False, 0, ""):
+            continue
+        if isinstance(value, int | float) or (isinstance(value, str) and len(value) <= 24):
+            parts.append(f"{key}={value}")
+    return ", ".join(parts)[:160]
 
 
 def render(status: Status, console: Console) -> None:
     table = Table(title="Jobs", title_justify="left", expand=False)
-    for column in ("job", "last run", "outcome", "duration", "summary", "next run"):
+    table.add_column("job", no_wrap=True)
+    for column in ("last run", "outcome", "duration", "summary", "next run"):
         table.add_column(column, overflow="fold")
     for job in status.jobs:
         last = job.last

@@ -380,6 +380,7 @@ class Demo:
 
         self.console.print("[bold]Daemon[/] running on the quick schedule (sync every 20 s); Ctrl-C to stop.")
         Daemon(settings, quick=True).run()
+        self.console.print(f"Stopped. The workspace stays in {self.options.data_dir}: run the demo again to resume.")
 
     def write_env_file(self) -> Path:
         """The settings that reach this demo's workspace again (`notion-feedback sandbox --data-dir` + these)."""

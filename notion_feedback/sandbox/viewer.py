@@ -244,7 +244,7 @@ class BlockRenderer:
             url, caption = _file_url(data), rich(data.get("caption"))
             if kind == "image":
                 return (
-                    f'<figure><img src="{_e(url)}" alt="{_e(plain(data.get("caption")) or "image")}" loading="lazy">'
+                    f'<figure><img src="{_e(url)}" alt="{_e(plain(data.get("caption")) or "image")}">'
                     f"{f'<figcaption>{caption}</figcaption>' if caption else ''}</figure>"
                 )
             return f'<p class="file">📎 <a href="{_e(url)}">{caption or _e(data.get("name") or kind)}</a></p>'

@@ -85,8 +85,11 @@ class Settings(BaseSettings):
     """Requests that may leave at once before the average rate applies."""
     recorder_requests_per_second: float = Field(1.0, gt=0)
     """The agent-side recorder's own budget, within the shared Notion budget."""
-    langsmith_requests_per_second: float = Field(20.0, gt=0)
-    """Shared by everything this process sends to LangSmith (reads, feedback)."""
+    langsmith_requests_per_second: float = Field(100.0, gt=0)
+    """Cap on everything this process sends to LangSmith (cloud: 1000 per 10 s per key); endpoints with lower
+    documented limits (feedback, runs query, run reads) get their own budget within it."""
+    langsmith_stats_per_10s: float = Field(1.0, gt=0)
+    """/runs/stats calls per 10 s (reports): LangSmith Cloud US allows 1, EU 20; self-hosted as configured."""
     request_timeout_seconds: float = Field(30.0, gt=0, le=300)
     """Per-request timeout towards both services."""
 

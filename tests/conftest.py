@@ -53,4 +53,6 @@ def settings(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         notion_requests_per_second=50,
         notion_burst=50,
         recorder_requests_per_second=50,
+        langsmith_requests_per_second=1000,
+        langsmith_stats_per_10s=10000,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import langsmith
 import requests
@@ -18,34 +19,33 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from notion_feedback.config import Settings, require
-from notion_feedback.ratelimit import RateLimiter, shared_limiter
+from notion_feedback.smith.limits import EndpointLimiters, shared_limiters
 
 log = logging.getLogger(__name__)
 
 
 class BudgetedAdapter(HTTPAdapter):
-    """A requests adapter that waits for the shared LangSmith budget before each send and counts requests."""
+    """A requests adapter that waits for the endpoint's and the overall LangSmith budget, and counts requests."""
 
-    def __init__(self, limiter: RateLimiter, **kwargs: Any) -> None:
+    def __init__(self, limiters: EndpointLimiters, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.limiter = limiter
+        self.limiters = limiters
         self.counts: Counter[str] = Counter()
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        self.limiter.acquire()
-        self.counts[request.method or "?"] += 1
+        method = request.method or "GET"
+        chain = self.limiters.for_request(method, urlsplit(request.url or "").path)
+        for limiter in chain:
+            limiter.acquire()
+        self.counts[method] += 1
         response = super().send(request, *args, **kwargs)
         if response.status_code == 429:
             try:
-                self.limiter.pause(float(response.headers.get("retry-after", "1")))
+                wait = float(response.headers.get("retry-after", "1"))
             except ValueError:
-                self.limiter.pause(1.0)
+                wait = 1.0
+            chain[0].pause(wait)  # the endpoint that refused; other endpoints keep their pace
         return response
-
-
-def langsmith_limiter(settings: Settings) -> RateLimiter:
-    rps = settings.langsmith_requests_per_second
-    return shared_limiter("langsmith", rps, max(1.0, rps))
 
 
 def make_langsmith_client(settings: Settings, **kwargs: Any) -> langsmith.Client:
@@ -59,7 +59,7 @@ def make_langsmith_client(settings: Settings, **kwargs: Any) -> langsmith.Client
         allowed_methods=None,
         raise_on_status=False,
     )
-    adapter = BudgetedAdapter(langsmith_limiter(settings), max_retries=retry)
+    adapter = BudgetedAdapter(shared_limiters(settings), max_retries=retry)
     session = requests.Session()
     client = langsmith.Client(
         api_url=settings.langsmith_endpoint,

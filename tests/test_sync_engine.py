@@ -156,7 +156,8 @@ def test_schema_drift_stops_before_writing(world: World, sandbox) -> None:
     patches = sandbox.notion.control.count("PATCH")
     with pytest.raises(SchemaDriftError) as info:
         run_sync(world.settings)
-    assert "'Rating'" in str(info.value) and "NOTION_FEEDBACK_PROPERTY_MAP" in info.value.fix
+    assert "Rating was renamed to Score" in str(info.value)
+    assert """NOTION_FEEDBACK_PROPERTY_MAP='{"Rating": "Score"}'""" in info.value.fix
     after = counts(sandbox)
     assert after[1] == before[1]  # nothing sent to LangSmith
     assert sandbox.notion.control.count("PATCH") == patches and world.feedback() == {}

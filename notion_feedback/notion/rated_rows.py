@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from notion_feedback.config import Settings
 from notion_feedback.errors import NotionFeedbackError, SchemaDriftError
+from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, Prop, property_name
 from notion_feedback.notion.text import plain_text
 
@@ -93,12 +94,13 @@ def resolve_columns(data_source: dict[str, Any], settings: Settings) -> Feedback
             if not required:
                 found[key] = None
                 continue
-            what = "is missing" if spec is None else f"is a {spec.get('type')} property, not {types[0]}"
-            mapped = f" (mapped from {prop.name!r} by NOTION_FEEDBACK_PROPERTY_MAP)" if name != prop.name else ""
+            # The explanation (renamed to what, retyped to what, and the setting that fixes it) lives in drift.py.
+            drift = next((d for d in verify_schema(props, FEEDBACK.all(), settings.property_map) if d.key == key), None)
+            what = drift.message if drift else f"{name} is not usable"
+            fix = drift.fix if drift else f"restore {name!r} as a {types[0]} property in Notion"
             raise SchemaDriftError(
-                f"the Feedback data source's property {name!r}{mapped} {what}; the sync needs it and wrote nothing",
-                f"restore {name!r} as a {types[0]} property in Notion, or point NOTION_FEEDBACK_PROPERTY_MAP at the "
-                f'renamed one, e.g. {{"{prop.name}": "<its new name>"}}; `notion-feedback doctor` lists every drift',
+                f"the Feedback data source has changed: {what}; the sync needs it and wrote nothing",
+                f"{fix} (`notion-feedback doctor` lists every difference)",
             )
         found[key] = Column(name=name, id=unquote(spec.get("id") or name), type=spec["type"])
     return FeedbackColumns(**found)  # type: ignore[arg-type]

@@ -4,7 +4,9 @@ A SQLite file (WAL; a committed row survives the process being killed). One row 
 the same run is ignored). States: ``pending`` (not sent, or known not to have arrived), ``sending`` (a request went
 out and its outcome is unknown: check Notion by Run ID before sending again), ``failed`` (Notion refused this row;
 kept, and tried again when a recorder next starts). Only one process at a time drains a spool: the holder of an
-exclusive lock on ``<spool>.lock`` (released by the OS when that process dies); others only append.
+exclusive lock on ``<spool>.lock`` (released by the OS when that process dies); others only append. A small
+``counters`` table keeps what the sender did (delivered, found already in Notion, refused, retries), so a recorder
+can report it even when the sending happens in another process.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from notion_feedback.errors import StateStoreError
 
+SPOOL_FILE = "spool.sqlite3"
 PENDING, SENDING, FAILED = "pending", "sending", "failed"
+DELIVERED, FOUND_EXISTING, REFUSED, RETRIES = "delivered", "found_existing", "failed", "retries"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -35,6 +40,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
@@ -104,11 +110,35 @@ class Spool:
         self._set(seq, PENDING, error)
 
     def mark_failed(self, seq: int, error: str) -> None:
-        self._set(seq, FAILED, error)
+        with self._lock, self._transaction():
+            self._db.execute("UPDATE outbox SET state = ?, last_error = ? WHERE seq = ?", (FAILED, error, seq))
+            self._bump(REFUSED)
 
-    def done(self, seq: int) -> None:
-        with self._lock:
+    def done(self, seq: int, counter: str = DELIVERED) -> None:
+        """The row is in Notion (``counter`` says how we know): forget it and count it, in one transaction."""
+        with self._lock, self._transaction():
             self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+            self._bump(counter)
+
+    def bump(self, counter: str) -> None:
+        with self._lock:
+            self._bump(counter)
+
+    def _bump(self, counter: str) -> None:
+        self._db.execute(
+            "INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
+            (counter,),
+        )
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def retry_failed(self) -> int:
         """Failed rows get another chance (their cause, a changed schema say, may have been fixed)."""
@@ -139,6 +169,12 @@ class Spool:
         counts = self.counts()
         return counts[PENDING] + counts[SENDING]
 
+    def counters(self) -> dict[str, int]:
+        """What senders of this spool did, since the file was created (every process's work together)."""
+        with self._lock:
+            found = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
+        return {name: int(found.get(name, 0)) for name in (DELIVERED, FOUND_EXISTING, REFUSED, RETRIES)}
+
     # -- the drain lock --------------------------------------------------------------------------------------------
 
     def try_lock_drain(self) -> bool:
@@ -153,6 +189,19 @@ class Spool:
             return False
         self._lock_file = fd
         return True
+
+    def drain_locked_elsewhere(self) -> bool:
+        """Whether another live process is sending this spool's rows (so starting a sender of our own is useless)."""
+        if self._lock_file is not None:
+            return False
+        fd = os.open(str(self.path) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)  # closing the descriptor releases a lock we took
+        return False
 
     def close(self) -> None:
         if self._lock_file is not None:

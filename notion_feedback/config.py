@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     """How long flush()/close() and the exit hook wait for queued rows."""
     recorder_backoff_seconds: float = Field(1.0, gt=0, le=60)
     """First wait after a failed row write; doubles on each failure up to 64 times this."""
+    recorder_sender: Literal["process", "thread"] = "process"
+    """Who sends recorded rows to Notion: "process", a child process (record() stays a few µs); "thread", a thread of
+    the agent's process, for hosts that cannot start processes (its HTTP work then competes with the agent for the
+    GIL: record() p99 rises to ~150 µs while it sends)."""
 
     # -- state and scheduling ---------------------------------------------------------------------------
     home: Path = Path(".notion-feedback")

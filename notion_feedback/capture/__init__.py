@@ -9,10 +9,14 @@ with interaction("support-agent", variant="A", model="gpt-4o-mini", user_id=user
     it.llm("gpt-4o-mini", input_tokens=812, output_tokens=95).end({"answer": answer})
     it.end({"answer": answer})
 recorder.record(it, question=question, answer=answer)   # returns at once
+
+Rows wait in a spool on disk (NOTION_FEEDBACK_HOME) until a sender process has them in Notion; ``drain_spool``
+lets the daemon send what a dead agent left.
 """
 
 from notion_feedback.capture.recorder import Recorder, RecorderStats, sampled
 from notion_feedback.capture.redaction import Redactor
+from notion_feedback.capture.sender import drain_spool
 from notion_feedback.capture.tracing import (
     Interaction,
     Span,
@@ -35,6 +39,7 @@ __all__ = [
     "assign_variant",
     "current_interaction",
     "decision",
+    "drain_spool",
     "interaction",
     "llm_call",
     "pseudonymous_user",

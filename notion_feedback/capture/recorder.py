@@ -1,43 +1,49 @@
 """Write each recorded interaction as a rateable row in the Feedback data source, without ever slowing the agent.
 
 ``record()`` only appends to an in-memory queue (bounded; when it is full, the row goes straight to the spool).
-An intake thread redacts each row and commits it to the spool on disk; a sender thread delivers the spool to
-Notion on its own request budget, inside the process-wide Notion budget, oldest first. Delivery is exactly-once
-in effect: a row whose request may have reached Notion (timeout, 5xx, a crash between send and acknowledgement)
-is looked up by Run ID before it is sent again. An outage, a 429 storm or a restart only delays rows.
+One intake thread redacts each row and commits it to the spool on disk. A sender delivers the spool to Notion on
+its own request budget, oldest first: by default a child process (``capture/sender.py``), started when rows wait
+and restarted if it dies, so none of its Python work competes for the GIL with the agent; with
+``NOTION_FEEDBACK_RECORDER_SENDER=thread``, a thread of this process. Delivery is exactly-once in effect: a row
+whose request may have reached Notion (timeout, 5xx, a crash between send and acknowledgement) is looked up by
+Run ID before it is sent again. An outage, a 429 storm, a killed sender or a restart only delays rows.
 """
 
 from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import logging
+import subprocess
 import threading
 import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import langsmith
-from langsmith import utils as ls_utils
-from notion_client import APIErrorCode, APIResponseError
-from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from notion_feedback.capture.redaction import Hook, Redactor
-from notion_feedback.capture.spool import SENDING, Spool, SpooledRow
-from notion_feedback.capture.tracing import Interaction, ProjectRef, cached_project, resolve_project, trace_url
+from notion_feedback.capture.sender import SpoolSender, start_sender_process
+from notion_feedback.capture.spool import DELIVERED, FOUND_EXISTING, REFUSED, RETRIES, SPOOL_FILE, Spool
+from notion_feedback.capture.tracing import Interaction, ProjectRef, cached_project, trace_url
 from notion_feedback.config import Settings, require
-from notion_feedback.notion.client import make_notion_client
-from notion_feedback.notion.rows import RowValues, feedback_properties, run_id_filter
-from notion_feedback.ratelimit import RateLimiter
+from notion_feedback.notion.rows import RowValues
 
 log = logging.getLogger(__name__)
 
-SPOOL_FILE = "spool.sqlite3"
+__all__ = ["SPOOL_FILE", "Recorder", "RecorderStats", "sampled"]
+
 _INTAKE_BATCH = 500
-_SEND_BATCH = 50
-_LOCK_RETRY_SECONDS = 2.0
+_INTAKE_TICK_SECONDS = 0.02
+"""While rows come, the intake thread looks for them this often: record() then makes no system call (waking a
+thread costs the agent ~6 µs a call)."""
+_INTAKE_NAP_TICKS = 50
+"""After this many empty ticks (1 s) the intake thread sleeps until record() wakes it."""
+_RESPAWN_SECONDS = 1.0
+"""At most one sender process start per this many seconds (a sender that cannot start must not spin)."""
+_STOP_SECONDS = 2.0
 
 
 def sampled(run_id: str, rate: float) -> bool:
@@ -51,7 +57,11 @@ def sampled(run_id: str, rate: float) -> bool:
 
 @dataclass
 class RecorderStats:
-    """Counters for a summary line, a benchmark or a test."""
+    """Counters for a summary line, a benchmark or a test.
+
+    ``recorded``, ``sampled_out`` and ``overflowed`` are this recorder's; the delivery counters are what the
+    spool's sender did while this recorder ran (read from the spool, so they hold in either sender mode).
+    """
 
     recorded: int = 0
     sampled_out: int = 0
@@ -60,10 +70,6 @@ class RecorderStats:
     found_existing: int = 0
     retries: int = 0
     failed: int = 0
-
-
-class _Outcome:
-    DONE, RETRY, SKIP = "done", "retry", "skip"
 
 
 class Recorder:
@@ -82,20 +88,28 @@ class Recorder:
         self.data_source_id: str = settings.feedback_data_source_id  # type: ignore[assignment]
         self.redactor = Redactor.from_settings(settings, redact_hook)
         self.spool = Spool(settings.home / SPOOL_FILE)
-        self.stats = RecorderStats()
+        self.mode = settings.recorder_sender
+        self._counts = RecorderStats()
+        self._baseline = self.spool.counters()
+        self._final: RecorderStats | None = None
         self._queue: collections.deque[tuple[Any, ...]] = collections.deque()
         self._max = settings.recorder_queue_size
         self._sample_rate = settings.sample_rate
         self._intake_wake = threading.Event()
+        self._intake_asleep = True
+        self._wake_at = max(1, min(_INTAKE_BATCH, self._max // 2))
         self._sender_wake = threading.Event()
         self._stop = threading.Event()
         self._closed = False
         self._intake_busy = False
         self._langsmith = langsmith_client
-        self._notion: Any = None
-        self._budget = RateLimiter(settings.recorder_requests_per_second, burst=1.0, name="recorder")
-        self._backoff = 0.0
         self._threads: list[threading.Thread] = []
+        self._sender: SpoolSender | None = None  # thread mode
+        self._process: subprocess.Popen[bytes] | None = None  # process mode
+        self._process_lock = threading.Lock()
+        self._next_spawn = 0.0
+        self.spool_left = 0
+        """Rows still undelivered when close() returned."""
         if start:
             self.start()
 
@@ -121,17 +135,19 @@ class Recorder:
     def _accept(self, it: Interaction, question: str | None, answer: str | None, user_id: str | None) -> None:
         run_id = str(it.run.id)  # type: ignore[union-attr]
         if self._sample_rate < 1.0 and not sampled(run_id, self._sample_rate):
-            self.stats.sampled_out += 1
+            self._counts.sampled_out += 1
             return
-        self.stats.recorded += 1
+        self._counts.recorded += 1
         item = (it, question, answer, user_id)
         if len(self._queue) >= self._max or self._closed:
-            self.stats.overflowed += 1
+            self._counts.overflowed += 1
             self.spool.add_many([self._spool_item(item)])  # the slow path: memory is full
             self._sender_wake.set()
+            if not self._intake_wake.is_set():
+                self._intake_wake.set()  # the intake thread makes sure a sender runs
             return
         self._queue.append(item)
-        if not self._intake_wake.is_set():
+        if self._intake_asleep or len(self._queue) >= self._wake_at:
             self._intake_wake.set()
 
     # -- intake: memory -> redacted rows on disk -----------------------------------------------------------------
@@ -165,10 +181,15 @@ class Recorder:
         return run_id, payload
 
     def _intake_loop(self) -> None:
+        idle_ticks = 0
         while True:
-            self._intake_wake.wait(timeout=0.5)
+            if self._intake_asleep:
+                self._intake_wake.wait(timeout=0.5)
+            else:
+                self._intake_wake.wait(timeout=_INTAKE_TICK_SECONDS)
             self._intake_wake.clear()
             self._intake_busy = True
+            wrote = bool(self._queue)
             try:
                 while self._queue:
                     batch = []
@@ -180,143 +201,58 @@ class Recorder:
                 log.exception("the recorder could not spool rows")
             finally:
                 self._intake_busy = False
+            idle_ticks = 0 if wrote else idle_ticks + 1
+            self._intake_asleep = idle_ticks >= _INTAKE_NAP_TICKS  # record() wakes a sleeping intake
+            if self.mode == "process" and (wrote or self._intake_asleep or idle_ticks % 25 == 0):
+                self._ensure_sender_process()
             if self._stop.is_set() and not self._queue:
                 return
 
-    # -- sender: disk -> Notion --------------------------------------------------------------------------------
+    # -- the sender process ------------------------------------------------------------------------------------
 
-    def _client(self) -> Any:
-        if self._notion is None:
-            self._notion = make_notion_client(self.settings, extra_limiters=[self._budget])
-        return self._notion
-
-    def _smith(self) -> langsmith.Client | None:
-        if self._langsmith is None and self.settings.langsmith_api_key is not None:
-            from notion_feedback.smith.client import make_langsmith_client
-
-            self._langsmith = make_langsmith_client(self.settings)
-        return self._langsmith
-
-    def _sender_loop(self) -> None:
-        while not self.spool.try_lock_drain():
-            if self._stop.wait(_LOCK_RETRY_SECONDS):
-                return
-        while not self._stop.is_set():
-            rows = self.spool.next_rows(_SEND_BATCH)
-            if not rows:
-                self._sender_wake.wait(timeout=0.5)
-                self._sender_wake.clear()
-                continue
-            for row in rows:
-                if self._stop.is_set():
+    def _ensure_sender_process(self) -> None:
+        """Start a sender process when rows wait and none runs (never ours twice; none while another drains)."""
+        with self._process_lock:
+            process = self._process
+            if process is not None:
+                if process.poll() is None:
                     return
-                outcome = self._deliver(row)
-                if outcome == _Outcome.RETRY:
-                    self.stats.retries += 1
-                    base = self.settings.recorder_backoff_seconds
-                    self._backoff = min(base * 64, self._backoff * 2 if self._backoff else base)
-                    self._stop.wait(self._backoff)
-                    break
-                self._backoff = 0.0
+                if process.returncode not in (0, -15):
+                    log.warning("the recorder's sender exited with %s; starting another", process.returncode)
+                self._process = None
+            if self._stop.is_set() or time.monotonic() < self._next_spawn:
+                return
+            try:
+                if not self.spool.undelivered() or self.spool.drain_locked_elsewhere():
+                    return
+                self._next_spawn = time.monotonic() + _RESPAWN_SECONDS
+                self._process = start_sender_process(self.settings, self.spool.path)
+            except Exception as exc:  # noqa: BLE001 - rows stay in the spool; say how to get them sent
+                log.error(
+                    "could not start the recorder's sender process (%s): rows wait in %s. Set "
+                    "NOTION_FEEDBACK_RECORDER_SENDER=thread where processes cannot be started.",
+                    type(exc).__name__,
+                    self.spool.path,
+                )
 
-    def _resolve(self, row: SpooledRow) -> dict[str, Any] | None:
-        """The row's values with the project id filled in; None when LangSmith cannot be reached right now."""
-        payload = dict(row.payload)
-        name = payload.pop("_project_name", None)
-        if name and not payload.get("project_id"):
-            client = self._smith()
-            if client is not None:
-                try:
-                    project = resolve_project(client, name)
-                except (ls_utils.LangSmithConnectionError, ls_utils.LangSmithRateLimitError) as exc:
-                    log.warning("LangSmith unreachable while resolving project %r: %s", name, type(exc).__name__)
-                    return None
-                except ls_utils.LangSmithAPIError as exc:
-                    if str(getattr(exc, "status_code", "5"))[:1] == "5":
-                        return None
-                    log.warning("project %r not resolved (%s): the row is written without its project id", name, exc)
-                    project = None
-                except ls_utils.LangSmithError as exc:
-                    log.warning("project %r not resolved (%s): the row is written without its project id", name, exc)
-                    project = None
-                if project is not None:
-                    payload["project_id"] = project.id
-                    start = payload.get("run_start")
-                    if start and project.url:
-                        payload["trace_url"] = f"{project.url}/r/{row.run_id}?trace_id={row.run_id}&start_time={start}"
-        return payload
-
-    def _exists(self, run_id: str) -> bool:
-        found = self._client().data_sources.query(
-            self.data_source_id, filter=run_id_filter(run_id, self.settings.property_map), page_size=1
-        )
-        return bool(found.get("results"))
-
-    def _deliver(self, row: SpooledRow) -> str:
-        payload = self._resolve(row)
-        if payload is None:
-            return _Outcome.RETRY
-        client = self._client()
+    def _stop_sender_process(self) -> None:
+        with self._process_lock:
+            process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()  # it stops after the request in flight; a row cut short is checked by Run ID later
         try:
-            if row.state == SENDING and self._exists(row.run_id):
-                self.spool.done(row.seq)
-                self.stats.found_existing += 1
-                return _Outcome.DONE
-        except Exception as exc:  # noqa: BLE001 - the check itself failed: try later, still unknown
-            log.warning("could not check whether run %s already has a row: %s", row.run_id, _describe(exc))
-            return _Outcome.RETRY
-        properties = feedback_properties(RowValues.from_json(payload), self.settings.property_map)
-        self.spool.mark_sending(row.seq)
-        try:
-            client.pages.create(
-                parent={"type": "data_source_id", "data_source_id": self.data_source_id}, properties=properties
-            )
-        except httpx.ConnectError as exc:
-            self.spool.mark_pending(row.seq, _describe(exc))  # nothing reached Notion
-            log.warning("Notion unreachable; rows wait in the spool: %s", _describe(exc))
-            return _Outcome.RETRY
-        except (RequestTimeoutError, httpx.TransportError) as exc:
-            log.warning("row for run %s: outcome unknown (%s); will check before resending", row.run_id, _describe(exc))
-            return _Outcome.RETRY
-        except APIResponseError as exc:
-            return self._refused(row, exc)
-        except HTTPResponseError as exc:  # 529 and other codes the SDK does not know
-            if exc.status >= 500:
-                log.warning("Notion answered %s; rows wait in the spool", exc.status)
-                return _Outcome.RETRY
-            self.spool.mark_pending(row.seq, _describe(exc))
-            return _Outcome.RETRY
-        self.spool.done(row.seq)
-        self.stats.delivered += 1
-        return _Outcome.DONE
+            process.wait(_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(_STOP_SECONDS)
 
-    def _refused(self, row: SpooledRow, exc: APIResponseError) -> str:
-        message = _describe(exc)
-        if exc.status >= 500:
-            log.warning("Notion answered %s for run %s; will check before resending", exc.status, row.run_id)
-            return _Outcome.RETRY  # stays "sending": it may have been created
-        if exc.code == APIErrorCode.RateLimited:
-            self.spool.mark_pending(row.seq, message)
-            return _Outcome.RETRY
-        if exc.code in (APIErrorCode.Unauthorized, APIErrorCode.RestrictedResource, APIErrorCode.ObjectNotFound):
-            self.spool.mark_pending(row.seq, message)
-            log.error(
-                "Notion refused the Feedback data source (%s); rows wait in the spool. "
-                "Run `notion-feedback doctor` to see what to fix.",
-                message,
-            )
-            self._backoff = self.settings.recorder_backoff_seconds * 32
-            return _Outcome.RETRY
-        # validation_error and the like: this row (or the schema) is wrong; keep it, go on with the others.
-        self.spool.mark_failed(row.seq, message)
-        self.stats.failed += 1
-        log.error(
-            "Notion refused the row for run %s: %s. It stays in the spool and is retried when a recorder next "
-            "starts; `notion-feedback doctor` checks the schema.",
-            row.run_id,
-            message,
-        )
-        return _Outcome.SKIP
+    @property
+    def sender_pid(self) -> int | None:
+        """The running sender process's id (process mode), for a supervisor or a test."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
 
     # -- life cycle ----------------------------------------------------------------------------------------------
 
@@ -326,11 +262,37 @@ class Recorder:
         # Rows Notion refused before get another chance (their cause, a changed schema say, may be fixed now).
         if revived := self.spool.retry_failed():
             log.info("retrying %d rows Notion refused before", revived)
-        for name, target in (("intake", self._intake_loop), ("sender", self._sender_loop)):
+        targets: list[tuple[str, Any]] = [("intake", self._intake_loop)]
+        if self.mode == "thread":
+            self._sender = SpoolSender(self.settings, self.spool, langsmith_client=self._langsmith, stop=self._stop)
+            targets.append(("sender", lambda: self._sender.run_in_thread(self._sender_wake)))  # type: ignore[union-attr]
+        for name, target in targets:
             thread = threading.Thread(target=target, name=f"notion-feedback-recorder-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        self._intake_wake.set()  # rows left by an earlier run get a sender at once
         atexit.register(self._at_exit)
+
+    @property
+    def stats(self) -> RecorderStats:
+        if self._final is not None:
+            return self._final
+        counters = self.spool.counters()
+        counts = self._counts
+        return RecorderStats(
+            recorded=counts.recorded,
+            sampled_out=counts.sampled_out,
+            overflowed=counts.overflowed,
+            **{
+                field: counters[name] - self._baseline[name]
+                for field, name in (
+                    ("delivered", DELIVERED),
+                    ("found_existing", FOUND_EXISTING),
+                    ("retries", RETRIES),
+                    ("failed", REFUSED),
+                )
+            },
+        )
 
     def pending(self) -> int:
         """Rows recorded and not yet in Notion (memory and spool; rows Notion refused are not counted)."""
@@ -344,24 +306,33 @@ class Recorder:
         while self.pending():
             if time.monotonic() >= deadline:
                 return False
+            if self.mode == "process" and not self._closed and not self._queue and not self._intake_busy:
+                self._ensure_sender_process()  # one died, or went idle just before the last rows came
             time.sleep(0.01)
         return True
 
     def close(self, timeout: float | None = None) -> bool:
-        """Flush within ``timeout``, then stop. Rows not delivered by then stay in the spool for the next start."""
+        """Flush within ``timeout``, then stop (our sender too). Rows not in Notion by then wait in the spool
+        for the next start, or for ``notion-feedback run``."""
         if self._closed:
-            return self.pending() == 0
+            return self.spool_left == 0
         delivered = self.flush(timeout)
         self._closed = True
         self._stop.set()
         self._intake_wake.set()
         self._sender_wake.set()
         for thread in self._threads:
-            thread.join(timeout=2.0)
+            thread.join(timeout=_STOP_SECONDS)
+        self._stop_sender_process()
         atexit.unregister(self._at_exit)
-        left = self.spool.undelivered()
-        if left:
-            log.warning("%d rows not yet in Notion stay in %s and are sent at the next start", left, self.spool.path)
+        self.spool_left = self.spool.undelivered()
+        if self.spool_left:
+            log.warning(
+                "%d rows not yet in Notion stay in %s; they are sent at the next start or by `notion-feedback run`",
+                self.spool_left,
+                self.spool.path,
+            )
+        self._final = self.stats
         self.spool.close()
         return delivered
 
@@ -373,12 +344,3 @@ class Recorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _describe(exc: BaseException) -> str:
-    """An error in a few words: status and code, never a header or a token."""
-    status = getattr(exc, "status", None)
-    code = getattr(exc, "code", None)
-    text = str(exc).splitlines()[0][:200] if str(exc) else ""
-    parts = [p for p in (type(exc).__name__, str(status) if status else None, str(code) if code else None, text) if p]
-    return " ".join(parts)

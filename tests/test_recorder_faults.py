@@ -10,6 +10,7 @@ import textwrap
 import time
 import uuid
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from test_recorder_basic import run_ids
@@ -44,11 +45,12 @@ def _record(recorder: Recorder, n: int) -> list[str]:
     return ids
 
 
-def test_outage_during_1000_records_then_recovery_gives_exactly_1000_rows(ws_settings, sandbox) -> None:
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_outage_during_1000_records_then_recovery_gives_exactly_1000_rows(ws_settings, sandbox, mode) -> None:
     control = sandbox.notion.control
     # Every request fails; a third of the failed creates took effect anyway (the worst case for duplicates).
     control.faults = FaultPlan.from_json({"status": {"503": 1.0}, "after_effect": 0.3, "seed": 4})
-    recorder = Recorder(ws_settings)
+    recorder = Recorder(ws_settings.model_copy(update={"recorder_sender": mode}))
     t0 = time.perf_counter()
     expected = _record(recorder, 1000)
     record_seconds = time.perf_counter() - t0
@@ -95,7 +97,7 @@ def test_refused_row_is_kept_and_the_rest_go_on(ws_settings, sandbox) -> None:
 
 _CHILD = textwrap.dedent(
     """
-    import sys, uuid
+    import sys, time, uuid
     from notion_feedback.capture import Recorder, interaction
     from notion_feedback.config import Settings
 
@@ -106,20 +108,21 @@ _CHILD = textwrap.dedent(
         with interaction("agent", enabled=False, run_id=uuid.uuid5(uuid.NAMESPACE_URL, f"kill-test/{i}")) as it:
             pass
         recorder.record(it, question=f"q{i}", answer="a")
-    print("recorded", flush=True)
+    while n and recorder.sender_pid is None and recorder.pending():
+        time.sleep(0.01)
+    print("sender", recorder.sender_pid, flush=True)
     sys.exit(0 if recorder.close(timeout=120) else 1)
     """
 )
 
 
-def test_killed_mid_drain_then_restarted_loses_nothing_and_duplicates_nothing(ws_settings, sandbox, tmp_path) -> None:
-    n = 300
+def _child_env(settings: Settings) -> dict[str, str]:
     env = {
         **os.environ,
-        "NOTION_TOKEN": ws_settings.notion_token.get_secret_value(),
-        "NOTION_BASE_URL": ws_settings.notion_base_url,
-        "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": ws_settings.feedback_data_source_id,
-        "NOTION_FEEDBACK_HOME": str(ws_settings.home),
+        "NOTION_TOKEN": settings.notion_token.get_secret_value(),
+        "NOTION_BASE_URL": settings.notion_base_url,
+        "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": settings.feedback_data_source_id,
+        "NOTION_FEEDBACK_HOME": str(settings.home),
         "NOTION_FEEDBACK_NOTION_REQUESTS_PER_SECOND": "1000",
         "NOTION_FEEDBACK_NOTION_BURST": "1000",
         "NOTION_FEEDBACK_RECORDER_REQUESTS_PER_SECOND": "1000",
@@ -127,22 +130,73 @@ def test_killed_mid_drain_then_restarted_loses_nothing_and_duplicates_nothing(ws
         "LANGSMITH_TRACING": "false",
     }
     env.pop("LANGSMITH_API_KEY", None)
+    return env
+
+
+def _wait_for_rows(settings: Settings, at_least: int, alive: subprocess.Popen | None = None, limit: float = 60) -> int:
+    deadline = time.monotonic() + limit
+    while (found := len(run_ids(settings))) < at_least:
+        assert time.monotonic() < deadline, f"{found} rows after {limit} s"
+        assert alive is None or alive.poll() is None
+        time.sleep(0.05)
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] == "Z"
+
+
+@pytest.mark.parametrize("kill", ["agent", "agent and sender"])
+def test_agent_killed_mid_drain_loses_nothing_and_duplicates_nothing(ws_settings, sandbox, tmp_path, kill) -> None:
+    """SIGKILL of the agent alone: its orphaned sender finishes the drain. Of both (a crash of the machine, say):
+    the next start sends the rest, checking by Run ID the rows whose outcome the crash left unknown."""
+    n = 300
+    env = _child_env(ws_settings)
     script = tmp_path / "child.py"
     script.write_text(_CHILD)
     # Slow Notion down so the kill lands mid-drain (and sometimes between a create and its acknowledgement).
     sandbox.notion.control.faults = FaultPlan.from_json({"latency_ms": 15})
     child = subprocess.Popen([sys.executable, str(script), str(n)], env=env, cwd=tmp_path, stdout=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while len(run_ids(ws_settings)) < 60:
-        assert time.monotonic() < deadline and child.poll() is None
-        time.sleep(0.05)
+    line = child.stdout.readline().decode().split()  # type: ignore[union-attr]
+    assert line[0] == "sender" and line[1].isdigit(), line
+    sender_pid = int(line[1])
+    _wait_for_rows(ws_settings, 60, alive=child)
     child.send_signal(signal.SIGKILL)
+    if kill == "agent and sender":
+        os.kill(sender_pid, signal.SIGKILL)
     child.wait(10)
     before = len(run_ids(ws_settings))
     assert 60 <= before < n  # killed mid-drain
     sandbox.notion.control.faults = FaultPlan()
+    if kill == "agent":
+        _wait_for_rows(ws_settings, n, limit=30)  # nobody restarted: the orphan sends the rest, then exits
+        deadline = time.monotonic() + 10
+        while not _gone(sender_pid):
+            assert time.monotonic() < deadline, "the orphaned sender did not exit once the spool was empty"
+            time.sleep(0.05)
     restarted = subprocess.run([sys.executable, str(script), "0"], env=env, cwd=tmp_path, timeout=120)
     assert restarted.returncode == 0
     found = run_ids(ws_settings)
     expected = {str(uuid.uuid5(uuid.NAMESPACE_URL, f"kill-test/{i}")) for i in range(n)}
     assert len(found) == n and set(found) == expected
+
+
+def test_sender_process_killed_mid_drain_is_replaced_and_nothing_is_lost_or_doubled(ws_settings, sandbox) -> None:
+    sandbox.notion.control.faults = FaultPlan.from_json({"latency_ms": 15})
+    recorder = Recorder(ws_settings)
+    expected = _record(recorder, 300)
+    _wait_for_rows(ws_settings, 60)
+    first = recorder.sender_pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    sandbox.notion.control.faults = FaultPlan()
+    assert recorder.flush(60), f"{recorder.pending()} rows still pending"
+    assert recorder.stats.delivered + recorder.stats.found_existing == 300
+    recorder.close()
+    found = run_ids(ws_settings)
+    assert len(found) == 300 and set(found) == set(expected)
+    assert sandbox.notion.control.count("POST /v1/pages", 200) == 300  # no row was sent twice

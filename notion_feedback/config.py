@@ -107,9 +107,9 @@ class Settings(BaseSettings):
     recorder_backoff_seconds: float = Field(1.0, gt=0, le=60)
     """First wait after a failed row write; doubles on each failure up to 64 times this."""
     recorder_sender: Literal["process", "thread"] = "process"
-    """Who sends recorded rows to Notion: "process", a child process (record() stays a few µs); "thread", a thread of
-    the agent's process, for hosts that cannot start processes (its HTTP work then competes with the agent for the
-    GIL: record() p99 rises to ~150 µs while it sends)."""
+    """Who sends recorded rows to Notion: "process", a child process, so its HTTP and JSON work never takes the agent's
+    GIL or CPU; "thread", a thread of the agent's process, for hosts that cannot start processes (that work then
+    shares the agent's GIL and CPU; bench/bench_record.py measures both)."""
 
     # -- state and scheduling ---------------------------------------------------------------------------
     home: Path = Path(".notion-feedback")

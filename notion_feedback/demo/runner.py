@@ -77,12 +77,12 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _demo_env(sb: Sandbox, data_dir: Path) -> dict[str, str]:
+def _demo_env(sb: Sandbox, data_dir: Path, rate_limit: bool = True) -> dict[str, str]:
     """Everything that points the product at the sandbox; product state lives under the data directory."""
     env = sb.env()
     root = env.pop("NOTION_SANDBOX_ROOT_PAGE_ID")
     home = (data_dir / "home").resolve()
-    return env | {
+    env |= {
         "NOTION_FEEDBACK_PARENT_PAGE_ID": root,
         "NOTION_FEEDBACK_HOME": str(home),
         "NOTION_FEEDBACK_STATE_URL": f"sqlite:///{home / 'state.sqlite3'}",
@@ -94,11 +94,22 @@ def _demo_env(sb: Sandbox, data_dir: Path) -> dict[str, str]:
         # (still under the emulated ~3 requests/s: the emulator's rate limit stays on).
         "NOTION_FEEDBACK_RECORDER_REQUESTS_PER_SECOND": "2.5",
         "NOTION_FEEDBACK_RECORDER_FLUSH_SECONDS": "600",
+        # The emulated LangSmith allows the EU figure for /runs/stats (see start_sandbox); the product paces to it.
+        "NOTION_FEEDBACK_LANGSMITH_STATS_PER_10S": "20",
         "LANGSMITH_TRACING": "false",  # the demo traces explicitly; the SDK's own auto-tracing stays off
         # Mark every synced row "Synced" (one more request per rating) so the viewer shows the loop closing.
         "NOTION_FEEDBACK_SYNC_STATUS_WRITEBACK": "all",
         "NOTION_FEEDBACK_LEASE_SECONDS": "15",  # a demo killed with -9 is replaced quickly by the next one
     }
+    if not rate_limit:  # no emulated limit to respect (--no-rate-limit): the product need not pace itself either
+        env |= {
+            "NOTION_FEEDBACK_NOTION_REQUESTS_PER_SECOND": "100",
+            "NOTION_FEEDBACK_NOTION_BURST": "50",
+            "NOTION_FEEDBACK_RECORDER_REQUESTS_PER_SECOND": "100",
+            "NOTION_FEEDBACK_LANGSMITH_REQUESTS_PER_SECOND": "500",
+            "NOTION_FEEDBACK_LANGSMITH_STATS_PER_10S": "1000",
+        }
+    return env
 
 
 @contextmanager
@@ -248,7 +259,7 @@ class Demo:
                 with _progress(self.console) as bar:
                     task = bar.add_task("agent traffic (traced in LangSmith)", total=len(todo))
                     send(todo, recorder, smith, settings.langsmith_project, on_each=lambda _: bar.advance(task))
-                    rows = bar.add_task("rows written to Notion (≤ 3 requests/s)", total=len(todo))
+                    rows = bar.add_task("rows written to Notion by the recorder", total=len(todo))
                     while recorder.pending():
                         bar.update(rows, completed=len(todo) - recorder.pending())
                         recorder.flush(timeout=0.5)
@@ -316,7 +327,7 @@ class Demo:
         """Start the sandbox and point this process at it (environment variables, so every job agrees)."""
         self.options.data_dir.mkdir(parents=True, exist_ok=True)
         sb = self.start_sandbox()
-        self.env = _demo_env(sb, self.options.data_dir)
+        self.env = _demo_env(sb, self.options.data_dir, self.options.rate_limit)
         self._env_context = _environment(self.env)
         self._env_context.__enter__()
         return self

@@ -177,7 +177,7 @@ def forecast_chart(fc: Forecast, daily_line: float | None, line_label: str) -> b
                 [p.high for p in fc.projection],
                 color=ORANGE,
                 alpha=0.2,
-                label="95 % band",
+                label="95 % band (one day)",
             )
         if daily_line:
             ax.axhline(daily_line, color=RED, linestyle=":", label=line_label)

@@ -27,6 +27,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,6 +67,8 @@ RETRYABLE_KINDS = ("run_not_found",)
 RETRIES_PER_PASS = 50
 PENDING_PER_PASS = 100
 MAX_LISTED_PROBLEMS = 50
+# LangSmith writes in flight at once: far below its feedback limit (2000 per 10 s), enough to hide round trips.
+LANGSMITH_CONCURRENCY = 8
 MAX_RETRY_DELAY = timedelta(hours=6)
 
 
@@ -131,6 +134,18 @@ def _not_found_message(run_id: str, project_id: str) -> str:
         "may not be ingested yet (this is tried again automatically), or it may have expired (base retention is "
         "14 days)."
     )
+
+
+@dataclass
+class _Work:
+    """A row whose LangSmith feedback must change, with what was decided about it before any request."""
+
+    row: RatedRow
+    desired: Desired
+    base: store.Stored
+    had: fb.RemoteFeedback | None
+    fid: str
+    shown_now: Shown
 
 
 class SyncPass:
@@ -232,14 +247,18 @@ class SyncPass:
     def _page(self, rows: list[RatedRow]) -> None:
         entries = store.load(self.engine, [r.page_id for r in rows], self.key)
         remote = self._remote(rows, entries) if self.full else None
+        work: list[_Work] = []
         for row in rows:
             if row.page_id in self.handled and self._settled(row, entries.get(row.page_id)):
                 continue  # our own write-back moved it later in this same query
             self.summary.rows_seen += 1
-            self._row(row, entries.get(row.page_id), remote)
+            job = self._prepare(row, entries.get(row.page_id), remote)
+            if job is not None:
+                work.append(job)
             self.handled.add(row.page_id)
-            if self.progress:
-                self.progress(self.summary)
+        self._effects(work)
+        if self.progress:
+            self.progress(self.summary)
         last = rows[-1].last_edited_time
         s = self.summary
         if not self.dry_run and (s.cursor_after is None or parse_time(last) > parse_time(s.cursor_after)):
@@ -315,6 +334,56 @@ class SyncPass:
         )
 
     def _row(self, row: RatedRow, entry: store.Stored | None, remote: dict[str, fb.RemoteFeedback] | None) -> None:
+        job = self._prepare(row, entry, remote)
+        if job is not None:
+            self._effects([job])
+
+    def _effects(self, work: list[_Work]) -> None:
+        """Send a page's LangSmith writes concurrently, then record each outcome in order.
+
+        LangSmith answers each write in one round trip (~100 ms over the internet); sent one by one, a page of 100
+        changed rows would take far longer than the Notion read that fetched it. Each row's effect is independent
+        (its own deterministic feedback id), and the store and the row are only updated after the effect, so a
+        crash still re-does at most this page, harmlessly.
+        """
+        if not self.dry_run:
+            store.save_many(self.engine, [self._intent(job) for job in work if self._creates(job)])
+        if len(work) <= 1 or self.dry_run:
+            outcomes = [self._attempt(job) for job in work]
+        else:
+            with ThreadPoolExecutor(max_workers=min(LANGSMITH_CONCURRENCY, len(work))) as pool:
+                outcomes = list(pool.map(self._attempt, work))
+        failure: BaseException | None = None
+        for job, outcome in zip(work, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                failure = failure or outcome
+                continue
+            self._complete(job, *outcome)
+        if failure is not None:
+            raise failure
+
+    @staticmethod
+    def _creates(job: _Work) -> bool:
+        """Whether this row's effect may create feedback (its outcome must be remembered as uncertain first)."""
+        return job.desired.kind == "valid" and (job.had is None or job.had.run_id != job.desired.run_id)
+
+    @staticmethod
+    def _intent(job: _Work) -> store.Stored:
+        """The entry saved before a create: if the answer is lost, the next pass knows feedback may exist, and on
+        which run (the old one while a move from another run is not known to be done)."""
+        run_id = job.had.run_id if job.had is not None else job.desired.run_id
+        return replace(job.base, status=store.MAYBE, run_id=run_id, project_id=job.desired.project_id)
+
+    def _attempt(self, job: _Work) -> tuple[store.Stored, str] | BaseException:
+        try:
+            return self._apply(job.row, job.desired, job.base, job.had, job.fid)
+        except Exception as exc:  # noqa: BLE001 - handed back, re-raised after the page's other outcomes are saved
+            return exc
+
+    def _prepare(
+        self, row: RatedRow, entry: store.Stored | None, remote: dict[str, fb.RemoteFeedback] | None
+    ) -> _Work | None:
+        """Decide what a row needs without any request; None when it needs nothing."""
         s = self.summary
         fid = fb.feedback_id(row.page_id, self.key)
         shown_now = Shown.of(row.sync_status, row.sync_error)
@@ -328,6 +397,7 @@ class SyncPass:
             remote is None
             and entry is not None
             and entry.pending_status is None
+            and entry.status != store.MAYBE
             and Shown.decode(entry.written_status) == shown_now
             and self._same_content(row, entry)
             and not self._retry_now(entry)
@@ -343,7 +413,12 @@ class SyncPass:
         desired = self._desired(row)
         base = entry or store.Stored(row.page_id, self.key, fid)
         had = self._has_feedback(base, fid, remote)
-        new, action = self._apply(row, desired, base, had, fid)
+        return _Work(row, desired, base, had, fid, shown_now)
+
+    def _complete(self, job: _Work, new: store.Stored, action: str) -> None:
+        """Count the outcome, save it, and show it on the row when the display must change."""
+        s = self.summary
+        row, base, had, shown_now = job.row, job.base, job.had, job.shown_now
         if action in ("created", "updated", "removed"):
             setattr(s, action, getattr(s, action) + 1)
         elif action == "error":
@@ -380,6 +455,8 @@ class SyncPass:
         """What LangSmith holds for this row: asked of LangSmith in a full pass, else taken from the store."""
         if remote is not None:
             return remote.get(fid)
+        if entry.status == store.MAYBE:  # a create whose outcome was lost: treat the feedback as maybe there
+            return fb.RemoteFeedback(entry.run_id or "", None, None)
         if entry.score is None:
             return None
         return fb.RemoteFeedback(entry.run_id or "", entry.score, entry.comment)
@@ -461,8 +538,7 @@ class SyncPass:
         if self.dry_run:
             self.summary.planned.append(f"remove feedback {fid} ({row.url or row.page_id})")
             return True
-        with_retries(fb.remove, self.smith, fid)
-        return True
+        return bool(with_retries(fb.remove, self.smith, fid))  # False: it was not there (an unsent create)
 
     def _target(self, entry: store.Stored, shown_now: Shown, *, had_feedback: bool) -> Shown:
         """What the row should display. Writes cost Notion requests, so in "errors" mode a row that displays

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, or_, select
 
 from notion_feedback.state import get_value, set_value, synced_ratings, utcnow
 
@@ -19,6 +19,10 @@ from notion_feedback.state import get_value, set_value, synced_ratings, utcnow
 SYNCED = "synced"
 ERROR = "error"
 REMOVED = "removed"
+# A create was sent and its outcome is not known yet (saved before sending): the feedback may exist. A crash or a
+# lost answer leaves it so; the next pass then treats the feedback as possibly there (update, or delete when the
+# rating was cleared in between), never as surely absent.
+MAYBE = "maybe"
 
 
 @dataclass
@@ -71,6 +75,20 @@ def save(engine: Engine, entry: Stored) -> None:
             conn.execute(table.insert().values(**values))
 
 
+def save_many(engine: Engine, entries: list[Stored]) -> None:
+    """Upsert several entries in one transaction (the intents of a page's creates)."""
+    if not entries:
+        return
+    table = synced_ratings
+    now = utcnow()
+    with engine.begin() as conn:
+        for entry in entries:
+            values = asdict(entry) | {"updated_at": now}
+            where = and_(table.c.page_id == entry.page_id, table.c.feedback_key == entry.feedback_key)
+            if conn.execute(table.update().where(where).values(**values)).rowcount == 0:
+                conn.execute(table.insert().values(**values))
+
+
 def _stream(engine: Engine, *conditions: Any, limit: int | None = None) -> Iterator[Stored]:
     cols = [synced_ratings.c[name] for name in _COLUMNS]
     stmt = select(*cols).where(and_(*conditions)).order_by(synced_ratings.c.page_id)
@@ -107,9 +125,9 @@ def pending_writes(engine: Engine, key: str, limit: int) -> list[Stored]:
 
 
 def with_feedback(engine: Engine, key: str) -> Iterator[Stored]:
-    """Every entry whose feedback exists in LangSmith, streamed (for the full pass's sweep of deleted rows)."""
+    """Entries whose feedback exists (or may) in LangSmith, streamed (the full pass sweeps rows gone from Notion)."""
     t = synced_ratings.c
-    return _stream(engine, t.feedback_key == key, t.score.is_not(None))
+    return _stream(engine, t.feedback_key == key, or_(t.score.is_not(None), t.status == MAYBE))
 
 
 def cursor_key(data_source_id: str, key: str) -> str:

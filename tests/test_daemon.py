@@ -289,3 +289,18 @@ def test_signal_stops_after_the_current_step(tmp_path: Path, job_module: Path, s
     job_lines = [json.loads(line) for line in stderr.splitlines() if '"notion_feedback.jobs"' in line]
     assert job_lines and job_lines[-1]["job"] == "slow" and job_lines[-1]["outcome"] == "ok"
     assert job_lines[-1]["rows"] == 7 and job_lines[-1]["duration_s"] >= 1.4
+
+
+def test_run_command_says_what_to_set_before_starting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from notion_feedback.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("NOTION_TOKEN", "LANGSMITH_API_KEY", "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NOTION_FEEDBACK_HOME", str(tmp_path / "home"))
+    result = CliRunner().invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert "missing settings" in result.output and "NOTION_TOKEN" in result.output
+    assert current_holder(open_state(f"sqlite:///{tmp_path / 'home' / 'state.sqlite3'}")) is None

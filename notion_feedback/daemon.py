@@ -93,6 +93,7 @@ class JobSpec:
 # The job table: the one place that says what the daemon runs.
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("sync_ratings", "jobs.sync_ratings:run", every_sync, 20),
+    JobSpec("drain_spool", "jobs.drain_spool:run", every_sync, 20),
     JobSpec("daily_report", "jobs.daily_report:run", daily_at_report_time, 120),
     JobSpec("weekly_rollup", "jobs.rollups:weekly", weekly_on_monday, 300),
     JobSpec("monthly_rollup", "jobs.rollups:monthly", monthly_on_the_first, 600),

@@ -66,7 +66,7 @@ def test_status_collects_runs_next_runs_lease_lag_and_errors(env: Settings) -> N
     _populate(env)
     status = collect_status(env)
     jobs = {j.id: j for j in status.jobs}
-    assert list(jobs)[:4] == [spec.id for spec in JOBS]
+    assert list(jobs)[: len(JOBS)] == [spec.id for spec in JOBS]
     assert jobs["sync_ratings"].last.outcome == "ok" and jobs["sync_ratings"].last.summary["sent"] == 3
     assert jobs["daily_report"].last.outcome == "error"
     assert jobs["weekly_rollup"].last is None and jobs["weekly_rollup"].next_run is not None

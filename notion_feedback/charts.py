@@ -27,6 +27,15 @@ CHART_NAMES = ("volume", "latency", "cost", "ratings", "forecast")
 _WORDS = {"👍": "thumbs up", "👎": "thumbs down"}
 
 
+def _usd(value: float, _pos: object = None) -> str:
+    """Dollar tick labels with the decimals small amounts need ($0.004 must not read $0.00), at least two."""
+    if value == 0 or abs(value) >= 1:
+        return f"${value:,.2f}"
+    digits = f"{value:.4f}".rstrip("0")
+    decimals = max(2, len(digits.split(".")[1]))
+    return f"${value:.{decimals}f}"
+
+
 def render(draw: Callable[[Figure], None]) -> bytes:
     """Draw on a fresh figure and return it as PNG bytes; the figure never outlives the call."""
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
@@ -122,7 +131,7 @@ def cost_chart(points: Sequence[DayPoint], target_per_interaction: float) -> byt
         _style(ax, "Cost per day")
         x = list(range(len(points)))
         ax.bar(x, [p.cost or 0.0 for p in points], color=BLUE, alpha=0.7, label="total (USD)")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.2f}"))
+        ax.yaxis.set_major_formatter(FuncFormatter(_usd))
         ax2 = ax.twinx()
         per = [p.cost_per_interaction if p.cost_per_interaction is not None else float("nan") for p in points]
         ax2.plot(x, per, color=ORANGE, marker="o", markersize=3, label="per interaction")
@@ -181,7 +190,7 @@ def forecast_chart(fc: Forecast, daily_line: float | None, line_label: str) -> b
             )
         if daily_line:
             ax.axhline(daily_line, color=RED, linestyle=":", label=line_label)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.2f}"))
+        ax.yaxis.set_major_formatter(FuncFormatter(_usd))
         ax.set_ylim(bottom=0)
         if days:
             _day_labels(ax, days)

@@ -76,3 +76,16 @@ def test_no_figure_leaks_into_pyplot_and_memory_stays_flat() -> None:
     grown = _rss() - base
     assert plt.get_fignums() == []
     assert grown < 25 * 1024 * 1024, f"memory grew by {grown / 1e6:.1f} MB over 55 charts"
+
+
+def test_dollar_ticks_keep_small_amounts_readable() -> None:
+    from notion_feedback.charts import _usd
+
+    assert [_usd(v) for v in (0, 0.0005, 0.004, 0.015, 0.5, 1234.5)] == [
+        "$0.00",
+        "$0.0005",
+        "$0.004",
+        "$0.015",
+        "$0.50",
+        "$1,234.50",
+    ]

@@ -11,7 +11,7 @@ from notion_feedback.capture import Recorder, interaction, sampled
 from notion_feedback.capture.spool import Spool
 from notion_feedback.config import Settings
 from notion_feedback.notion.client import make_notion_client
-from notion_feedback.notion.rows import RowValues, feedback_properties
+from notion_feedback.notion.rows import RowValues, feedback_children, feedback_properties
 from notion_feedback.notion.text import plain_text
 from notion_feedback.notion.workspace import init_workspace
 
@@ -163,3 +163,17 @@ def test_record_is_cheap_and_never_raises(ws_settings) -> None:
     assert recorder.flush(10)
     recorder.close()
     assert run_ids(ws_settings) == [it.run_id]  # the same run recorded 200 times is one row
+
+
+def test_a_long_question_is_kept_whole_in_the_row_body(ws_settings) -> None:
+    question = "Why " + "so " * 3000 + "long?"  # 9,009 characters: the title keeps 2,000
+    with Recorder(ws_settings) as recorder:
+        with interaction("agent", enabled=False) as it:
+            recorder.record(it, question=question, answer="because")
+        assert recorder.flush(10)
+    (row,) = rows(ws_settings)
+    assert plain_text(row["properties"]["Question"]["title"]).endswith("…")
+    blocks = make_notion_client(ws_settings).blocks.children.list(row["id"])["results"]
+    body = "".join(plain_text(b["paragraph"]["rich_text"]) for b in blocks if b["type"] == "paragraph")
+    assert body == question
+    assert feedback_children(RowValues(run_id="r", question="short")) == []

@@ -32,7 +32,7 @@ from notion_feedback.capture.spool import FOUND_EXISTING, RETRIES, SENDING, SPOO
 from notion_feedback.capture.tracing import resolve_project
 from notion_feedback.config import Settings, env_name, require
 from notion_feedback.notion.client import make_notion_client
-from notion_feedback.notion.rows import RowValues, feedback_properties, run_id_filter
+from notion_feedback.notion.rows import RowValues, feedback_children, feedback_properties, run_id_filter
 from notion_feedback.ratelimit import RateLimiter
 from notion_feedback.redact import mask_secrets
 
@@ -203,11 +203,13 @@ class SpoolSender:
         except Exception as exc:  # noqa: BLE001 - the check itself failed: try later, still unknown
             log.warning("could not check whether run %s already has a row: %s", row.run_id, describe(exc))
             return _Outcome.RETRY
-        properties = feedback_properties(RowValues.from_json(payload), self.settings.property_map)
+        values = RowValues.from_json(payload)
+        properties = feedback_properties(values, self.settings.property_map)
+        body = {"children": children} if (children := feedback_children(values)) else {}
         self.spool.mark_sending(row.seq)
         try:
             client.pages.create(
-                parent={"type": "data_source_id", "data_source_id": self.data_source_id}, properties=properties
+                parent={"type": "data_source_id", "data_source_id": self.data_source_id}, properties=properties, **body
             )
         except httpx.ConnectError as exc:
             self.spool.mark_pending(row.seq, describe(exc))  # nothing reached Notion

@@ -11,10 +11,11 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from notion_feedback.notion.schema import FEEDBACK, Prop, property_name
-from notion_feedback.notion.text import rich_text, title_text
+from notion_feedback.notion.text import MAX_RUN_CHARS, MAX_RUNS, rich_text, title_text
 
 MAX_SELECT_CHARS = 100
 MAX_URL_CHARS = 2000
+MAX_BODY_PARAGRAPHS = 10  # a question of up to 2 million characters is kept whole in the row's body
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,16 @@ def feedback_properties(row: RowValues, property_map: dict[str, str]) -> dict[st
         if (option := select_name(value)) is not None:
             props[name(prop)] = {"select": {"name": option}}
     return props
+
+
+def feedback_children(row: RowValues) -> list[dict[str, Any]]:
+    """The row's page body: the whole question when the title had to cut it (sent in the same create request)."""
+    if len(row.question) <= MAX_RUN_CHARS:
+        return []
+    runs = rich_text(row.question, max_runs=MAX_RUNS * MAX_BODY_PARAGRAPHS)
+    paragraphs = [runs[i : i + MAX_RUNS] for i in range(0, len(runs), MAX_RUNS)]
+    heading = {"type": "heading_3", "heading_3": {"rich_text": rich_text("Question (full text)")}}
+    return [heading, *({"type": "paragraph", "paragraph": {"rich_text": p}} for p in paragraphs)]
 
 
 def run_id_filter(run_id: str, property_map: dict[str, str]) -> dict[str, Any]:

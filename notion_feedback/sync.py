@@ -354,11 +354,16 @@ class SyncPass:
             with ThreadPoolExecutor(max_workers=min(LANGSMITH_CONCURRENCY, len(work))) as pool:
                 outcomes = list(pool.map(self._attempt, work))
         failure: BaseException | None = None
-        for job, outcome in zip(work, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                failure = failure or outcome
-                continue
-            self._complete(job, *outcome)
+        settled: list[store.Stored] = []  # saved together: one transaction per page instead of one per row
+        try:
+            for job, outcome in zip(work, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    failure = failure or outcome
+                    continue
+                self._complete(job, *outcome, settled=settled)
+        finally:
+            if not self.dry_run:
+                store.save_many(self.engine, settled)
         if failure is not None:
             raise failure
 
@@ -415,8 +420,11 @@ class SyncPass:
         had = self._has_feedback(base, fid, remote)
         return _Work(row, desired, base, had, fid, shown_now)
 
-    def _complete(self, job: _Work, new: store.Stored, action: str) -> None:
-        """Count the outcome, save it, and show it on the row when the display must change."""
+    def _complete(self, job: _Work, new: store.Stored, action: str, *, settled: list[store.Stored]) -> None:
+        """Count the outcome, save it, and show it on the row when the display must change.
+
+        An entry with nothing to show goes to ``settled`` (saved with the page's others); one whose row must change
+        is saved at once, as pending, before the write-back, so a crash in between is finished by a later pass."""
         s = self.summary
         row, base, had, shown_now = job.row, job.base, job.had, job.shown_now
         if action in ("created", "updated", "removed"):
@@ -435,9 +443,11 @@ class SyncPass:
             if new.pending_status is not None:
                 s.planned.append(f"show {target.status or 'nothing'!r} on {row.url or row.page_id}")
             return
+        if new.pending_status is None:
+            settled.append(new)
+            return
         store.save(self.engine, new)
-        if new.pending_status is not None:
-            self._write_back(new, target)
+        self._write_back(new, target)
 
     def _still(self, row: RatedRow, entry: store.Stored) -> bool:
         """Whether a row's local problem (checked without any request) is still the same problem."""

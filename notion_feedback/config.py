@@ -54,9 +54,7 @@ class Settings(BaseSettings):
         DEFAULT_LANGSMITH_ENDPOINT, validation_alias=AliasChoices("LANGSMITH_ENDPOINT", "langsmith_endpoint")
     )
     """LangSmith API root (EU: https://eu.api.smith.langchain.com; self-hosted: your URL)."""
-    langsmith_project: str = Field(
-        "default", validation_alias=AliasChoices("LANGSMITH_PROJECT", "langsmith_project")
-    )
+    langsmith_project: str = Field("default", validation_alias=AliasChoices("LANGSMITH_PROJECT", "langsmith_project"))
     """The LangSmith project (session) your agent traces into."""
 
     # -- the workspace (written by `notion-feedback init`) -------------------------------------------------

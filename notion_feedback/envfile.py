@@ -43,8 +43,10 @@ def render_env_example() -> str:
             lines += ["", f"# == {_SECTIONS[name]} " + "=" * max(0, 100 - len(_SECTIONS[name]))]
         doc = " ".join((field.description or "").split())
         lines += ["", *("# " + part for part in textwrap.wrap(doc, 110))]
-        default = None if field.default_factory is None and field.is_required() else field.get_default(
-            call_default_factory=True
+        default = (
+            None
+            if field.default_factory is None and field.is_required()
+            else field.get_default(call_default_factory=True)
         )
         lines.append(f"{env_name(name)}={_default_text(default)}")
     return "\n".join(lines) + "\n"

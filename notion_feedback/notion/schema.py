@@ -120,9 +120,7 @@ class RatingScale:
 _COLOURS_5 = ("red", "orange", "yellow", "blue", "green")
 SCALES: dict[str, RatingScale] = {
     "1-5": RatingScale("1-5", tuple((str(i), float(i), _COLOURS_5[i - 1]) for i in range(1, 6))),
-    "1-10": RatingScale(
-        "1-10", tuple((str(i), float(i), _COLOURS_5[min(4, (i - 1) // 2)]) for i in range(1, 11))
-    ),
+    "1-10": RatingScale("1-10", tuple((str(i), float(i), _COLOURS_5[min(4, (i - 1) // 2)]) for i in range(1, 11))),
     "thumbs": RatingScale("thumbs", (("👍", 1.0, "green"), ("👎", 0.0, "red"))),
 }
 

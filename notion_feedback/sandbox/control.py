@@ -259,6 +259,7 @@ class ControlMiddleware:
         method, path = scope["method"], scope["path"]
         control = self.control
         plan = control.faults
+
         async def send_counted(message: dict) -> None:
             # Counted before the response leaves, so a client that reads the stats right after its call sees it.
             if message["type"] == "http.response.start":
@@ -293,8 +294,13 @@ class ControlMiddleware:
             504: "gateway_timeout",
             529: "service_overload",
         }
-        await self._error(send, status, codes.get(status, "internal_server_error"), "Injected sandbox fault.",
-                          1.0 if status == 429 else None)
+        await self._error(
+            send,
+            status,
+            codes.get(status, "internal_server_error"),
+            "Injected sandbox fault.",
+            1.0 if status == 429 else None,
+        )
 
     async def _error(self, send: Callable, status: int, code: str, message: str, wait: float | None = None) -> None:
         body, content_type = self.control.error_factory(status, code, message)

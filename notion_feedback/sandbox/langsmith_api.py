@@ -36,8 +36,17 @@ from notion_feedback.sandbox.ratelimit import Limit
 log = logging.getLogger(__name__)
 
 SERVER_VERSION = "0.16.0"
-API_PREFIXES = ("/info", "/runs", "/sessions", "/feedback", "/feedback-configs", "/api/", "/settings",
-                "/model-price-map", "/public")
+API_PREFIXES = (
+    "/info",
+    "/runs",
+    "/sessions",
+    "/feedback",
+    "/feedback-configs",
+    "/api/",
+    "/settings",
+    "/model-price-map",
+    "/public",
+)
 # Documented LangSmith Cloud limits per API key (docs.langchain.com/langsmith/cloud, "API rate limits").
 STATS_LIMIT_ENV = "LANGSMITH_SANDBOX_STATS_LIMIT"  # "N/SECONDS", e.g. "20/10" (the EU figure)
 
@@ -71,8 +80,12 @@ def classify(method: str, path: str) -> str | None:
     if p == "/info" or p.startswith("/feedback/tokens/") or p.startswith("/public/"):
         return None  # keyless requests are not limited per key
     if method == "POST":
-        named = {"/feedback": "feedback", "/runs/multipart": "runs_multipart", "/runs/query": "runs_query",
-                 "/runs/stats": "runs_stats"}
+        named = {
+            "/feedback": "feedback",
+            "/runs/multipart": "runs_multipart",
+            "/runs/query": "runs_query",
+            "/runs/stats": "runs_stats",
+        }
         if p in named:
             return named[p]
     if method == "GET" and p.startswith("/runs/") and p.count("/") == 2:
@@ -141,8 +154,9 @@ class LangSmithEmulator:
         )
         self.store = LangSmithStore(self.prices, self.control.clock.now, data_dir)
         self.control.reset_hooks.append(self.store.reset)
-        self.app = Starlette(routes=self._routes(), exception_handlers={ApiError: self._api_error,
-                                                                          PayloadError: self._payload_error})
+        self.app = Starlette(
+            routes=self._routes(), exception_handlers={ApiError: self._api_error, PayloadError: self._payload_error}
+        )
         self.asgi = wrap(_AuthMiddleware(self.app, self), self.control)
 
     # -- Python control API --------------------------------------------------------------------------------
@@ -226,34 +240,42 @@ class LangSmithEmulator:
         ]
 
     async def info(self, _: Request) -> Response:
-        return JSON({
-            "version": SERVER_VERSION,
-            "license_expiration_time": None,
-            "batch_ingest_config": {
-                "use_multipart_endpoint": True,
-                "scale_up_qsize_trigger": 1000,
-                "scale_up_nthreads_limit": 16,
-                "scale_down_nempty_trigger": 4,
-                "size_limit": 100,
-                "size_limit_bytes": 20_971_520,
-            },
-            "instance_flags": {
-                "zstd_compression_enabled": self.zstd,
-                "ch_query_enabled": True,
-                "sdb_query_enabled": False,
-                "search_enabled": True,
-                "dataset_examples_multipart_enabled": False,
-                "generate_ai_query_enabled": False,
-                "org_creation_disabled": True,
-                "show_ttl_ui": False,
-                "trace_tier_duration_days": {"longlived": 400, "shortlived": 14},
-            },
-            "customer_info": None,
-        })
+        return JSON(
+            {
+                "version": SERVER_VERSION,
+                "license_expiration_time": None,
+                "batch_ingest_config": {
+                    "use_multipart_endpoint": True,
+                    "scale_up_qsize_trigger": 1000,
+                    "scale_up_nthreads_limit": 16,
+                    "scale_down_nempty_trigger": 4,
+                    "size_limit": 100,
+                    "size_limit_bytes": 20_971_520,
+                },
+                "instance_flags": {
+                    "zstd_compression_enabled": self.zstd,
+                    "ch_query_enabled": True,
+                    "sdb_query_enabled": False,
+                    "search_enabled": True,
+                    "dataset_examples_multipart_enabled": False,
+                    "generate_ai_query_enabled": False,
+                    "org_creation_disabled": True,
+                    "show_ttl_ui": False,
+                    "trace_tier_duration_days": {"longlived": 400, "shortlived": 14},
+                },
+                "customer_info": None,
+            }
+        )
 
     async def settings(self, _: Request) -> Response:
-        return JSON({"id": TENANT_ID, "display_name": "Sandbox workspace",
-                     "created_at": "2024-01-01T00:00:00+00:00", "tenant_handle": "sandbox"})
+        return JSON(
+            {
+                "id": TENANT_ID,
+                "display_name": "Sandbox workspace",
+                "created_at": "2024-01-01T00:00:00+00:00",
+                "tenant_handle": "sandbox",
+            }
+        )
 
     async def price_map(self, _: Request) -> Response:
         return JSON(self.prices.to_json())
@@ -280,9 +302,11 @@ class LangSmithEmulator:
         limit = min(int((q.get("limit") or ["100"])[-1]), 100)
         offset = int((q.get("offset") or ["0"])[-1])
         with self.store.lock:
-            docs = [d for d in self.store.sessions.values()
-                    if (not names or d["name"] in names) and (not ids or d["id"] in ids)
-                    and contains in d["name"].lower()]
+            docs = [
+                d
+                for d in self.store.sessions.values()
+                if (not names or d["name"] in names) and (not ids or d["id"] in ids) and contains in d["name"].lower()
+            ]
             docs.sort(key=lambda d: d["start_time"], reverse=True)
             page = [self._with_stats(request, d) for d in docs[offset : offset + limit]]
         return JSON(page)
@@ -439,9 +463,16 @@ class _AuthMiddleware:
                 key = auth[7:].strip()
             if key != self.emulator.api_key:
                 body = orjson.dumps({"detail": "Invalid token"})
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)

@@ -97,9 +97,13 @@ def _create(store: LangSmithStore, body: dict[str, Any]) -> dict[str, Any]:
     source = body.get("feedback_source") or {"type": "api"}
     if not isinstance(source, dict):
         source = {"type": str(source)}
-    source = {"type": source.get("type") or "api", "metadata": source.get("metadata") or {},
-              "user_id": source.get("user_id"), "user_name": source.get("user_name"),
-              "ls_user_id": source.get("ls_user_id")}
+    source = {
+        "type": source.get("type") or "api",
+        "metadata": source.get("metadata") or {},
+        "user_id": source.get("user_id"),
+        "user_name": source.get("user_name"),
+        "ls_user_id": source.get("ls_user_id"),
+    }
     doc = {
         "id": fid,
         "created_at": iso_aware(parse_time(body.get("created_at")) or now),
@@ -215,8 +219,10 @@ def list_feedback(store: LangSmithStore, params: dict[str, list[str]]) -> list[d
             created = parse_time(doc["created_at"])
             if (lo and created and created < lo) or (hi and created and created > hi):
                 continue
-            if one.get("comparative_experiment_id") and doc.get("comparative_experiment_id") != one[
-                    "comparative_experiment_id"]:
+            if (
+                one.get("comparative_experiment_id")
+                and doc.get("comparative_experiment_id") != one["comparative_experiment_id"]
+            ):
                 continue
             out.append(doc)
     out.sort(key=lambda d: (d["created_at"], d["id"]), reverse=True)
@@ -284,8 +290,11 @@ def create_token(store: LangSmithStore, body: dict[str, Any], base_url: str) -> 
             expires = parse_time(body["expires_at"])
         else:
             d = body.get("expires_in") or {}
-            ttl = timedelta(days=d.get("days", 0), hours=d.get("hours", 0), minutes=d.get("minutes", 0)) if d \
+            ttl = (
+                timedelta(days=d.get("days", 0), hours=d.get("hours", 0), minutes=d.get("minutes", 0))
+                if d
                 else DEFAULT_TOKEN_TTL
+            )
             expires = now + ttl
         if body.get("feedback_config") and body["feedback_key"] not in store.configs:
             upsert_config(store, {"feedback_key": body["feedback_key"], "feedback_config": body["feedback_config"]})
@@ -332,13 +341,16 @@ def use_token(store: LangSmithStore, token: str, body: dict[str, Any]) -> dict[s
         if fid and fid in store.fb_by_id:
             return update_feedback(store, fid, fields)
         meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-        return _create(store, {
-            **fields,
-            "id": fid,
-            "run_id": tok["run_id"],
-            "key": tok["feedback_key"],
-            "feedback_source": {"type": "app", "metadata": {**meta, "__token_id": tid}},
-        })
+        return _create(
+            store,
+            {
+                **fields,
+                "id": fid,
+                "run_id": tok["run_id"],
+                "key": tok["feedback_key"],
+                "feedback_source": {"type": "app", "metadata": {**meta, "__token_id": tid}},
+            },
+        )
 
 
 # -- feedback configs ------------------------------------------------------------------------------------
@@ -347,12 +359,15 @@ def upsert_config(store: LangSmithStore, body: dict[str, Any]) -> dict[str, Any]
         key = body.get("feedback_key")
         cfg = body.get("feedback_config")
         if not key or not isinstance(cfg, dict) or cfg.get("type") not in ("continuous", "categorical", "freeform"):
-            raise ApiError(422, "feedback_key and a feedback_config of type continuous|categorical|freeform are "
-                                "required")
+            raise ApiError(
+                422, "feedback_key and a feedback_config of type continuous|categorical|freeform are required"
+            )
         existing = store.configs.get(key)
         if existing is not None:
             if existing["feedback_config"] == cfg and body.get("is_lower_score_better") in (
-                    None, existing.get("is_lower_score_better")):
+                None,
+                existing.get("is_lower_score_better"),
+            ):
                 return existing
             raise ApiError(400, f"A different feedback config already exists for key {key!r}")
         doc = {

@@ -64,7 +64,7 @@ def _tokens(text: str) -> list[tuple[str, Any]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise FilterError(f"unexpected input at {pos}: {text[pos:pos + 20]!r}")
+            raise FilterError(f"unexpected input at {pos}: {text[pos : pos + 20]!r}")
         pos = m.end()
         if m.group("str") is not None:
             raw = m.group("str")[1:-1]

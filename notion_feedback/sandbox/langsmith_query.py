@@ -81,8 +81,12 @@ def select_rows(store: LangSmithStore, body: dict[str, Any], *, need_session: bo
         mask &= np.isin(r["rtype"], [store.rtypes.get(str(t)) for t in run_types])
     if body.get("is_root") is not None:
         mask &= r["root"] if body["is_root"] else ~r["root"]
-    for key, op in (("start_time", np.greater_equal), ("min_start_time", np.greater_equal),
-                    ("end_time", np.less_equal), ("max_start_time", np.less_equal)):
+    for key, op in (
+        ("start_time", np.greater_equal),
+        ("min_start_time", np.greater_equal),
+        ("end_time", np.less_equal),
+        ("max_start_time", np.less_equal),
+    ):
         if body.get(key):
             t = parse_time(body[key])
             assert t is not None
@@ -134,8 +138,9 @@ def _num(v: float) -> float:
     return float(v)
 
 
-def run_docs(store: LangSmithStore, rows: np.ndarray, select: list[str] | None,
-             *, subtree: bool = True) -> list[dict[str, Any]]:
+def run_docs(
+    store: LangSmithStore, rows: np.ndarray, select: list[str] | None, *, subtree: bool = True
+) -> list[dict[str, Any]]:
     """Run objects in the legacy API shape, restricted to ``select`` (plus the fields every Run needs)."""
     a = store.runs.arr
     wanted = set(select) if select else None

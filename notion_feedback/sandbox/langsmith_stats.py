@@ -206,8 +206,12 @@ def dashboard(store: LangSmithStore, session_id: str, body: dict[str, Any]) -> d
             start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
         t0, t1 = start.timestamp(), end.timestamp()
         nb = max(1, int(np.ceil((t1 - t0) / step)))
-        q: dict[str, Any] = {"session": [sid], "is_root": True, "start_time": start.isoformat(),
-                             "end_time": end.isoformat()}
+        q: dict[str, Any] = {
+            "session": [sid],
+            "is_root": True,
+            "start_time": start.isoformat(),
+            "end_time": end.isoformat(),
+        }
         for k in ("filter", "trace_filter", "tree_filter"):
             if body.get(k):
                 q[k] = body[k]
@@ -228,18 +232,45 @@ def dashboard(store: LangSmithStore, session_id: str, body: dict[str, Any]) -> d
         omit = bool(body.get("omit_data"))
         for i, (title, kind, metrics) in enumerate(CHARTS):
             series = [
-                {"id": _series_id(sid, f"{title}:{m}"), "name": m, "metric": m, "feedback_key": None,
-                 "filters": None, "group_by": None}
+                {
+                    "id": _series_id(sid, f"{title}:{m}"),
+                    "name": m,
+                    "metric": m,
+                    "feedback_key": None,
+                    "filters": None,
+                    "group_by": None,
+                }
                 for m in metrics
             ]
-            data = [] if omit else [
-                {"series_id": s["id"], "timestamp": stamps[b],
-                 "value": (per_bucket[b] or {}).get(s["metric"]) if per_bucket[b] else (
-                     0 if s["metric"] in ("run_count", "total_tokens", "prompt_tokens", "completion_tokens",
-                                          "total_cost", "prompt_cost", "completion_cost") else None),
-                 "group": None}
-                for s in series for b in range(nb)
-            ]
+            data = (
+                []
+                if omit
+                else [
+                    {
+                        "series_id": s["id"],
+                        "timestamp": stamps[b],
+                        "value": (per_bucket[b] or {}).get(s["metric"])
+                        if per_bucket[b]
+                        else (
+                            0
+                            if s["metric"]
+                            in (
+                                "run_count",
+                                "total_tokens",
+                                "prompt_tokens",
+                                "completion_tokens",
+                                "total_cost",
+                                "prompt_cost",
+                                "completion_cost",
+                            )
+                            else None
+                        ),
+                        "group": None,
+                    }
+                    for s in series
+                    for b in range(nb)
+                ]
+            )
             charts.append(_chart(sid, title, kind, i, series, data))
         # Feedback: one series per key (top 5 by count), value = average score in the bucket.
         keys: dict[str, int] = {}
@@ -247,14 +278,33 @@ def dashboard(store: LangSmithStore, session_id: str, body: dict[str, Any]) -> d
             for k, v in ((st or {}).get("feedback_stats") or {}).items():
                 keys[k] = keys.get(k, 0) + v["n"]
         top = sorted(keys, key=lambda k: (-keys[k], k))[:5]
-        fseries = [{"id": _series_id(sid, f"feedback:{k}"), "name": k, "metric": "feedback_score_avg",
-                    "feedback_key": k, "filters": None, "group_by": None} for k in top]
-        fdata = [] if omit else [
-            {"series_id": s["id"], "timestamp": stamps[b],
-             "value": (((per_bucket[b] or {}).get("feedback_stats") or {}).get(s["feedback_key"]) or {}).get("avg"),
-             "group": None}
-            for s in fseries for b in range(nb)
+        fseries = [
+            {
+                "id": _series_id(sid, f"feedback:{k}"),
+                "name": k,
+                "metric": "feedback_score_avg",
+                "feedback_key": k,
+                "filters": None,
+                "group_by": None,
+            }
+            for k in top
         ]
+        fdata = (
+            []
+            if omit
+            else [
+                {
+                    "series_id": s["id"],
+                    "timestamp": stamps[b],
+                    "value": (((per_bucket[b] or {}).get("feedback_stats") or {}).get(s["feedback_key"]) or {}).get(
+                        "avg"
+                    ),
+                    "group": None,
+                }
+                for s in fseries
+                for b in range(nb)
+            ]
+        )
         charts.append(_chart(sid, "Feedback Scores", "line", len(charts), fseries, fdata))
         return {
             "id": sid,
@@ -267,8 +317,9 @@ def dashboard(store: LangSmithStore, session_id: str, body: dict[str, Any]) -> d
         }
 
 
-def _chart(sid: str, title: str, kind: str, index: int, series: list[dict[str, Any]],
-           data: list[dict[str, Any]]) -> dict[str, Any]:
+def _chart(
+    sid: str, title: str, kind: str, index: int, series: list[dict[str, Any]], data: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "id": _series_id(sid, f"chart:{title}"),
         "title": title,

@@ -351,8 +351,9 @@ class LangSmithStore:
         pcd: dict[str, float] = dict(usage.prompt_cost_details)
         ccd: dict[str, float] = dict(usage.completion_cost_details)
         if usage.found:
-            priced = self.prices.price(model, provider, usage.prompt_tokens, usage.completion_tokens,
-                                       usage.prompt_token_details)
+            priced = self.prices.price(
+                model, provider, usage.prompt_tokens, usage.completion_tokens, usage.prompt_token_details
+            )
             if priced is not None:
                 pc, cc = priced.prompt_cost, priced.completion_cost
                 pcd = pcd or priced.prompt_cost_details

@@ -14,17 +14,40 @@ from notion_feedback.sandbox.langsmith_store import ApiError, LangSmithStore
 MAX_PAGE_V2 = 1000
 # v2 select name -> legacy field of the run document (None: computed below)
 SELECTS: dict[str, str | None] = {
-    "ID": "id", "NAME": "name", "RUN_TYPE": "run_type", "STATUS": None, "START_TIME": "start_time",
-    "END_TIME": "end_time", "INPUTS": "inputs", "OUTPUTS": "outputs", "PARENT_RUN_IDS": "parent_run_ids",
-    "PROJECT_ID": None, "TRACE_ID": "trace_id", "DOTTED_ORDER": "dotted_order",
-    "REFERENCE_EXAMPLE_ID": "reference_example_id", "ERROR": "error", "TAGS": "tags", "EXTRA": "extra",
-    "EVENTS": "events", "FEEDBACK_STATS": "feedback_stats", "FIRST_TOKEN_TIME": "first_token_time",
-    "APP_PATH": "app_path", "PROMPT_TOKENS": "prompt_tokens", "COMPLETION_TOKENS": "completion_tokens",
-    "TOTAL_TOKENS": "total_tokens", "PROMPT_COST": "prompt_cost", "COMPLETION_COST": "completion_cost",
-    "TOTAL_COST": "total_cost", "PROMPT_TOKEN_DETAILS": "prompt_token_details",
-    "COMPLETION_TOKEN_DETAILS": "completion_token_details", "PROMPT_COST_DETAILS": "prompt_cost_details",
-    "COMPLETION_COST_DETAILS": "completion_cost_details", "LATENCY_SECONDS": None, "METADATA": None,
-    "IS_ROOT": None, "THREAD_ID": "thread_id",
+    "ID": "id",
+    "NAME": "name",
+    "RUN_TYPE": "run_type",
+    "STATUS": None,
+    "START_TIME": "start_time",
+    "END_TIME": "end_time",
+    "INPUTS": "inputs",
+    "OUTPUTS": "outputs",
+    "PARENT_RUN_IDS": "parent_run_ids",
+    "PROJECT_ID": None,
+    "TRACE_ID": "trace_id",
+    "DOTTED_ORDER": "dotted_order",
+    "REFERENCE_EXAMPLE_ID": "reference_example_id",
+    "ERROR": "error",
+    "TAGS": "tags",
+    "EXTRA": "extra",
+    "EVENTS": "events",
+    "FEEDBACK_STATS": "feedback_stats",
+    "FIRST_TOKEN_TIME": "first_token_time",
+    "APP_PATH": "app_path",
+    "PROMPT_TOKENS": "prompt_tokens",
+    "COMPLETION_TOKENS": "completion_tokens",
+    "TOTAL_TOKENS": "total_tokens",
+    "PROMPT_COST": "prompt_cost",
+    "COMPLETION_COST": "completion_cost",
+    "TOTAL_COST": "total_cost",
+    "PROMPT_TOKEN_DETAILS": "prompt_token_details",
+    "COMPLETION_TOKEN_DETAILS": "completion_token_details",
+    "PROMPT_COST_DETAILS": "prompt_cost_details",
+    "COMPLETION_COST_DETAILS": "completion_cost_details",
+    "LATENCY_SECONDS": None,
+    "METADATA": None,
+    "IS_ROOT": None,
+    "THREAD_ID": "thread_id",
 }
 
 
@@ -43,9 +66,13 @@ def query_runs_v2(store: LangSmithStore, body: dict[str, Any]) -> dict[str, Any]
         "session": body.get("project_ids"),
         "min_start_time": body.get("min_start_time") or (now - timedelta(days=1)).isoformat(),
         "max_start_time": body.get("max_start_time") or now.isoformat(),
-        "filter": body.get("filter"), "trace_filter": body.get("trace_filter"),
-        "tree_filter": body.get("tree_filter"), "is_root": body.get("is_root"),
-        "has_error": body.get("has_error"), "id": body.get("ids"), "trace": body.get("trace_id"),
+        "filter": body.get("filter"),
+        "trace_filter": body.get("trace_filter"),
+        "tree_filter": body.get("tree_filter"),
+        "is_root": body.get("is_root"),
+        "has_error": body.get("has_error"),
+        "id": body.get("ids"),
+        "trace": body.get("trace_id"),
         "run_type": body.get("run_type"),
     }
     selects = [str(s).upper() for s in body.get("selects") or ["ID"]]
@@ -81,4 +108,3 @@ def query_runs_v2(store: LangSmithStore, body: dict[str, Any]) -> dict[str, Any]
         items.append(item)
     more = offset + page < len(ordered)
     return {"items": items, "next_cursor": encode_cursor(offset + page) if more else None}
-

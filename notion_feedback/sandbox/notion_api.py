@@ -68,8 +68,9 @@ class NotionEmulator:
     def person_user_id(self) -> str:
         return self.workspace.person_id
 
-    def bulk_create_pages(self, data_source_id: str, rows: list[dict[str, Any]], *, as_person: bool = False
-                          ) -> list[str]:
+    def bulk_create_pages(
+        self, data_source_id: str, rows: list[dict[str, Any]], *, as_person: bool = False
+    ) -> list[str]:
         """Insert rows (``properties`` dicts as in ``pages.create``) directly, validated, in one transaction."""
         actor = self.workspace.person_id if as_person else None
         return self.workspace.bulk_create_pages(data_source_id, rows, actor)

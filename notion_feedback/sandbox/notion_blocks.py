@@ -16,13 +16,51 @@ from notion_feedback.sandbox.notion_common import COLORS, body_error, check_arra
 MAX_BLOCKS_PER_REQUEST = 1000
 MAX_NESTING = 2
 _BG = tuple(f"{c}_background" for c in COLORS[1:])
-_TEXT_BLOCKS = ("paragraph", "heading_1", "heading_2", "heading_3", "bulleted_list_item", "numbered_list_item",
-                "quote", "toggle", "to_do", "callout")
+_TEXT_BLOCKS = (
+    "paragraph",
+    "heading_1",
+    "heading_2",
+    "heading_3",
+    "bulleted_list_item",
+    "numbered_list_item",
+    "quote",
+    "toggle",
+    "to_do",
+    "callout",
+)
 _MEDIA = ("image", "file", "pdf", "video", "audio")
-_CAN_NEST = ("paragraph", "bulleted_list_item", "numbered_list_item", "quote", "toggle", "to_do", "callout",
-             "column_list", "column", "table", "heading_1", "heading_2", "heading_3", "synced_block")
-SUPPORTED = (*_TEXT_BLOCKS, *_MEDIA, "divider", "code", "bookmark", "embed", "equation", "table", "table_row",
-             "column_list", "column", "table_of_contents", "breadcrumb", "link_to_page")
+_CAN_NEST = (
+    "paragraph",
+    "bulleted_list_item",
+    "numbered_list_item",
+    "quote",
+    "toggle",
+    "to_do",
+    "callout",
+    "column_list",
+    "column",
+    "table",
+    "heading_1",
+    "heading_2",
+    "heading_3",
+    "synced_block",
+)
+SUPPORTED = (
+    *_TEXT_BLOCKS,
+    *_MEDIA,
+    "divider",
+    "code",
+    "bookmark",
+    "embed",
+    "equation",
+    "table",
+    "table_row",
+    "column_list",
+    "column",
+    "table_of_contents",
+    "breadcrumb",
+    "link_to_page",
+)
 CODE_LANGUAGES_DEFAULT = "plain text"
 
 
@@ -53,8 +91,7 @@ def _color(raw: Any, path: str) -> str:
 
 
 def block_type(raw: dict[str, Any], path: str) -> str:
-    btype = raw.get("type") or next((k for k in raw if k in SUPPORTED or k in ("child_page", "child_database")),
-                                    None)
+    btype = raw.get("type") or next((k for k in raw if k in SUPPORTED or k in ("child_page", "child_database")), None)
     if btype is None:
         raise body_error(path, "should have a block type key such as `paragraph`", raw)
     if btype not in SUPPORTED:
@@ -64,8 +101,9 @@ def block_type(raw: dict[str, Any], path: str) -> str:
     return btype
 
 
-def content(btype: str, body: dict[str, Any], path: str, ctx: BlockContext, old: dict[str, Any] | None = None
-            ) -> dict[str, Any]:
+def content(
+    btype: str, body: dict[str, Any], path: str, ctx: BlockContext, old: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The stored (response-shaped) content of one block; ``old`` merges a PATCH into existing content."""
     old = old or {}
     p = f"{path}.{btype}"
@@ -109,13 +147,19 @@ def content(btype: str, body: dict[str, Any], path: str, ctx: BlockContext, old:
         width = body.get("table_width", old.get("table_width"))
         if not isinstance(width, int) or width < 1:
             raise body_error(f"{p}.table_width", "should be a positive integer", width)
-        return {"table_width": width,
-                "has_column_header": bool(body.get("has_column_header", old.get("has_column_header", False))),
-                "has_row_header": bool(body.get("has_row_header", old.get("has_row_header", False)))}
+        return {
+            "table_width": width,
+            "has_column_header": bool(body.get("has_column_header", old.get("has_column_header", False))),
+            "has_row_header": bool(body.get("has_row_header", old.get("has_row_header", False))),
+        }
     if btype == "table_row":
         cells = check_array(body.get("cells", old.get("cells", [])), f"{p}.cells")
-        return {"cells": [c if c and "plain_text" in c[0] else rich_text(c, f"{p}.cells[{i}]", ctx.mentions)
-                          for i, c in enumerate(cells)]}
+        return {
+            "cells": [
+                c if c and "plain_text" in c[0] else rich_text(c, f"{p}.cells[{i}]", ctx.mentions)
+                for i, c in enumerate(cells)
+            ]
+        }
     if btype == "column":
         return {k: body[k] for k in ("width_ratio",) if k in body} or {k: old[k] for k in old}
     if btype == "table_of_contents":
@@ -168,8 +212,15 @@ def drafts(raw: Any, path: str, ctx: BlockContext) -> list[BlockDraft]:
 
 def markdown_of(btype: str, data: dict[str, Any], text: str, number: int) -> str | None:
     """One block as Notion-flavoured markdown (the ``/markdown`` endpoints); None when not representable."""
-    prefix = {"heading_1": "# ", "heading_2": "## ", "heading_3": "### ", "bulleted_list_item": "- ",
-              "quote": "> ", "paragraph": "", "toggle": "<details>"}
+    prefix = {
+        "heading_1": "# ",
+        "heading_2": "## ",
+        "heading_3": "### ",
+        "bulleted_list_item": "- ",
+        "quote": "> ",
+        "paragraph": "",
+        "toggle": "<details>",
+    }
     if btype in prefix and btype != "toggle":
         return prefix[btype] + text
     if btype == "numbered_list_item":
@@ -190,7 +241,7 @@ def parse_markdown(md: str) -> list[dict[str, Any]]:
     i = 0
 
     def text(s: str) -> dict[str, Any]:
-        return {"rich_text": [{"text": {"content": s[j:j + 2000]}} for j in range(0, len(s), 2000)]}
+        return {"rich_text": [{"text": {"content": s[j : j + 2000]}} for j in range(0, len(s), 2000)]}
 
     while i < len(lines):
         line = lines[i]

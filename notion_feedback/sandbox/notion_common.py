@@ -186,8 +186,13 @@ def rich_text(items: Any, path: str, mentions: Any = None) -> list[dict[str, Any
             if len(expr) > 1000:
                 raise body_error(f"{ipath}.equation.expression.length", "should be ≤ `1000`", len(expr))
             out.append(
-                {"type": "equation", "equation": {"expression": expr}, "annotations": annotations,
-                 "plain_text": expr, "href": None}
+                {
+                    "type": "equation",
+                    "equation": {"expression": expr},
+                    "annotations": annotations,
+                    "plain_text": expr,
+                    "href": None,
+                }
             )
         elif kind == "mention":
             mention = item.get("mention")
@@ -195,8 +200,7 @@ def rich_text(items: Any, path: str, mentions: Any = None) -> list[dict[str, Any
                 raise body_error(f"{ipath}.mention", "should be an object", mention)
             plain, href, resolved = mentions(mention, f"{ipath}.mention") if mentions else ("", None, mention)
             out.append(
-                {"type": "mention", "mention": resolved, "annotations": annotations, "plain_text": plain,
-                 "href": href}
+                {"type": "mention", "mention": resolved, "annotations": annotations, "plain_text": plain, "href": href}
             )
         else:
             raise body_error(ipath, "should be a text, mention or equation rich text item", item)

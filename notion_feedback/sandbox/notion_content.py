@@ -46,14 +46,22 @@ class ContentMixin:
                 out.append(obj)
         return out
 
-    def _insert_blocks(self, parent: dict[str, Any], tree: list[BlockDraft], after: str | None, ctx: Any
-                       ) -> list[dict[str, Any]]:
+    def _insert_blocks(
+        self, parent: dict[str, Any], tree: list[BlockDraft], after: str | None, ctx: Any
+    ) -> list[dict[str, Any]]:
         """Store drafted blocks under ``parent`` (a page or block) after block ``after`` (None: at the end)."""
         created = []
         for node in tree:
             ptype = "page_id" if parent["kind"] == "page" else "block_id"
-            block = {"kind": "block", "id": new_id(), "parent": {"type": ptype, ptype: parent["id"]},
-                     "type": node.type, "data": node.content, "children": [], "in_trash": False}
+            block = {
+                "kind": "block",
+                "id": new_id(),
+                "parent": {"type": ptype, ptype: parent["id"]},
+                "type": node.type,
+                "data": node.content,
+                "children": [],
+                "in_trash": False,
+            }
             self._stamp(block, ctx, created=True)
             self.store.put(block)
             self._insert_blocks(block, node.children, None, ctx)
@@ -73,10 +81,18 @@ class ContentMixin:
         else:
             btype, data, parent = "child_database", {"title": plain_text(obj["title"])}, obj["parent"]
         return {
-            "object": "block", "id": obj["id"], "parent": parent, "created_time": fmt_minute(obj["created"]),
-            "last_edited_time": fmt_minute(obj["edited"]), "created_by": self.user(obj["created_by"], partial=True),
-            "last_edited_by": self.user(obj["edited_by"], partial=True), "has_children": has_children,
-            "in_trash": obj["in_trash"], "type": btype, btype: data, "archived": obj["in_trash"],
+            "object": "block",
+            "id": obj["id"],
+            "parent": parent,
+            "created_time": fmt_minute(obj["created"]),
+            "last_edited_time": fmt_minute(obj["edited"]),
+            "created_by": self.user(obj["created_by"], partial=True),
+            "last_edited_by": self.user(obj["edited_by"], partial=True),
+            "has_children": has_children,
+            "in_trash": obj["in_trash"],
+            "type": btype,
+            btype: data,
+            "archived": obj["in_trash"],
         }
 
     def _render_content(self, block: dict[str, Any]) -> dict[str, Any]:
@@ -98,8 +114,18 @@ class ContentMixin:
         parent = self._container(block_id)
         if parent["in_trash"]:
             raise validation(_ARCHIVED_EDIT)
-        if parent["kind"] == "block" and parent["type"] in ("divider", "code", "image", "bookmark", "equation",
-                                                              "table_row", "file", "pdf", "video", "audio"):
+        if parent["kind"] == "block" and parent["type"] in (
+            "divider",
+            "code",
+            "image",
+            "bookmark",
+            "equation",
+            "table_row",
+            "file",
+            "pdf",
+            "video",
+            "audio",
+        ):
             raise validation(f"Block type {parent['type']} does not support children.")
         if "children" not in body:
             raise body_error("body.children", "should be defined", None)
@@ -142,7 +168,7 @@ class ContentMixin:
         parent = self._container(block_id)
         kids = self._live_children(parent)
         start = cursor_index(kids, cursor)
-        out = list_response([self.render_block(b) for b in kids[start:start + page_size]], "block")
+        out = list_response([self.render_block(b) for b in kids[start : start + page_size]], "block")
         if start + page_size < len(kids):
             out["next_cursor"], out["has_more"] = kids[start + page_size]["id"], True
         return out
@@ -184,8 +210,9 @@ class ContentMixin:
         lines, unknown, number = [], [], 0
         for block in self._live_children(page):
             if block["kind"] != "block":
-                lines.append(f'<page url="https://www.notion.so/{block["id"].replace("-", "")}">'
-                             f"{self._title_of(block)}</page>")
+                lines.append(
+                    f'<page url="https://www.notion.so/{block["id"].replace("-", "")}">{self._title_of(block)}</page>'
+                )
                 continue
             number = number + 1 if block["type"] == "numbered_list_item" else 0
             text = plain_text(block["data"].get("rich_text"))
@@ -194,8 +221,13 @@ class ContentMixin:
                 unknown.append(block["id"])
             else:
                 lines.append(md)
-        return {"object": "page_markdown", "id": page["id"], "markdown": "\n".join(lines), "truncated": False,
-                "unknown_block_ids": unknown}
+        return {
+            "object": "page_markdown",
+            "id": page["id"],
+            "markdown": "\n".join(lines),
+            "truncated": False,
+            "unknown_block_ids": unknown,
+        }
 
     def update_markdown(self, page_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
         page = self._page(page_id)
@@ -219,9 +251,14 @@ class ContentMixin:
     # -- comments ------------------------------------------------------------------------------------------------
     def render_comment(self, c: dict[str, Any]) -> dict[str, Any]:
         return {
-            "object": "comment", "id": c["id"], "parent": c["parent"], "discussion_id": c["discussion_id"],
-            "created_time": fmt_minute(c["created"]), "last_edited_time": fmt_minute(c["edited"]),
-            "created_by": self.user(c["created_by"], partial=True), "rich_text": c["rich_text"],
+            "object": "comment",
+            "id": c["id"],
+            "parent": c["parent"],
+            "discussion_id": c["discussion_id"],
+            "created_time": fmt_minute(c["created"]),
+            "last_edited_time": fmt_minute(c["edited"]),
+            "created_by": self.user(c["created_by"], partial=True),
+            "rich_text": c["rich_text"],
             "display_name": c["display_name"],
         }
 
@@ -248,11 +285,18 @@ class ContentMixin:
             parent, discussion = {"type": kind, kind: target}, new_id()
         bot = ctx.actor == self.store.meta["bot_id"]
         display = body.get("display_name") or {}
-        comment = {"kind": "comment", "id": new_id(), "parent": parent, "discussion_id": discussion,
-                   "rich_text": text, "display_name": {
-                       "type": display.get("type", "integration" if bot else "user"),
-                       "resolved_name": (display.get("custom") or {}).get("name")
-                       or ("Sandbox integration" if bot else "Sam Rater")}}
+        comment = {
+            "kind": "comment",
+            "id": new_id(),
+            "parent": parent,
+            "discussion_id": discussion,
+            "rich_text": text,
+            "display_name": {
+                "type": display.get("type", "integration" if bot else "user"),
+                "resolved_name": (display.get("custom") or {}).get("name")
+                or ("Sandbox integration" if bot else "Sam Rater"),
+            },
+        }
         self._stamp(comment, ctx, created=True)
         self.store.put(comment)
         return self.render_comment(comment)
@@ -261,10 +305,13 @@ class ContentMixin:
         from notion_feedback.sandbox.notion_workspace import cursor_index, list_response
 
         self._block_like(block_id)
-        found = [c for c in sorted(self.store.of_kind("comment"), key=lambda c: c["seq"])
-                 if block_id in (c["parent"].get("page_id"), c["parent"].get("block_id"))]
+        found = [
+            c
+            for c in sorted(self.store.of_kind("comment"), key=lambda c: c["seq"])
+            if block_id in (c["parent"].get("page_id"), c["parent"].get("block_id"))
+        ]
         start = cursor_index(found, cursor)
-        out = list_response([self.render_comment(c) for c in found[start:start + page_size]], "comment")
+        out = list_response([self.render_comment(c) for c in found[start : start + page_size]], "comment")
         if start + page_size < len(found):
             out["next_cursor"], out["has_more"] = found[start + page_size]["id"], True
         return out

@@ -98,10 +98,21 @@ class FilesMixin:
             raise validation("number_of_parts is only allowed for multi_part uploads.")
         now = self.now()
         up: dict[str, Any] = {
-            "kind": "file_upload", "id": new_id(), "mode": mode, "filename": filename or "file",
-            "content_type": content_type, "content_length": None, "status": "pending", "attached": False,
-            "created": iso(now), "edited": iso(now), "expiry": iso(now.replace(second=0, microsecond=0) + UPLOAD_TTL),
-            "created_by": actor, "created_by_type": actor_type, "number_of_parts": parts, "parts": {},
+            "kind": "file_upload",
+            "id": new_id(),
+            "mode": mode,
+            "filename": filename or "file",
+            "content_type": content_type,
+            "content_length": None,
+            "status": "pending",
+            "attached": False,
+            "created": iso(now),
+            "edited": iso(now),
+            "expiry": iso(now.replace(second=0, microsecond=0) + UPLOAD_TTL),
+            "created_by": actor,
+            "created_by_type": actor_type,
+            "number_of_parts": parts,
+            "parts": {},
         }
         if mode == "external_url":
             url = body.get("external_url")
@@ -117,7 +128,7 @@ class FilesMixin:
         prefix = f"{self.base_url}/_files/"
         data = None
         if self.base_url and url.startswith(prefix):
-            data = self.store.get_blob(url[len(prefix):].split("/", 1)[0])
+            data = self.store.get_blob(url[len(prefix) :].split("/", 1)[0])
         else:
             try:
                 response = httpx.get(url, timeout=5.0, follow_redirects=True)
@@ -128,13 +139,24 @@ class FilesMixin:
         stamp = self.now().strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
         if data is None:
             up["status"] = "failed"
-            up["import_result"] = {"type": "error", "imported_time": stamp, "error": {
-                "type": "download_error", "code": "request_failed", "message": "Could not download the file.",
-                "parameter": None, "status_code": None}}
+            up["import_result"] = {
+                "type": "error",
+                "imported_time": stamp,
+                "error": {
+                    "type": "download_error",
+                    "code": "request_failed",
+                    "message": "Could not download the file.",
+                    "parameter": None,
+                    "status_code": None,
+                },
+            }
             return
         self.store.put_blob(up["id"], data)
-        up |= {"status": "uploaded", "content_length": len(data),
-               "import_result": {"type": "success", "success": {}, "imported_time": stamp}}
+        up |= {
+            "status": "uploaded",
+            "content_length": len(data),
+            "import_result": {"type": "success", "success": {}, "imported_time": stamp},
+        }
 
     def send_upload(self, upload_id: str, data: bytes, filename: str | None, part_number: Any) -> dict[str, Any]:
         up = self._upload(upload_id)
@@ -189,8 +211,10 @@ class FilesMixin:
 
     def list_uploads(self, status: str | None) -> list[dict[str, Any]]:
         if status not in (None, "pending", "uploaded", "expired", "failed"):
-            raise validation(f"query failed validation: query.status should be one of pending, uploaded, expired, "
-                             f"failed, instead was `\"{status}\"`.")
+            raise validation(
+                f"query failed validation: query.status should be one of pending, uploaded, expired, "
+                f'failed, instead was `"{status}"`.'
+            )
         uploads = sorted(self.store.of_kind("file_upload"), key=lambda u: u["seq"], reverse=True)
         return [u for u in uploads if status is None or self.upload_status(u) == status]
 
@@ -206,8 +230,10 @@ class FilesMixin:
         if status != "uploaded":
             raise validation(f"File upload with ID {upload_id} is in status `{status}`; send its content first.")
         if kind == "image" and not str(up["content_type"]).startswith("image/"):
-            raise validation(f"File upload with ID {upload_id} has content type {up['content_type']}, "
-                             "which is not supported for image blocks.")
+            raise validation(
+                f"File upload with ID {upload_id} has content type {up['content_type']}, "
+                "which is not supported for image blocks."
+            )
         up["attached"] = True
         self.store.put(up)
         return {"type": "file", "upload_id": upload_id, "_name": up["filename"]}
@@ -238,4 +264,3 @@ def _guess_type(filename: str) -> str:
     import mimetypes
 
     return mimetypes.guess_type(filename)[0] or "text/plain"
-

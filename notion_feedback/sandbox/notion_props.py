@@ -26,9 +26,30 @@ from notion_feedback.sandbox.notion_common import (
 )
 
 SCHEMA_TYPES = (
-    "title", "rich_text", "number", "select", "multi_select", "status", "date", "people", "files", "checkbox",
-    "url", "email", "phone_number", "formula", "relation", "created_time", "created_by", "last_edited_time",
-    "last_edited_by", "unique_id", "button", "verification", "place", "location",
+    "title",
+    "rich_text",
+    "number",
+    "select",
+    "multi_select",
+    "status",
+    "date",
+    "people",
+    "files",
+    "checkbox",
+    "url",
+    "email",
+    "phone_number",
+    "formula",
+    "relation",
+    "created_time",
+    "created_by",
+    "last_edited_time",
+    "last_edited_by",
+    "unique_id",
+    "button",
+    "verification",
+    "place",
+    "location",
 )
 COMPUTED = ("formula", "created_time", "created_by", "last_edited_time", "last_edited_by", "unique_id", "button")
 NUMBER_FORMATS = ("number", "number_with_commas", "percent", "dollar", "euro", "pound", "yen", "rupee", "won", "yuan")
@@ -63,8 +84,14 @@ def _options(raw: Any, path: str, old: list[dict[str, Any]] | None = None) -> li
         color = opt.get("color") or (prev or {}).get("color") or next(_color_cycle)
         if color not in COLORS:
             raise body_error(f"{path}[{i}].color", f"should be one of {', '.join(COLORS)}", color)
-        out.append({"id": (prev or {}).get("id") or new_prop_id(set()), "name": name, "color": color,
-                    "description": opt.get("description", (prev or {}).get("description"))})
+        out.append(
+            {
+                "id": (prev or {}).get("id") or new_prop_id(set()),
+                "name": name,
+                "color": color,
+                "description": opt.get("description", (prev or {}).get("description")),
+            }
+        )
     return out
 
 
@@ -109,8 +136,13 @@ def render_schema(prop: dict[str, Any], database_of: Callable[[str], str | None]
     config = dict(prop["config"])
     if prop["type"] == "relation":
         config = {"database_id": database_of(config["data_source_id"]), **config}
-    return {"id": prop["id"], "name": prop["name"], "description": prop.get("description"),
-            "type": prop["type"], prop["type"]: config}
+    return {
+        "id": prop["id"],
+        "name": prop["name"],
+        "description": prop.get("description"),
+        "type": prop["type"],
+        prop["type"]: config,
+    }
 
 
 def _text_list(raw: Any, path: str, mentions: Callable | None) -> list[dict[str, Any]]:
@@ -137,8 +169,12 @@ def _select(prop: dict[str, Any], raw: Any, path: str, *, create: bool) -> dict[
         raise body_error(f"{path}.name.length", "should be ≤ `100`", len(name))
     if "," in name:
         raise validation(f"Option name ({name}) cannot contain commas.")
-    opt = {"id": new_prop_id({o["id"] for o in options}), "name": name,
-           "color": raw.get("color") or next(_color_cycle), "description": None}
+    opt = {
+        "id": new_prop_id({o["id"] for o in options}),
+        "name": name,
+        "color": raw.get("color") or next(_color_cycle),
+        "description": None,
+    }
     options.append(opt)
     return {"id": opt["id"], "name": opt["name"], "color": opt["color"]}
 

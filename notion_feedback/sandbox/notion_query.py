@@ -18,12 +18,42 @@ Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
 
 TEXT_TYPES = ("title", "rich_text", "url", "email", "phone_number")
-_TEXT_OPS = ("equals", "does_not_equal", "contains", "does_not_contain", "starts_with", "ends_with",
-             "is_empty", "is_not_empty")
-_NUMBER_OPS = ("equals", "does_not_equal", "greater_than", "less_than", "greater_than_or_equal_to",
-               "less_than_or_equal_to", "is_empty", "is_not_empty")
-_DATE_OPS = ("equals", "before", "after", "on_or_before", "on_or_after", "is_empty", "is_not_empty",
-             "past_week", "past_month", "past_year", "next_week", "next_month", "next_year", "this_week")
+_TEXT_OPS = (
+    "equals",
+    "does_not_equal",
+    "contains",
+    "does_not_contain",
+    "starts_with",
+    "ends_with",
+    "is_empty",
+    "is_not_empty",
+)
+_NUMBER_OPS = (
+    "equals",
+    "does_not_equal",
+    "greater_than",
+    "less_than",
+    "greater_than_or_equal_to",
+    "less_than_or_equal_to",
+    "is_empty",
+    "is_not_empty",
+)
+_DATE_OPS = (
+    "equals",
+    "before",
+    "after",
+    "on_or_before",
+    "on_or_after",
+    "is_empty",
+    "is_not_empty",
+    "past_week",
+    "past_month",
+    "past_year",
+    "next_week",
+    "next_month",
+    "next_year",
+    "this_week",
+)
 _OPS = {
     **dict.fromkeys(TEXT_TYPES, _TEXT_OPS),
     "number": _NUMBER_OPS,
@@ -96,9 +126,12 @@ def _date_cond(op: str, arg: Any, path: str, now: datetime) -> Callable[[Any], b
         want = op == "is_empty"
         return lambda v: (v is None) == want
     relative = {
-        "past_week": (now - timedelta(days=7), now), "past_month": (now - timedelta(days=30), now),
-        "past_year": (now - timedelta(days=365), now), "next_week": (now, now + timedelta(days=7)),
-        "next_month": (now, now + timedelta(days=30)), "next_year": (now, now + timedelta(days=365)),
+        "past_week": (now - timedelta(days=7), now),
+        "past_month": (now - timedelta(days=30), now),
+        "past_year": (now - timedelta(days=365), now),
+        "next_week": (now, now + timedelta(days=7)),
+        "next_month": (now, now + timedelta(days=30)),
+        "next_year": (now, now + timedelta(days=365)),
     }
     if op in relative:
         lo, hi = relative[op]
@@ -123,8 +156,11 @@ def _date_cond(op: str, arg: Any, path: str, now: datetime) -> Callable[[Any], b
         }
     else:
         compare = {
-            "equals": lambda v: v == bound, "before": lambda v: v < bound, "after": lambda v: v > bound,
-            "on_or_before": lambda v: v <= bound, "on_or_after": lambda v: v >= bound,
+            "equals": lambda v: v == bound,
+            "before": lambda v: v < bound,
+            "after": lambda v: v > bound,
+            "on_or_before": lambda v: v <= bound,
+            "on_or_after": lambda v: v >= bound,
         }
     fn = compare[op]
     return lambda v: v is not None and fn(v)
@@ -179,8 +215,9 @@ def _cond(ptype: str, op: str, arg: Any, path: str, now: datetime) -> Callable[[
     raise validation(f"Filtering on {ptype} properties is not supported by the sandbox.")
 
 
-def compile_filter(flt: Any, schema: dict[str, dict[str, Any]], now: datetime, path: str = "body.filter",
-                   depth: int = 0) -> Predicate:
+def compile_filter(
+    flt: Any, schema: dict[str, dict[str, Any]], now: datetime, path: str = "body.filter", depth: int = 0
+) -> Predicate:
     """Validate and compile a filter object; ``depth`` counts compound levels (Notion allows two)."""
     if not isinstance(flt, dict):
         raise body_error(path, "should be an object", flt)
@@ -211,8 +248,7 @@ def compile_filter(flt: Any, schema: dict[str, dict[str, Any]], now: datetime, p
         raise body_error(path, "should have exactly one condition type", flt)
     kind = kinds[0]
     if kind != prop["type"] and prop["type"] not in _ALIASES.get(kind, ()):
-        raise validation(f"Filter type {kind} does not match property type {prop['type']} for property "
-                         f"{prop['name']}.")
+        raise validation(f"Filter type {kind} does not match property type {prop['type']} for property {prop['name']}.")
     return _leaf(prop, prop["type"], flt[kind], f"{path}.{kind}", now)
 
 
@@ -238,8 +274,9 @@ def compile_sorts(sorts: Any, schema: dict[str, dict[str, Any]]) -> Callable[[li
             raise body_error(f"body.sorts[{i}].direction", "should be `ascending` or `descending`", s)
         if "timestamp" in s:
             if s["timestamp"] not in ("created_time", "last_edited_time"):
-                raise body_error(f"body.sorts[{i}].timestamp", "should be `created_time` or `last_edited_time`",
-                                 s["timestamp"])
+                raise body_error(
+                    f"body.sorts[{i}].timestamp", "should be `created_time` or `last_edited_time`", s["timestamp"]
+                )
             prop = {"id": s["timestamp"], "type": s["timestamp"], "name": s["timestamp"]}
         else:
             prop = find_prop(schema, s.get("property"))

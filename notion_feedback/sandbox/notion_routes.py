@@ -89,13 +89,17 @@ def match(method: str, path: str) -> tuple[str, dict[str, str]] | None:
 
 
 def json_response(status: int, body: dict[str, Any]) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False).encode(), status_code=status,
-                    media_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps(body, ensure_ascii=False).encode(), status_code=status, media_type="application/json; charset=utf-8"
+    )
 
 
 def error_response(err: NotionError) -> Response:
-    return Response(error_body(err.status, err.code, err.message), status_code=err.status,
-                    media_type="application/json; charset=utf-8")
+    return Response(
+        error_body(err.status, err.code, err.message),
+        status_code=err.status,
+        media_type="application/json; charset=utf-8",
+    )
 
 
 class NotionRoutes:
@@ -107,10 +111,13 @@ class NotionRoutes:
 
     def app(self, extra_routes: list[Route] | None = None) -> Starlette:
         """The API plus ``extra_routes`` (the sandbox admin routes under ``/_sandbox``)."""
-        return Starlette(routes=[*(extra_routes or []),
-            Route("/v1/{rest:path}", self.handle, methods=["GET", "POST", "PATCH", "DELETE", "PUT"]),
-            Route("/_files/{upload_id}/{filename:path}", self.serve_file, methods=["GET", "HEAD"]),
-        ])
+        return Starlette(
+            routes=[
+                *(extra_routes or []),
+                Route("/v1/{rest:path}", self.handle, methods=["GET", "POST", "PATCH", "DELETE", "PUT"]),
+                Route("/_files/{upload_id}/{filename:path}", self.serve_file, methods=["GET", "HEAD"]),
+            ]
+        )
 
     async def serve_file(self, request: Request) -> Response:
         """Where block ``file.url`` points: the uploaded bytes, with their content type."""
@@ -131,11 +138,17 @@ class NotionRoutes:
                 raise NotionError(401, "unauthorized", "API token is invalid.")
             version = request.headers.get("notion-version")
             if not version:
-                raise NotionError(400, "missing_version", "Notion-Version header failed validation: Notion-Version "
-                                  "header should be defined, instead was `undefined`.")
+                raise NotionError(
+                    400,
+                    "missing_version",
+                    "Notion-Version header failed validation: Notion-Version "
+                    "header should be defined, instead was `undefined`.",
+                )
             if version not in SUPPORTED_VERSIONS:
-                raise validation(f"Notion-Version header failed validation: Notion-Version header should be one of "
-                                 f"{', '.join(SUPPORTED_VERSIONS)}, instead was `{version}`.")
+                raise validation(
+                    f"Notion-Version header failed validation: Notion-Version header should be one of "
+                    f"{', '.join(SUPPORTED_VERSIONS)}, instead was `{version}`."
+                )
             actor = self.ws.person_id if request.headers.get("x-sandbox-actor") == "person" else self.ws.bot_id
             ctx = Ctx(version=version, actor=actor)
             if op == "file_uploads_send":
@@ -263,8 +276,7 @@ class NotionRoutes:
         if op == "comments_list":
             block_id = q.get("block_id")
             if block_id is None:
-                raise validation("query failed validation: query.block_id should be defined, instead was "
-                                 "`undefined`.")
+                raise validation("query failed validation: query.block_id should be defined, instead was `undefined`.")
             return ws.list_comments(path_id(block_id, "block_id"), q.get("start_cursor"), size())
         if op == "comments_retrieve":
             return ws.retrieve_comment(pid("comment_id"))
@@ -277,7 +289,7 @@ class NotionRoutes:
 
         uploads = self.ws.list_uploads(status)
         start = cursor_index(uploads, cursor)
-        out = list_response([self.ws.render_upload(u) for u in uploads[start:start + page_size]], "file_upload")
+        out = list_response([self.ws.render_upload(u) for u in uploads[start : start + page_size]], "file_upload")
         if start + page_size < len(uploads):
             out["next_cursor"], out["has_more"] = uploads[start + page_size]["id"], True
         return out

@@ -144,4 +144,3 @@ class Store:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-

@@ -59,8 +59,7 @@ class Ctx:
 class Workspace(ContentMixin, FilesMixin):
     """All state of one emulated Notion workspace, shared with one integration (the bot)."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime], workspace_name: str = "Sandbox workspace"
-                 ) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime], workspace_name: str = "Sandbox workspace") -> None:
         self.store = store
         self._clock = clock
         self.base_url = ""
@@ -77,12 +76,24 @@ class Workspace(ContentMixin, FilesMixin):
                 for key in ("bot_id", "person_id", "workspace_id", "root_page_id"):
                     self.store.set_meta(key, new_id())
                 now = iso(self.now())
-                self.store.put({
-                    "kind": "page", "id": meta["root_page_id"], "parent": {"type": "workspace", "workspace": True},
-                    "data_source_id": None, "props": {"title": text_rt("Sandbox workspace")}, "icon": None,
-                    "cover": None, "in_trash": False, "is_locked": False, "children": [], "created": now,
-                    "edited": now, "created_by": meta["person_id"], "edited_by": meta["person_id"],
-                })
+                self.store.put(
+                    {
+                        "kind": "page",
+                        "id": meta["root_page_id"],
+                        "parent": {"type": "workspace", "workspace": True},
+                        "data_source_id": None,
+                        "props": {"title": text_rt("Sandbox workspace")},
+                        "icon": None,
+                        "cover": None,
+                        "in_trash": False,
+                        "is_locked": False,
+                        "children": [],
+                        "created": now,
+                        "edited": now,
+                        "created_by": meta["person_id"],
+                        "edited_by": meta["person_id"],
+                    }
+                )
                 self.store.flush()
 
     @property
@@ -109,14 +120,27 @@ class Workspace(ContentMixin, FilesMixin):
             return {"object": "user", "id": user_id}
         if user_id == self.bot_id:
             return {
-                "object": "user", "id": user_id, "name": "Sandbox integration", "avatar_url": None, "type": "bot",
-                "bot": {"owner": {"type": "workspace", "workspace": True}, "workspace_name": self.workspace_name,
-                        "workspace_id": self.store.meta["workspace_id"],
-                        "workspace_limits": {"max_file_upload_size_in_bytes": self.max_file_size}},
+                "object": "user",
+                "id": user_id,
+                "name": "Sandbox integration",
+                "avatar_url": None,
+                "type": "bot",
+                "bot": {
+                    "owner": {"type": "workspace", "workspace": True},
+                    "workspace_name": self.workspace_name,
+                    "workspace_id": self.store.meta["workspace_id"],
+                    "workspace_limits": {"max_file_upload_size_in_bytes": self.max_file_size},
+                },
             }
         if user_id == self.person_id:
-            return {"object": "user", "id": user_id, "name": "Sam Rater", "avatar_url": None, "type": "person",
-                    "person": {"email": "sam.rater@example.com"}}
+            return {
+                "object": "user",
+                "id": user_id,
+                "name": "Sam Rater",
+                "avatar_url": None,
+                "type": "person",
+                "person": {"email": "sam.rater@example.com"},
+            }
         raise not_found("user", user_id)
 
     def known_user(self, user_id: str) -> bool:
@@ -142,9 +166,14 @@ class Workspace(ContentMixin, FilesMixin):
             return title, f"https://www.notion.so/{hex_id(oid)}", {"type": kind, kind: {"id": oid}}
         if kind == "date":
             date = mention.get("date") or {}
-            return str(date.get("start")), None, {"type": "date", "date": {"start": date.get("start"),
-                                                                          "end": date.get("end"),
-                                                                          "time_zone": date.get("time_zone")}}
+            return (
+                str(date.get("start")),
+                None,
+                {
+                    "type": "date",
+                    "date": {"start": date.get("start"), "end": date.get("end"), "time_zone": date.get("time_zone")},
+                },
+            )
         raise body_error(f"{path}.type", "should be `user`, `page`, `database` or `date`", kind)
 
     def rt(self, raw: Any, path: str) -> list[dict[str, Any]]:
@@ -159,8 +188,9 @@ class Workspace(ContentMixin, FilesMixin):
             return None
         if not isinstance(raw, dict):
             raise body_error(path, "should be an object or `null`", raw)
-        kind = raw.get("type") or next((k for k in ("emoji", "external", "file_upload", "custom_emoji") if k in raw),
-                                       None)
+        kind = raw.get("type") or next(
+            (k for k in ("emoji", "external", "file_upload", "custom_emoji") if k in raw), None
+        )
         if kind == "emoji" and isinstance(raw.get("emoji"), str):
             return {"type": "emoji", "emoji": raw["emoji"]}
         if kind == "external" and isinstance((raw.get("external") or {}).get("url"), str):
@@ -275,17 +305,23 @@ class Workspace(ContentMixin, FilesMixin):
         for pid, prop in schema.items():
             if wanted is not None and pid not in wanted:
                 continue
-            props[prop["name"]] = render_value(prop, page, lambda u: self.user(u, partial=True),
-                                               self.render_file_ref)
+            props[prop["name"]] = render_value(prop, page, lambda u: self.user(u, partial=True), self.render_file_ref)
         return {
-            "object": "page", "id": page["id"], "created_time": fmt_minute(page["created"]),
+            "object": "page",
+            "id": page["id"],
+            "created_time": fmt_minute(page["created"]),
             "last_edited_time": fmt_minute(page["edited"]),
             "created_by": self.user(page["created_by"], partial=True),
             "last_edited_by": self.user(page["edited_by"], partial=True),
-            "cover": self.render_file_ref(page["cover"]), "icon": self.render_file_ref(page["icon"]),
-            "parent": page["parent"], "in_trash": page["in_trash"], "is_archived": False,
-            "is_locked": page["is_locked"], "properties": props,
-            "url": page_url(plain_text(self._title_rt(page)), page["id"]), "public_url": None,
+            "cover": self.render_file_ref(page["cover"]),
+            "icon": self.render_file_ref(page["icon"]),
+            "parent": page["parent"],
+            "in_trash": page["in_trash"],
+            "is_archived": False,
+            "is_locked": page["is_locked"],
+            "properties": props,
+            "url": page_url(plain_text(self._title_rt(page)), page["id"]),
+            "public_url": None,
             "archived": page["in_trash"],
         }
 
@@ -300,7 +336,11 @@ class Workspace(ContentMixin, FilesMixin):
             if prop is None:
                 raise validation(f"{key} is not a property that exists.")
             page["props"][prop["id"]] = write_value(
-                prop, value, f"body.properties.{key}", mentions=self._mention, known_user=self.known_user,
+                prop,
+                value,
+                f"body.properties.{key}",
+                mentions=self._mention,
+                known_user=self.known_user,
                 file_ref=self._files_value,
             )
         if ds is not None:
@@ -320,13 +360,25 @@ class Workspace(ContentMixin, FilesMixin):
             db = self.store.get(parent["database_id"], "database")
             sources = [s for s in db["data_sources"] if self.store.get(s)]
             if len(sources) != 1:
-                raise validation("Databases with multiple data sources are not supported in this API version. "
-                                 "Use a data_source_id parent instead.")
+                raise validation(
+                    "Databases with multiple data sources are not supported in this API version. "
+                    "Use a data_source_id parent instead."
+                )
             parent = {"type": "data_source_id", "data_source_id": sources[0], "database_id": db["id"]}
         if parent["type"] == "data_source_id":
             ds = self.store.get(parent["data_source_id"], "data_source")
-        page = {"kind": "page", "id": new_id(), "parent": parent, "data_source_id": ds["id"] if ds else None,
-                "props": {}, "icon": None, "cover": None, "in_trash": False, "is_locked": False, "children": []}
+        page = {
+            "kind": "page",
+            "id": new_id(),
+            "parent": parent,
+            "data_source_id": ds["id"] if ds else None,
+            "props": {},
+            "icon": None,
+            "cover": None,
+            "in_trash": False,
+            "is_locked": False,
+            "children": [],
+        }
         self._stamp(page, ctx, created=True)
         if ds is not None:
             counters = ds.setdefault("unique_counters", {})
@@ -338,8 +390,7 @@ class Workspace(ContentMixin, FilesMixin):
         return page, ds
 
     def create_page(self, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-        parent = self._parent(body.get("parent"), ("page_id", "database_id", "data_source_id", "workspace",
-                                                   "block_id"))
+        parent = self._parent(body.get("parent"), ("page_id", "database_id", "data_source_id", "workspace", "block_id"))
         page, ds = self._new_page(parent, ctx)
         if "properties" in body:
             self._write_props(page, body["properties"], ds)
@@ -359,8 +410,7 @@ class Workspace(ContentMixin, FilesMixin):
         self._insert_blocks(page, tree, None, ctx)
         return self.render_page(page)
 
-    def bulk_create_pages(self, data_source_id: str, rows: list[dict[str, Any]], actor: str | None = None
-                          ) -> list[str]:
+    def bulk_create_pages(self, data_source_id: str, rows: list[dict[str, Any]], actor: str | None = None) -> list[str]:
         """Fast path for tests and benchmarks: validate and insert rows without HTTP, flushing once."""
         with self.store.lock:
             ds = self.store.get(data_source_id, "data_source")
@@ -422,8 +472,7 @@ class Workspace(ContentMixin, FilesMixin):
         self.store.put(page)
         return self.render_page(page)
 
-    def page_property(self, page_id: str, property_id: str, cursor: str | None, page_size: int
-                      ) -> dict[str, Any]:
+    def page_property(self, page_id: str, property_id: str, cursor: str | None, page_size: int) -> dict[str, Any]:
         page = self._page(page_id)
         prop = find_prop(self._schema_of(page), property_id)
         if prop is None:
@@ -434,36 +483,63 @@ class Workspace(ContentMixin, FilesMixin):
             return {"object": "property_item", **{k: v for k, v in value.items() if k != "has_more"}}
         items = [{"object": "property_item", "type": ptype, "id": prop["id"], ptype: v} for v in value[ptype]]
         start = int(cursor) if cursor and cursor.isdigit() else 0
-        chunk = items[start:start + page_size]
+        chunk = items[start : start + page_size]
         more = start + page_size < len(items)
-        return {"object": "list", "results": chunk, "next_cursor": str(start + page_size) if more else None,
-                "has_more": more, "type": "property_item",
-                "property_item": {"id": prop["id"], "next_url": None, "type": ptype, ptype: {}}}
+        return {
+            "object": "list",
+            "results": chunk,
+            "next_cursor": str(start + page_size) if more else None,
+            "has_more": more,
+            "type": "property_item",
+            "property_item": {"id": prop["id"], "next_url": None, "type": ptype, ptype: {}},
+        }
 
     # -- databases and data sources ------------------------------------------------------------------------
     def render_database(self, db: dict[str, Any]) -> dict[str, Any]:
         return {
-            "object": "database", "id": db["id"], "title": db["title"], "description": db["description"],
-            "parent": db["parent"], "is_inline": db["is_inline"], "in_trash": db["in_trash"],
-            "is_locked": db["is_locked"], "created_time": fmt_millis(db["created"]),
+            "object": "database",
+            "id": db["id"],
+            "title": db["title"],
+            "description": db["description"],
+            "parent": db["parent"],
+            "is_inline": db["is_inline"],
+            "in_trash": db["in_trash"],
+            "is_locked": db["is_locked"],
+            "created_time": fmt_millis(db["created"]),
             "last_edited_time": fmt_millis(db["edited"]),
-            "data_sources": [{"id": s, "name": plain_text(self.store.get(s)["title"])}
-                             for s in db["data_sources"] if self.store.get(s)],
-            "icon": self.render_file_ref(db["icon"]), "cover": self.render_file_ref(db["cover"]),
-            "url": f"https://app.notion.com/p/{hex_id(db['id'])}", "public_url": None, "archived": db["in_trash"],
+            "data_sources": [
+                {"id": s, "name": plain_text(self.store.get(s)["title"])}
+                for s in db["data_sources"]
+                if self.store.get(s)
+            ],
+            "icon": self.render_file_ref(db["icon"]),
+            "cover": self.render_file_ref(db["cover"]),
+            "url": f"https://app.notion.com/p/{hex_id(db['id'])}",
+            "public_url": None,
+            "archived": db["in_trash"],
         }
 
     def render_data_source(self, ds: dict[str, Any]) -> dict[str, Any]:
         db = self.store.get(ds["database_id"])
         return {
-            "object": "data_source", "id": ds["id"], "cover": None, "icon": self.render_file_ref(ds["icon"]),
-            "created_time": fmt_minute(ds["created"]), "created_by": self.user(ds["created_by"], partial=True),
-            "last_edited_by": self.user(ds["edited_by"], partial=True), "last_edited_time": fmt_minute(ds["edited"]),
-            "title": ds["title"], "description": ds["description"], "is_inline": db["is_inline"],
+            "object": "data_source",
+            "id": ds["id"],
+            "cover": None,
+            "icon": self.render_file_ref(ds["icon"]),
+            "created_time": fmt_minute(ds["created"]),
+            "created_by": self.user(ds["created_by"], partial=True),
+            "last_edited_by": self.user(ds["edited_by"], partial=True),
+            "last_edited_time": fmt_minute(ds["edited"]),
+            "title": ds["title"],
+            "description": ds["description"],
+            "is_inline": db["is_inline"],
             "properties": {p["name"]: render_schema(p, self._database_of) for p in ds["properties"].values()},
-            "parent": {"type": "database_id", "database_id": db["id"]}, "database_parent": db["parent"],
-            "url": f"https://app.notion.com/p/{hex_id(db['id'])}", "public_url": None,
-            "in_trash": ds["in_trash"], "archived": ds["in_trash"],
+            "parent": {"type": "database_id", "database_id": db["id"]},
+            "database_parent": db["parent"],
+            "url": f"https://app.notion.com/p/{hex_id(db['id'])}",
+            "public_url": None,
+            "in_trash": ds["in_trash"],
+            "archived": ds["in_trash"],
         }
 
     def _database_of(self, ds_id: str) -> str | None:
@@ -515,8 +591,13 @@ class Workspace(ContentMixin, FilesMixin):
                 if ptype == "title" and any(p["type"] == "title" for p in props.values()):
                     raise validation("A data source can only have one title property.")
                 pid = "title" if ptype == "title" else new_prop_id(set(props))
-                props[pid] = {"id": pid, "name": name, "type": ptype, "description": spec.get("description"),
-                              "config": schema_config(ptype, spec.get(ptype), kpath)}
+                props[pid] = {
+                    "id": pid,
+                    "name": name,
+                    "type": ptype,
+                    "description": spec.get("description"),
+                    "config": schema_config(ptype, spec.get(ptype), kpath),
+                }
                 continue
             existing["name"] = name
             if "description" in spec:
@@ -536,13 +617,22 @@ class Workspace(ContentMixin, FilesMixin):
         if creating and not any(p["type"] == "title" for p in props.values()):
             props["title"] = {"id": "title", "name": "Name", "type": "title", "description": None, "config": {}}
 
-    def _new_data_source(self, db: dict[str, Any], title: list, properties: Any, icon: Any, ctx: Ctx,
-                         path: str) -> dict[str, Any]:
-        ds = {"kind": "data_source", "id": new_id(), "database_id": db["id"], "title": title, "description": [],
-              "icon": self.icon(icon, f"{path}.icon") if icon is not None else None, "properties": {},
-              "in_trash": False}
-        self._apply_schema(ds, properties if properties is not None else {"Name": {"title": {}}},
-                           f"{path}.properties", creating=True)
+    def _new_data_source(
+        self, db: dict[str, Any], title: list, properties: Any, icon: Any, ctx: Ctx, path: str
+    ) -> dict[str, Any]:
+        ds = {
+            "kind": "data_source",
+            "id": new_id(),
+            "database_id": db["id"],
+            "title": title,
+            "description": [],
+            "icon": self.icon(icon, f"{path}.icon") if icon is not None else None,
+            "properties": {},
+            "in_trash": False,
+        }
+        self._apply_schema(
+            ds, properties if properties is not None else {"Name": {"title": {}}}, f"{path}.properties", creating=True
+        )
         self._stamp(ds, ctx, created=True)
         self.store.put(ds)
         db["data_sources"].append(ds["id"])
@@ -552,18 +642,27 @@ class Workspace(ContentMixin, FilesMixin):
     def create_database(self, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         parent = self._parent(body.get("parent"), ("page_id", "workspace", "block_id"))
         title = self.rt(body.get("title", []), "body.title")
-        db = {"kind": "database", "id": new_id(), "parent": parent, "title": title,
-              "description": self.rt(body.get("description", []), "body.description"),
-              "is_inline": bool(body.get("is_inline", False)), "in_trash": False, "is_locked": False,
-              "icon": self.icon(body.get("icon"), "body.icon"), "cover": self.icon(body.get("cover"), "body.cover"),
-              "data_sources": []}
+        db = {
+            "kind": "database",
+            "id": new_id(),
+            "parent": parent,
+            "title": title,
+            "description": self.rt(body.get("description", []), "body.description"),
+            "is_inline": bool(body.get("is_inline", False)),
+            "in_trash": False,
+            "is_locked": False,
+            "icon": self.icon(body.get("icon"), "body.icon"),
+            "cover": self.icon(body.get("cover"), "body.cover"),
+            "data_sources": [],
+        }
         self._stamp(db, ctx, created=True)
         initial = body.get("initial_data_source") or {}
         if not isinstance(initial, dict):
             raise body_error("body.initial_data_source", "should be an object", initial)
         self.store.put(db)
-        self._new_data_source(db, title, initial.get("properties"), initial.get("icon"), ctx,
-                              "body.initial_data_source")
+        self._new_data_source(
+            db, title, initial.get("properties"), initial.get("icon"), ctx, "body.initial_data_source"
+        )
         self._link_child(parent, db["id"])
         return self.render_database(db)
 
@@ -600,8 +699,9 @@ class Workspace(ContentMixin, FilesMixin):
         db = self._database(parent["database_id"])
         if body.get("properties") is None:
             raise body_error("body.properties", "should be defined", None)
-        ds = self._new_data_source(db, self.rt(body.get("title", []), "body.title"), body["properties"],
-                                   body.get("icon"), ctx, "body")
+        ds = self._new_data_source(
+            db, self.rt(body.get("title", []), "body.title"), body["properties"], body.get("icon"), ctx, "body"
+        )
         return self.render_data_source(ds)
 
     def retrieve_data_source(self, ds_id: str) -> dict[str, Any]:
@@ -632,8 +732,13 @@ class Workspace(ContentMixin, FilesMixin):
         predicate = compile_filter(body["filter"], schema, self.now()) if body.get("filter") is not None else None
         order = compile_sorts(body.get("sorts"), schema)
         want_trash = bool(body.get("in_trash", body.get("archived", False)))
-        rows = [r for i in self.store.rows.get(ds["id"], []) if (r := self.store.get(i)) is not None
-                and r["in_trash"] == want_trash and r.get("data_source_id") == ds["id"]]
+        rows = [
+            r
+            for i in self.store.rows.get(ds["id"], [])
+            if (r := self.store.get(i)) is not None
+            and r["in_trash"] == want_trash
+            and r.get("data_source_id") == ds["id"]
+        ]
         if predicate is not None:
             rows = [r for r in rows if predicate(r)]
         rows = order(rows)
@@ -655,10 +760,16 @@ class Workspace(ContentMixin, FilesMixin):
         flt = body.get("filter")
         kind = None
         if flt is not None:
-            if not isinstance(flt, dict) or flt.get("property") != "object" or flt.get("value") not in (
-                    "page", "data_source"):
-                raise body_error("body.filter.value", "should be `page` or `data_source`",
-                                 (flt or {}).get("value") if isinstance(flt, dict) else flt)
+            if (
+                not isinstance(flt, dict)
+                or flt.get("property") != "object"
+                or flt.get("value") not in ("page", "data_source")
+            ):
+                raise body_error(
+                    "body.filter.value",
+                    "should be `page` or `data_source`",
+                    (flt or {}).get("value") if isinstance(flt, dict) else flt,
+                )
             kind = flt["value"]
         sort = body.get("sort") or {"direction": "descending", "timestamp": "last_edited_time"}
         if sort.get("timestamp") != "last_edited_time" or sort.get("direction") not in ("ascending", "descending"):
@@ -676,9 +787,11 @@ class Workspace(ContentMixin, FilesMixin):
         desc = sort["direction"] == "descending"
         found.sort(key=lambda o: (o["edited"][:16], o["seq"]), reverse=desc)
         start = cursor_index(found, body.get("start_cursor"))
-        chunk = found[start:start + page_size]
-        out = list_response([self.render_page(o) if o["kind"] == "page" else self.render_data_source(o)
-                             for o in chunk], "page_or_data_source")
+        chunk = found[start : start + page_size]
+        out = list_response(
+            [self.render_page(o) if o["kind"] == "page" else self.render_data_source(o) for o in chunk],
+            "page_or_data_source",
+        )
         if start + page_size < len(found):
             out["next_cursor"], out["has_more"] = found[start + page_size]["id"], True
         return out

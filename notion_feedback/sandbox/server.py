@@ -97,9 +97,7 @@ class Sandbox:
                 from notion_feedback.sandbox.notion_api import create_notion_emulator
 
                 token = _secret(opts.data_dir, "notion-token", "ntn_sandbox_", opts.notion_token)
-                self.notion = create_notion_emulator(
-                    token=token, data_dir=opts.data_dir, rate_limit=opts.rate_limit
-                )
+                self.notion = create_notion_emulator(token=token, data_dir=opts.data_dir, rate_limit=opts.rate_limit)
                 from notion_feedback.sandbox.viewer import with_viewer
 
                 app = with_viewer(self.notion.asgi, token)  # the workspace viewer at /_viewer/

@@ -41,8 +41,9 @@ def notion(notion_sb: Sandbox) -> Client:
 @pytest.fixture()
 def root(notion_sb: Sandbox, notion: Client) -> str:
     """A fresh page under the sandbox root for one test's objects."""
-    page = notion.pages.create(parent={"page_id": notion_sb.notion.root_page_id},
-                               properties={"title": [{"text": {"content": "test page"}}]})
+    page = notion.pages.create(
+        parent={"page_id": notion_sb.notion.root_page_id}, properties={"title": [{"text": {"content": "test page"}}]}
+    )
     return page["id"]
 
 
@@ -65,8 +66,9 @@ def fresh_notion() -> Iterator[Callable[..., Sandbox]]:
 def make_ds(notion: Client, root: str) -> Callable[..., str]:
     """Factory: a database with one data source under the test's page; returns the data source id."""
 
-    def make(properties: dict | None = None, title: str = "Ratings", client: Client | None = None,
-             parent: str | None = None) -> str:
+    def make(
+        properties: dict | None = None, title: str = "Ratings", client: Client | None = None, parent: str | None = None
+    ) -> str:
         db = (client or notion).databases.create(
             parent={"type": "page_id", "page_id": parent or root},
             title=[{"text": {"content": title}}],

@@ -27,8 +27,16 @@ def _run(client: langsmith.Client) -> tuple[str, str]:
 def test_create_conflict_update_read_list_delete(ls: Any, client: Any) -> None:
     rid, pid = _run(client)
     fid = uuid.uuid4()
-    client.create_feedback(rid, "user_rating", score=1, comment="great", feedback_id=fid, session_id=pid,
-                           source_info={"notion_page": "abc"}, stop_after_attempt=1)
+    client.create_feedback(
+        rid,
+        "user_rating",
+        score=1,
+        comment="great",
+        feedback_id=fid,
+        session_id=pid,
+        source_info={"notion_page": "abc"},
+        stop_after_attempt=1,
+    )
     with pytest.raises(langsmith.utils.LangSmithConflictError):
         client.create_feedback(rid, "user_rating", score=0, feedback_id=fid, session_id=pid)
     client.update_feedback(fid, score=0, comment="changed", correction={"answer": "x"})
@@ -104,8 +112,14 @@ def test_presigned_tokens(ls: Any, client: Any) -> None:
     ls.control.clock.advance(8 * 86400)
     assert httpx.post(tok.url, json={"score": 1}).status_code == 403
     ls.control.clock.set(None)
-    CALLS.update({"create_presigned_feedback_token", "create_presigned_feedback_tokens",
-                  "list_presigned_feedback_tokens", "create_feedback_from_token"})
+    CALLS.update(
+        {
+            "create_presigned_feedback_token",
+            "create_presigned_feedback_tokens",
+            "list_presigned_feedback_tokens",
+            "create_feedback_from_token",
+        }
+    )
 
 
 def test_feedback_configs(ls: Any, client: Any) -> None:
@@ -115,8 +129,13 @@ def test_feedback_configs(ls: Any, client: Any) -> None:
     assert client.create_feedback_config("user_rating", feedback_config=cfg).modified_at == created.modified_at
     with pytest.raises(langsmith.utils.LangSmithError):
         client.create_feedback_config("user_rating", feedback_config={"type": "freeform"})
-    client.create_feedback_config("mood", feedback_config={"type": "categorical", "categories": [
-        {"value": 1, "label": "happy"}, {"value": 0, "label": "sad"}]})
+    client.create_feedback_config(
+        "mood",
+        feedback_config={
+            "type": "categorical",
+            "categories": [{"value": 1, "label": "happy"}, {"value": 0, "label": "sad"}],
+        },
+    )
     assert [c.feedback_key for c in client.list_feedback_configs()] == ["mood", "user_rating"]
     assert [c.feedback_key for c in client.list_feedback_configs(feedback_key=["mood"])] == ["mood"]
     up = client.update_feedback_config("user_rating", is_lower_score_better=True)
@@ -128,16 +147,28 @@ def test_feedback_configs(ls: Any, client: Any) -> None:
     assert [c.feedback_key for c in client.list_feedback_configs()] == ["user_rating"]
     with pytest.raises(langsmith.utils.LangSmithError):
         client.update_feedback_config("mood", is_lower_score_better=True)
-    CALLS.update({"create_feedback_config", "list_feedback_configs", "update_feedback_config",
-                  "delete_feedback_config"})
+    CALLS.update(
+        {"create_feedback_config", "list_feedback_configs", "update_feedback_config", "delete_feedback_config"}
+    )
 
 
 def test_zz_feedback_calls_covered(request: pytest.FixtureRequest) -> None:
     """The SDK's feedback surface (excluding the removed formula API) that the tests above exercised."""
-    expected = {"create_feedback", "update_feedback", "read_feedback", "list_feedback", "delete_feedback",
-                "create_presigned_feedback_token", "create_presigned_feedback_tokens",
-                "list_presigned_feedback_tokens", "create_feedback_from_token", "create_feedback_config",
-                "list_feedback_configs", "update_feedback_config", "delete_feedback_config"}
+    expected = {
+        "create_feedback",
+        "update_feedback",
+        "read_feedback",
+        "list_feedback",
+        "delete_feedback",
+        "create_presigned_feedback_token",
+        "create_presigned_feedback_tokens",
+        "list_presigned_feedback_tokens",
+        "create_feedback_from_token",
+        "create_feedback_config",
+        "list_feedback_configs",
+        "update_feedback_config",
+        "delete_feedback_config",
+    }
     defined = {name for name in dir(request.module) if name.startswith("test_")}
     selected = {item.originalname for item in request.session.items if item.module is request.module}
     if selected != defined:  # a -k or node-id selection: the count is only meaningful over the whole module

@@ -87,31 +87,54 @@ def test_patch_before_post_is_held(ls: Any, client: Any) -> None:
 def _multipart(parts: list[tuple[str, bytes, str]], boundary: str = "bnd42") -> tuple[bytes, str]:
     out = b""
     for name, data, ctype in parts:
-        out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n"
-                f"Content-Type: {ctype}\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data + b"\r\n"
+        out += (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n'
+                f"Content-Type: {ctype}\r\nContent-Length: {len(data)}\r\n\r\n"
+            ).encode()
+            + data
+            + b"\r\n"
+        )
     return out + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 def test_js_style_multipart_zstd_under_api_v1(ls: Any, client: Any) -> None:
     """What the JS SDK sends: epoch-ms times, fields as separate parts, an attachment, a feedback part."""
     rid, t0 = str(uuid.uuid4()), datetime(2025, 3, 1, 12, tzinfo=UTC)
-    run = {"id": rid, "name": "ChatAnthropic", "run_type": "llm", "start_time": int(t0.timestamp() * 1000),
-           "session_name": "js-project", "trace_id": rid,
-           "dotted_order": f"{t0:%Y%m%dT%H%M%S%f}Z{rid}"}
-    outputs = {"usage_metadata": {"input_tokens": 1000, "output_tokens": 100, "total_tokens": 1100,
-                                  "input_token_details": {"cache_read": 400}}}
+    run = {
+        "id": rid,
+        "name": "ChatAnthropic",
+        "run_type": "llm",
+        "start_time": int(t0.timestamp() * 1000),
+        "session_name": "js-project",
+        "trace_id": rid,
+        "dotted_order": f"{t0:%Y%m%dT%H%M%S%f}Z{rid}",
+    }
+    outputs = {
+        "usage_metadata": {
+            "input_tokens": 1000,
+            "output_tokens": 100,
+            "total_tokens": 1100,
+            "input_token_details": {"cache_read": 400},
+        }
+    }
     extra = {"metadata": {"ls_provider": "anthropic", "ls_model_name": "claude-sonnet-4-20250514"}}
     fb = {"id": str(uuid.uuid4()), "run_id": rid, "trace_id": rid, "key": "helpful", "score": 1}
-    body, ctype = _multipart([
-        (f"post.{rid}", json.dumps(run).encode(), "application/json"),
-        (f"post.{rid}.inputs", b'{"messages": []}', "application/json"),
-        (f"post.{rid}.outputs", json.dumps(outputs).encode(), "application/json"),
-        (f"post.{rid}.extra", json.dumps(extra).encode(), "application/json"),
-        (f"patch.{rid}", json.dumps({"end_time": (t0 + timedelta(seconds=2)).isoformat()}).encode(),
-         "application/json"),
-        (f"attachment.{rid}.image", b"\x89PNG....", "image/png"),
-        (f"feedback.{fb['id']}", json.dumps(fb).encode(), "application/json"),
-    ])
+    body, ctype = _multipart(
+        [
+            (f"post.{rid}", json.dumps(run).encode(), "application/json"),
+            (f"post.{rid}.inputs", b'{"messages": []}', "application/json"),
+            (f"post.{rid}.outputs", json.dumps(outputs).encode(), "application/json"),
+            (f"post.{rid}.extra", json.dumps(extra).encode(), "application/json"),
+            (
+                f"patch.{rid}",
+                json.dumps({"end_time": (t0 + timedelta(seconds=2)).isoformat()}).encode(),
+                "application/json",
+            ),
+            (f"attachment.{rid}.image", b"\x89PNG....", "image/png"),
+            (f"feedback.{fb['id']}", json.dumps(fb).encode(), "application/json"),
+        ]
+    )
     headers = {"x-api-key": ls.api_key, "content-type": ctype, "content-encoding": "zstd"}
     r = httpx.post(f"{ls.base_url}/api/v1/runs/multipart", content=zstandard.compress(body), headers=headers)
     assert r.status_code == 202, r.text

@@ -75,10 +75,10 @@ def test_traced_agent_read_back(ls: Any, path: str, monkeypatch: pytest.MonkeyPa
     assert len(list(q(project_name="agent-proj", filter='has(tags, "prod")', is_root=True))) == 5
     meta = 'and(eq(metadata_key, "user"), eq(metadata_value, "u1"))'
     assert len(list(q(project_name="agent-proj", filter=meta, is_root=True))) == 2
-    assert len(list(q(project_name="agent-proj", filter='gt(total_tokens, 1000)'))) == 10  # roots + chats
+    assert len(list(q(project_name="agent-proj", filter="gt(total_tokens, 1000)"))) == 10  # roots + chats
     assert len(list(q(project_name="agent-proj", filter='or(neq(error, null), eq(status, "error"))'))) == 2
     assert len(list(q(project_name="agent-proj", filter='gte(latency, "0s")', is_root=True))) == 5
-    assert len(list(q(project_name="agent-proj", filter='lt(latency, 0.000001)', is_root=True))) == 0
+    assert len(list(q(project_name="agent-proj", filter="lt(latency, 0.000001)", is_root=True))) == 0
     assert len(list(q(project_name="agent-proj", trace_filter='eq(status, "error")'))) == 4
     assert len(list(q(project_name="agent-proj", tree_filter='eq(name, "calculator")', is_root=True))) == 5
     sel = list(q(project_name="agent-proj", is_root=True, select=["id", "total_tokens"], limit=2))
@@ -99,9 +99,19 @@ def test_pagination_beyond_one_page(ls: Any, client: Any) -> None:
     for i in range(130):
         rid = str(uuid.uuid4())
         st = t0 + timedelta(seconds=i)
-        posts.append({"id": rid, "name": f"r{i}", "run_type": "chain", "start_time": st.isoformat(),
-                      "end_time": (st + timedelta(seconds=1)).isoformat(), "session_name": "pages",
-                      "trace_id": rid, "dotted_order": f"{st:%Y%m%dT%H%M%S%f}Z{rid}", "inputs": {}})
+        posts.append(
+            {
+                "id": rid,
+                "name": f"r{i}",
+                "run_type": "chain",
+                "start_time": st.isoformat(),
+                "end_time": (st + timedelta(seconds=1)).isoformat(),
+                "session_name": "pages",
+                "trace_id": rid,
+                "dotted_order": f"{st:%Y%m%dT%H%M%S%f}Z{rid}",
+                "inputs": {},
+            }
+        )
     client.batch_ingest_runs(create=posts)
     got = list(client.list_runs(project_name="pages"))
     assert len(got) == 130 and len({r.id for r in got}) == 130
@@ -137,15 +147,28 @@ def test_group_by_dashboard_and_v2(ls: Any, client: Any, monkeypatch: pytest.Mon
     assert {k: v["run_count"] for k, v in groups.items()} == {"u0": 2, "u1": 2}
     h = {"x-api-key": ls.api_key}
     now = datetime.now(UTC)
-    dash = httpx.post(f"{ls.base_url}/api/v1/sessions/{pid}/dashboard", headers=h, json={
-        "start_time": (now - timedelta(days=2)).isoformat(), "end_time": now.isoformat(), "stride": {"days": 1},
-    }).json()
+    dash = httpx.post(
+        f"{ls.base_url}/api/v1/sessions/{pid}/dashboard",
+        headers=h,
+        json={
+            "start_time": (now - timedelta(days=2)).isoformat(),
+            "end_time": now.isoformat(),
+            "stride": {"days": 1},
+        },
+    ).json()
     chart = next(c for c in dash["charts"] if c["title"] == "Trace Count")
     assert sum(d["value"] for d in chart["data"]) == 4
     assert len(chart["data"]) in (2, 3)  # calendar-day buckets from midnight UTC
-    v2 = httpx.post(f"{ls.base_url}/api/v2/runs/query", headers=h, json={
-        "project_ids": [pid], "is_root": True, "selects": ["ID", "TOTAL_TOKENS", "STATUS"], "page_size": 3,
-    }).json()
+    v2 = httpx.post(
+        f"{ls.base_url}/api/v2/runs/query",
+        headers=h,
+        json={
+            "project_ids": [pid],
+            "is_root": True,
+            "selects": ["ID", "TOTAL_TOKENS", "STATUS"],
+            "page_size": 3,
+        },
+    ).json()
     assert len(v2["items"]) == 3 and v2["next_cursor"] and v2["items"][0]["total_tokens"] == 0  # own usage
     assert v2["items"][0]["status"] in ("SUCCESS", "ERROR")
 

@@ -26,8 +26,17 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 MINUTE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$")
 MILLIS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 MILLIS_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
-IGNORED_VALUES = {"request_id", "url", "public_url", "upload_url", "complete_url", "href", "workspace_name",
-                  "resolved_name", "next_cursor"}
+IGNORED_VALUES = {
+    "request_id",
+    "url",
+    "public_url",
+    "upload_url",
+    "complete_url",
+    "href",
+    "workspace_name",
+    "resolved_name",
+    "next_cursor",
+}
 
 # Interactions whose response deliberately differs from the recording, with the reason. Keep empty if possible.
 DELIBERATE_MISMATCHES: dict[str, str] = {}
@@ -61,8 +70,7 @@ class Replayer:
 
     def send(self, request: dict[str, Any], status: int) -> httpx.Response:
         url = httpx.URL(self.rewrite(request["uri"]))
-        headers = {k: v[0] for k, v in request["headers"].items()
-                   if k.lower() in ("content-type", "notion-version")}
+        headers = {k: v[0] for k, v in request["headers"].items() if k.lower() in ("content-type", "notion-version")}
         headers["authorization"] = "Bearer ntn_..." if status == 401 else f"Bearer {self.sb.notion.token}"
         body = request.get("body") or ""
         if isinstance(body, str):
@@ -78,8 +86,12 @@ class Replayer:
         elif isinstance(recorded, list) and isinstance(actual, list):
             for r, a in zip(recorded, actual, strict=False):
                 self.learn(r, a)
-        elif isinstance(recorded, str) and isinstance(actual, str) and UUID.fullmatch(recorded) and UUID.fullmatch(
-                actual):
+        elif (
+            isinstance(recorded, str)
+            and isinstance(actual, str)
+            and UUID.fullmatch(recorded)
+            and UUID.fullmatch(actual)
+        ):
             self.ids.setdefault(_dashed(recorded), _dashed(actual))
 
 
@@ -103,8 +115,11 @@ def shape_diff(recorded: Any, actual: Any, path: str = "$", parent: dict | None 
             return [f"{path}: expected array, got {type(actual).__name__}"]
         if len(recorded) != len(actual):
             return [f"{path}: expected {len(recorded)} items, got {len(actual)}"]
-        return [d for i, (r, a) in enumerate(zip(recorded, actual, strict=True))
-                for d in shape_diff(r, a, f"{path}[{i}]", parent)]
+        return [
+            d
+            for i, (r, a) in enumerate(zip(recorded, actual, strict=True))
+            for d in shape_diff(r, a, f"{path}[{i}]", parent)
+        ]
     if recorded is None or isinstance(recorded, bool):
         return [] if recorded is actual or recorded == actual else [f"{path}: expected {recorded!r}, got {actual!r}"]
     if isinstance(recorded, int | float):
@@ -112,8 +127,13 @@ def shape_diff(recorded: Any, actual: Any, path: str = "$", parent: dict | None 
         return [] if ok else [f"{path}: expected a number, got {actual!r}"]
     if not isinstance(actual, str):
         return [f"{path}: expected a string, got {actual!r}"]
-    if key in IGNORED_VALUES or (key in ("id", "name") and (parent or {}).get("object") == "user") or (
-            key == "id") or UUID.fullmatch(recorded) or recorded.startswith("http"):
+    if (
+        key in IGNORED_VALUES
+        or (key in ("id", "name") and (parent or {}).get("object") == "user")
+        or (key == "id")
+        or UUID.fullmatch(recorded)
+        or recorded.startswith("http")
+    ):
         return []
     for fmt in (MINUTE, MILLIS_Z, MILLIS_OFFSET):
         if fmt.match(recorded):
@@ -125,14 +145,20 @@ def seed_file_uploads(rp: Replayer, recorded: dict[str, Any]) -> None:
     """Recreate the uploads a recorded ``GET /v1/file_uploads`` lists, oldest first, expired ones first."""
     with Sandbox(SandboxOptions(langsmith=False, rate_limit=False)) as source:
         # Imported (external_url) files need a URL Notion can download: a second sandbox serves one.
-        http = httpx.Client(base_url=source.notion_url, headers={
-            "authorization": f"Bearer {source.notion.token}", "notion-version": "2025-09-03"})
+        http = httpx.Client(
+            base_url=source.notion_url,
+            headers={"authorization": f"Bearer {source.notion.token}", "notion-version": "2025-09-03"},
+        )
         up = http.post("/v1/file_uploads", json={"filename": "test_file.pdf", "content_type": "application/pdf"})
-        http.post(f"/v1/file_uploads/{up.json()['id']}/send",
-                  files={"file": ("test_file.pdf", b"%PDF-1.4 sandbox", "application/pdf")})
+        http.post(
+            f"/v1/file_uploads/{up.json()['id']}/send",
+            files={"file": ("test_file.pdf", b"%PDF-1.4 sandbox", "application/pdf")},
+        )
         pdf_url = f"{source.notion_url}/_files/{up.json()['id']}/test_file.pdf"
-        api = httpx.Client(base_url=rp.sb.notion_url, headers={
-            "authorization": f"Bearer {rp.sb.notion.token}", "notion-version": "2025-09-03"})
+        api = httpx.Client(
+            base_url=rp.sb.notion_url,
+            headers={"authorization": f"Bearer {rp.sb.notion.token}", "notion-version": "2025-09-03"},
+        )
         items = list(reversed(recorded["results"]))
         expired = [i for i in items if i["status"] == "expired"]
         for n, item in enumerate(items):
@@ -142,8 +168,10 @@ def seed_file_uploads(rp: Replayer, recorded: dict[str, Any]) -> None:
                 body = {"filename": item["filename"], "content_type": item["content_type"]}
             made = api.post("/v1/file_uploads", json=body).json()
             if item["content_length"] is not None and "file_import_result" not in item:
-                api.post(f"/v1/file_uploads/{made['id']}/send",
-                         files={"file": (item["filename"], b"x" * item["content_length"], item["content_type"])})
+                api.post(
+                    f"/v1/file_uploads/{made['id']}/send",
+                    files={"file": (item["filename"], b"x" * item["content_length"], item["content_type"])},
+                )
             if n == len(expired) - 1:
                 rp.sb.notion.control.clock.advance(3700)
 
@@ -203,9 +231,12 @@ def test_every_recorded_request_matches(replayer: Replayer, cassette_dir: Path) 
     unexpected = {k: v for k, v in mismatches.items() if k not in DELIBERATE_MISMATCHES}
     stale = set(DELIBERATE_MISMATCHES) - set(mismatches)
     matched = total - len(mismatches)
-    print(f"\nNotion contract: {matched} of {total} recorded interactions matched; "
-          f"{len(mismatches)} deliberate mismatches: {sorted(mismatches)}")
+    print(
+        f"\nNotion contract: {matched} of {total} recorded interactions matched; "
+        f"{len(mismatches)} deliberate mismatches: {sorted(mismatches)}"
+    )
     assert total >= 100, f"only {total} interactions replayed: cassettes missing?"
     assert not unexpected, "responses differ from the recordings:\n" + "\n".join(
-        f"{k}:\n  " + "\n  ".join(v[:8]) for k, v in unexpected.items())
+        f"{k}:\n  " + "\n  ".join(v[:8]) for k, v in unexpected.items()
+    )
     assert not stale, f"listed as deliberate mismatches but now matching: {sorted(stale)}"

@@ -123,8 +123,11 @@ def test_database_parent_and_database_id_query(notion: Client, make_ds: Callable
     updated = notion.databases.update(db["id"], title=text("Renamed"), icon={"type": "emoji", "emoji": "🔥"})
     assert updated["icon"]["emoji"] == "🔥"
     assert notion.databases.retrieve(db["id"])["title"][0]["plain_text"] == "Renamed"
-    second = notion.data_sources.create(parent={"type": "database_id", "database_id": db["id"]},
-                                        properties={"Title": {"title": {}}}, title=text("Second"))
+    second = notion.data_sources.create(
+        parent={"type": "database_id", "database_id": db["id"]},
+        properties={"Title": {"title": {}}},
+        title=text("Second"),
+    )
     assert len(notion.databases.retrieve(db["id"])["data_sources"]) == 2
     with pytest.raises(APIResponseError):  # ambiguous once a database has two sources
         notion.pages.create(parent={"database_id": db["id"]}, properties={"Name": {"title": text("r")}})
@@ -133,13 +136,17 @@ def test_database_parent_and_database_id_query(notion: Client, make_ds: Callable
 
 def test_schema_changes(notion: Client, make_ds: Callable[..., str]) -> None:
     ds = make_ds({"Name": {"title": {}}, "Score": {"number": {}}, "Note": {"rich_text": {}}})
-    row = notion.pages.create(parent={"data_source_id": ds},
-                              properties={"Name": {"title": text("a")}, "Score": {"number": 3}})
-    out = notion.data_sources.update(ds, properties={
-        "Score": {"name": "Rating"},
-        "Note": None,
-        "Mood": {"select": {"options": [{"name": "happy"}]}},
-    })
+    row = notion.pages.create(
+        parent={"data_source_id": ds}, properties={"Name": {"title": text("a")}, "Score": {"number": 3}}
+    )
+    out = notion.data_sources.update(
+        ds,
+        properties={
+            "Score": {"name": "Rating"},
+            "Note": None,
+            "Mood": {"select": {"options": [{"name": "happy"}]}},
+        },
+    )
     assert set(out["properties"]) == {"Name", "Rating", "Mood"}
     assert notion.pages.retrieve(row["id"])["properties"]["Rating"]["number"] == 3
     out = notion.data_sources.update(ds, properties={"Rating": {"select": {}}})
@@ -154,39 +161,64 @@ def rated(notion: Client, notion_sb: Sandbox, make_ds: Callable[..., str]) -> st
     ds = make_ds(ALL_TYPES)
     person = notion_sb.notion.person_user_id
     for i, (rating, verdict, reviewed) in enumerate([(1, "bad", False), (3, "good", True), (5, "good", False)]):
-        notion.pages.create(parent={"data_source_id": ds}, properties=row_values(
-            person, Name={"title": text(f"q{i} about Login")}, Rating={"number": rating},
-            Verdict={"select": {"name": verdict}}, Reviewed={"checkbox": reviewed},
-            Asked={"date": {"start": f"2026-11-2{i}"}}, Trace={"url": f"https://t/{i}"}))
+        notion.pages.create(
+            parent={"data_source_id": ds},
+            properties=row_values(
+                person,
+                Name={"title": text(f"q{i} about Login")},
+                Rating={"number": rating},
+                Verdict={"select": {"name": verdict}},
+                Reviewed={"checkbox": reviewed},
+                Asked={"date": {"start": f"2026-11-2{i}"}},
+                Trace={"url": f"https://t/{i}"},
+            ),
+        )
     notion.pages.create(parent={"data_source_id": ds}, properties={"Name": {"title": text("empty")}})
     return ds
 
 
-@pytest.mark.parametrize(("flt", "expected"), [
-    ({"property": "Rating", "number": {"greater_than": 2}}, {"q1 about Login", "q2 about Login"}),
-    ({"property": "Rating", "number": {"is_empty": True}}, {"empty"}),
-    ({"property": "Verdict", "select": {"equals": "good"}}, {"q1 about Login", "q2 about Login"}),
-    ({"property": "Verdict", "select": {"does_not_equal": "good"}}, {"q0 about Login", "empty"}),
-    ({"property": "Reviewed", "checkbox": {"equals": True}}, {"q1 about Login"}),
-    ({"property": "Name", "title": {"contains": "login"}}, {"q0 about Login", "q1 about Login", "q2 about Login"}),
-    ({"property": "Name", "rich_text": {"starts_with": "q2"}}, {"q2 about Login"}),
-    ({"property": "Name", "title": {"equals": "empty"}}, {"empty"}),
-    ({"property": "Answer", "rich_text": {"is_empty": True}}, {"empty"}),
-    ({"property": "Trace", "url": {"ends_with": "/1"}}, {"q1 about Login"}),
-    ({"property": "Stage", "status": {"equals": "In progress"}}, Q_ALL),
-    ({"property": "Tags", "multi_select": {"contains": "faq"}}, Q_ALL),
-    ({"property": "Asked", "date": {"on_or_after": "2026-11-21"}}, {"q1 about Login", "q2 about Login"}),
-    ({"property": "Asked", "date": {"before": "2026-11-21"}}, {"q0 about Login"}),
-    ({"property": "ID", "unique_id": {"less_than_or_equal_to": 2}}, {"q0 about Login", "q1 about Login"}),
-    ({"property": "Created", "created_time": {"past_week": {}}}, {"q0 about Login", "q1 about Login",
-                                                                 "q2 about Login", "empty"}),
-    ({"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": "2000-01-01T00:00:00Z"}},
-     {"q0 about Login", "q1 about Login", "q2 about Login", "empty"}),
-    ({"and": [{"property": "Verdict", "select": {"equals": "good"}},
-              {"or": [{"property": "Rating", "number": {"equals": 5}},
-                      {"property": "Reviewed", "checkbox": {"equals": True}}]}]},
-     {"q1 about Login", "q2 about Login"}),
-])
+@pytest.mark.parametrize(
+    ("flt", "expected"),
+    [
+        ({"property": "Rating", "number": {"greater_than": 2}}, {"q1 about Login", "q2 about Login"}),
+        ({"property": "Rating", "number": {"is_empty": True}}, {"empty"}),
+        ({"property": "Verdict", "select": {"equals": "good"}}, {"q1 about Login", "q2 about Login"}),
+        ({"property": "Verdict", "select": {"does_not_equal": "good"}}, {"q0 about Login", "empty"}),
+        ({"property": "Reviewed", "checkbox": {"equals": True}}, {"q1 about Login"}),
+        ({"property": "Name", "title": {"contains": "login"}}, {"q0 about Login", "q1 about Login", "q2 about Login"}),
+        ({"property": "Name", "rich_text": {"starts_with": "q2"}}, {"q2 about Login"}),
+        ({"property": "Name", "title": {"equals": "empty"}}, {"empty"}),
+        ({"property": "Answer", "rich_text": {"is_empty": True}}, {"empty"}),
+        ({"property": "Trace", "url": {"ends_with": "/1"}}, {"q1 about Login"}),
+        ({"property": "Stage", "status": {"equals": "In progress"}}, Q_ALL),
+        ({"property": "Tags", "multi_select": {"contains": "faq"}}, Q_ALL),
+        ({"property": "Asked", "date": {"on_or_after": "2026-11-21"}}, {"q1 about Login", "q2 about Login"}),
+        ({"property": "Asked", "date": {"before": "2026-11-21"}}, {"q0 about Login"}),
+        ({"property": "ID", "unique_id": {"less_than_or_equal_to": 2}}, {"q0 about Login", "q1 about Login"}),
+        (
+            {"property": "Created", "created_time": {"past_week": {}}},
+            {"q0 about Login", "q1 about Login", "q2 about Login", "empty"},
+        ),
+        (
+            {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": "2000-01-01T00:00:00Z"}},
+            {"q0 about Login", "q1 about Login", "q2 about Login", "empty"},
+        ),
+        (
+            {
+                "and": [
+                    {"property": "Verdict", "select": {"equals": "good"}},
+                    {
+                        "or": [
+                            {"property": "Rating", "number": {"equals": 5}},
+                            {"property": "Reviewed", "checkbox": {"equals": True}},
+                        ]
+                    },
+                ]
+            },
+            {"q1 about Login", "q2 about Login"},
+        ),
+    ],
+)
 def test_query_filters(notion: Client, rated: str, flt: dict, expected: set[str]) -> None:
     rows = collect_paginated_api(notion.data_sources.query, data_source_id=rated, filter=flt)
     assert {r["properties"]["Name"]["title"][0]["plain_text"] for r in rows} == expected
@@ -244,22 +276,39 @@ def test_page_property_items(notion: Client, root: str) -> None:
 
 
 def test_blocks(notion: Client, root: str) -> None:
-    made = notion.blocks.children.append(root, children=[
-        {"heading_1": {"rich_text": text("Report")}},
-        {"paragraph": {"rich_text": text("intro")}},
-        {"toggle": {"rich_text": text("details"), "children": [{"bulleted_list_item": {"rich_text": text("a")}}]}},
-        {"callout": {"rich_text": text("note"), "icon": {"type": "emoji", "emoji": "📈"}}},
-        {"divider": {}},
-        {"quote": {"rich_text": text("q")}},
-        {"code": {"rich_text": text("print(1)"), "language": "python"}},
-        {"numbered_list_item": {"rich_text": text("one")}},
-        {"image": {"type": "external", "external": {"url": "https://example.com/a.png"}}},
-        {"bookmark": {"url": "https://example.com"}},
-        {"table": {"table_width": 2, "has_column_header": True, "children": [
-            {"table_row": {"cells": [text("k"), text("v")]}}, {"table_row": {"cells": [text("a"), text("1")]}}]}},
-        {"column_list": {"children": [{"column": {"children": [{"paragraph": {"rich_text": text("L")}}]}},
-                                      {"column": {"children": [{"paragraph": {"rich_text": text("R")}}]}}]}},
-    ])["results"]
+    made = notion.blocks.children.append(
+        root,
+        children=[
+            {"heading_1": {"rich_text": text("Report")}},
+            {"paragraph": {"rich_text": text("intro")}},
+            {"toggle": {"rich_text": text("details"), "children": [{"bulleted_list_item": {"rich_text": text("a")}}]}},
+            {"callout": {"rich_text": text("note"), "icon": {"type": "emoji", "emoji": "📈"}}},
+            {"divider": {}},
+            {"quote": {"rich_text": text("q")}},
+            {"code": {"rich_text": text("print(1)"), "language": "python"}},
+            {"numbered_list_item": {"rich_text": text("one")}},
+            {"image": {"type": "external", "external": {"url": "https://example.com/a.png"}}},
+            {"bookmark": {"url": "https://example.com"}},
+            {
+                "table": {
+                    "table_width": 2,
+                    "has_column_header": True,
+                    "children": [
+                        {"table_row": {"cells": [text("k"), text("v")]}},
+                        {"table_row": {"cells": [text("a"), text("1")]}},
+                    ],
+                }
+            },
+            {
+                "column_list": {
+                    "children": [
+                        {"column": {"children": [{"paragraph": {"rich_text": text("L")}}]}},
+                        {"column": {"children": [{"paragraph": {"rich_text": text("R")}}]}},
+                    ]
+                }
+            },
+        ],
+    )["results"]
     assert [b["type"] for b in made][:3] == ["heading_1", "paragraph", "toggle"]
     assert made[2]["has_children"] and made[3]["callout"]["icon"]["emoji"] == "📈"
     kids = collect_paginated_api(notion.blocks.children.list, block_id=root)
@@ -296,8 +345,10 @@ def test_file_upload_flow(notion: Client, notion_sb: Sandbox, root: str) -> None
     sent = notion.file_uploads.send(fu["id"], file=("kpi.png", png, "image/png"))
     assert sent["status"] == "uploaded" and sent["content_length"] == len(png)
     assert notion.file_uploads.retrieve(fu["id"])["status"] == "uploaded"
-    block = notion.blocks.children.append(root, children=[
-        {"type": "image", "image": {"type": "file_upload", "file_upload": {"id": fu["id"]}, "caption": []}}])
+    block = notion.blocks.children.append(
+        root,
+        children=[{"type": "image", "image": {"type": "file_upload", "file_upload": {"id": fu["id"]}, "caption": []}}],
+    )
     image = block["results"][0]["image"]
     assert image["type"] == "file" and image["file"]["url"].startswith(notion_sb.notion_url + "/_files/")
     assert httpx.get(image["file"]["url"]).content == png
@@ -308,8 +359,9 @@ def test_file_upload_flow(notion: Client, notion_sb: Sandbox, root: str) -> None
     assert fu["id"] in [u["id"] for u in listed]
     pending = notion.file_uploads.create(filename="later.png", content_type="image/png")
     with pytest.raises(APIResponseError) as err:
-        notion.blocks.children.append(root, children=[
-            {"image": {"type": "file_upload", "file_upload": {"id": pending["id"]}}}])
+        notion.blocks.children.append(
+            root, children=[{"image": {"type": "file_upload", "file_upload": {"id": pending["id"]}}}]
+        )
     assert err.value.code == "validation_error"
 
 
@@ -320,8 +372,9 @@ def test_file_upload_limits(notion: Client) -> None:
     with pytest.raises(APIResponseError) as err:
         notion.file_uploads.send(fu["id"], file=("big.bin", b"0" * (5 * 1024 * 1024 + 1)))
     assert err.value.code == "validation_error" and "limit" in str(err.value)
-    multi = notion.file_uploads.create(mode="multi_part", filename="m.txt", content_type="text/plain",
-                                       number_of_parts=2)
+    multi = notion.file_uploads.create(
+        mode="multi_part", filename="m.txt", content_type="text/plain", number_of_parts=2
+    )
     notion.file_uploads.send(multi["id"], file=("m.txt", b"ab"), part_number="1")
     notion.file_uploads.send(multi["id"], file=("m.txt", b"cd"), part_number="2")
     done = notion.file_uploads.complete(multi["id"])
@@ -337,16 +390,16 @@ def test_upload_expiry_follows_the_clock(fresh_notion: Callable[..., Sandbox]) -
     assert client.file_uploads.retrieve(fu["id"])["status"] == "expired"
     assert [u["id"] for u in client.file_uploads.list(status="expired")["results"]] == [fu["id"]]
     with pytest.raises(APIResponseError) as err:
-        client.blocks.children.append(sb.notion.root_page_id, children=[
-            {"image": {"type": "file_upload", "file_upload": {"id": fu["id"]}}}])
+        client.blocks.children.append(
+            sb.notion.root_page_id, children=[{"image": {"type": "file_upload", "file_upload": {"id": fu["id"]}}}]
+        )
     assert "expired" in str(err.value)
 
 
 def test_comments(notion: Client, root: str) -> None:
     first = notion.comments.create(parent={"page_id": root}, rich_text=text("Looks wrong"))
     reply = notion.comments.create(discussion_id=first["discussion_id"], rich_text=text("Fixed"))
-    assert reply["discussion_id"] == first["discussion_id"] and reply["parent"] == {"type": "page_id",
-                                                                                  "page_id": root}
+    assert reply["discussion_id"] == first["discussion_id"] and reply["parent"] == {"type": "page_id", "page_id": root}
     listed = notion.comments.list(block_id=root)
     assert [c["rich_text"][0]["plain_text"] for c in listed["results"]] == ["Looks wrong", "Fixed"]
 
@@ -364,8 +417,9 @@ def test_search(notion: Client, root: str, make_ds: Callable[..., str]) -> None:
 
 
 def test_markdown(notion: Client, root: str) -> None:
-    out = notion.pages.update_markdown(root, type="insert_content",
-                                       insert_content={"content": "## New Section\n\nHello from markdown."})
+    out = notion.pages.update_markdown(
+        root, type="insert_content", insert_content={"content": "## New Section\n\nHello from markdown."}
+    )
     assert out["markdown"] == "## New Section\nHello from markdown."
     assert notion.pages.retrieve_markdown(root)["markdown"] == out["markdown"]
 

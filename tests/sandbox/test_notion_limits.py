@@ -35,11 +35,13 @@ def test_rich_text_and_array_limits(notion: Client, root: str) -> None:
     err = error_of(lambda: notion.blocks.children.append(root, children=[para("x" * 2001)]))
     assert err.code == APIErrorCode.ValidationError
     assert "body.children[0].paragraph.rich_text[0].text.content.length should be ≤ `2000`, instead was `2001`" in (
-        str(err))
+        str(err)
+    )
     notion.blocks.children.append(root, children=[para("x" * 2000)])
     many = {"paragraph": {"rich_text": [{"text": {"content": "a"}}] * 101}}
-    assert "rich_text.length should be ≤ `100`" in str(error_of(lambda: notion.blocks.children.append(
-        root, children=[many])))
+    assert "rich_text.length should be ≤ `100`" in str(
+        error_of(lambda: notion.blocks.children.append(root, children=[many]))
+    )
 
 
 def test_children_count_and_nesting_limits(notion: Client, root: str) -> None:
@@ -63,11 +65,13 @@ def test_page_size_limit(notion: Client, root: str) -> None:
     assert err.code == APIErrorCode.ValidationError
 
 
-def test_query_never_returns_more_than_10000_rows(notion: Client, notion_sb: Sandbox,
-                                                  make_ds: Callable[..., str]) -> None:
+def test_query_never_returns_more_than_10000_rows(
+    notion: Client, notion_sb: Sandbox, make_ds: Callable[..., str]
+) -> None:
     ds = make_ds({"Name": {"title": {}}, "N": {"number": {}}})
-    notion_sb.notion.bulk_create_pages(ds, [{"Name": {"title": [{"text": {"content": f"r{i}"}}]},
-                                             "N": {"number": i}} for i in range(10_050)])
+    notion_sb.notion.bulk_create_pages(
+        ds, [{"Name": {"title": [{"text": {"content": f"r{i}"}}]}, "N": {"number": i}} for i in range(10_050)]
+    )
     pages, last = 0, None
     cursor = None
     while True:
@@ -86,8 +90,9 @@ def test_query_never_returns_more_than_10000_rows(notion: Client, notion_sb: San
 def test_rate_limit_with_client_retries(fresh_notion: Callable[..., Sandbox]) -> None:
     sb = fresh_notion(rate_limit=True)
     sb.notion.control.set_limits(limits={"api": Limit(rate=2.0, burst=2.0)})
-    raw = httpx.Client(base_url=sb.notion_url, headers={"authorization": f"Bearer {sb.notion.token}",
-                                                        "notion-version": "2025-09-03"})
+    raw = httpx.Client(
+        base_url=sb.notion_url, headers={"authorization": f"Bearer {sb.notion.token}", "notion-version": "2025-09-03"}
+    )
     statuses = [raw.get("/v1/users/me") for _ in range(4)]
     limited = [r for r in statuses if r.status_code == 429]
     assert limited and limited[0].json()["code"] == "rate_limited" and int(limited[0].headers["retry-after"]) >= 1
@@ -125,7 +130,8 @@ def test_auth_version_and_id_errors(notion_sb: Sandbox, notion: Client) -> None:
     err = error_of(lambda: notion.pages.retrieve(ghost))
     assert err.code == APIErrorCode.ObjectNotFound and str(err) == (
         "Could not find page with ID: 00000000-0000-0000-0000-000000000000. "
-        "Make sure the relevant pages and databases are shared with your integration.")
+        "Make sure the relevant pages and databases are shared with your integration."
+    )
     bad_json = http.post("/v1/pages", content=b"{", headers={"notion-version": "2025-09-03"})
     assert bad_json.json()["code"] == "invalid_json"
 
@@ -138,21 +144,29 @@ def test_minute_rounding_and_actors(fresh_notion: Callable[..., Sandbox]) -> Non
     sb = fresh_notion()
     sb.notion.control.clock.set(datetime(2026, 7, 4, 9, 9, 45, 607000, tzinfo=UTC), frozen=True)
     client = Client(auth=sb.notion.token, base_url=sb.notion_url)
-    page = client.pages.create(parent={"page_id": sb.notion.root_page_id},
-                               properties={"title": [{"text": {"content": "p"}}]})
+    page = client.pages.create(
+        parent={"page_id": sb.notion.root_page_id}, properties={"title": [{"text": {"content": "p"}}]}
+    )
     assert page["created_time"] == page["last_edited_time"] == "2026-07-04T09:09:00.000Z"
-    db = client.databases.create(parent={"type": "page_id", "page_id": page["id"]},
-                                 title=[{"text": {"content": "d"}}])
+    db = client.databases.create(parent={"type": "page_id", "page_id": page["id"]}, title=[{"text": {"content": "d"}}])
     assert db["created_time"] == "2026-07-04T09:09:45.607+00:00"
     sb.notion.control.clock.advance(120)
-    person = httpx.Client(base_url=sb.notion_url, headers={
-        "authorization": f"Bearer {sb.notion.token}", "notion-version": "2025-09-03", "x-sandbox-actor": "person"})
+    person = httpx.Client(
+        base_url=sb.notion_url,
+        headers={
+            "authorization": f"Bearer {sb.notion.token}",
+            "notion-version": "2025-09-03",
+            "x-sandbox-actor": "person",
+        },
+    )
     edited = person.patch(f"/v1/pages/{page['id']}", json={"icon": {"type": "emoji", "emoji": "⭐"}}).json()
     assert edited["last_edited_time"] == "2026-07-04T09:11:00.000Z"
     assert edited["last_edited_by"]["id"] == sb.notion.person_user_id
     assert edited["created_by"]["id"] == sb.notion.bot_user_id
-    rows = client.data_sources.query(db["data_sources"][0]["id"], filter={
-        "timestamp": "last_edited_time", "last_edited_time": {"on_or_after": "2026-07-04T09:09:30Z"}})
+    rows = client.data_sources.query(
+        db["data_sources"][0]["id"],
+        filter={"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": "2026-07-04T09:09:30Z"}},
+    )
     assert rows["results"] == []
 
 
@@ -163,10 +177,13 @@ def test_api_version_2026(notion_sb: Sandbox, root: str) -> None:
     first = client.blocks.children.append(root, children=[para("b")])["results"][0]
     assert "archived" not in first
     client.blocks.children.append(root, children=[para("a")], position={"type": "start"})
-    client.blocks.children.append(root, children=[para("c")],
-                                  position={"type": "after_block", "after_block": {"id": first["id"]}})
-    texts = [b["paragraph"]["rich_text"][0]["plain_text"] for b in iterate_paginated_api(
-        client.blocks.children.list, block_id=root)]
+    client.blocks.children.append(
+        root, children=[para("c")], position={"type": "after_block", "after_block": {"id": first["id"]}}
+    )
+    texts = [
+        b["paragraph"]["rich_text"][0]["plain_text"]
+        for b in iterate_paginated_api(client.blocks.children.list, block_id=root)
+    ]
     assert texts == ["a", "b", "c"]
     err = error_of(lambda: client.blocks.children.append(root, children=[para()], after=first["id"]))
     assert err.code == APIErrorCode.ValidationError
@@ -177,12 +194,16 @@ def test_state_survives_restart(tmp_path: Path) -> None:
     with Sandbox(options) as sb:
         client = Client(auth=sb.notion.token, base_url=sb.notion_url)
         root, token = sb.notion.root_page_id, sb.notion.token
-        db = client.databases.create(parent={"type": "page_id", "page_id": root}, title=[{"text": {"content": "D"}}],
-                                     initial_data_source={"properties": {"Name": {"title": {}},
-                                                                         "Score": {"select": {}}}})
+        db = client.databases.create(
+            parent={"type": "page_id", "page_id": root},
+            title=[{"text": {"content": "D"}}],
+            initial_data_source={"properties": {"Name": {"title": {}}, "Score": {"select": {}}}},
+        )
         ds = db["data_sources"][0]["id"]
-        client.pages.create(parent={"data_source_id": ds}, properties={
-            "Name": {"title": [{"text": {"content": "kept"}}]}, "Score": {"select": {"name": "5"}}})
+        client.pages.create(
+            parent={"data_source_id": ds},
+            properties={"Name": {"title": [{"text": {"content": "kept"}}]}, "Score": {"select": {"name": "5"}}},
+        )
         fu = client.file_uploads.create(filename="a.txt", content_type="text/plain")
         client.file_uploads.send(fu["id"], file=("a.txt", b"hello"))
     with Sandbox(options) as sb:

@@ -65,5 +65,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str]
     handler.addFilter(SecretMaskingFilter(secrets))
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "urllib3", "langsmith", "apscheduler.executors.default"):
+    for noisy in ("httpx", "httpcore", "urllib3", "langsmith", "apscheduler.executors.default", "matplotlib"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

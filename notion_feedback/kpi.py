@@ -240,7 +240,9 @@ def compute_kpis(
         users = groups_of(ls.get_run_stats(client, project, lo, hi, group_by="user_id", max_groups=ACTIVE_USERS_CAP))
         k.active_users = len([u for u in users if u not in ("", "None", "null")])
         k.active_users_capped = len(users) >= ACTIVE_USERS_CAP
-    if groups and k.rating_count and not k.rating_distribution:
+    if groups and k.rating_count and sum(k.rating_distribution.values()) != k.rating_count:
+        # Feedback written by the sync carries its option as a value, so LangSmith counts the distribution in the
+        # same stats call; older feedback (scores only) costs one small stats call per option instead.
         k.rating_distribution = rating_distribution(client, settings, project, lo, hi)
     return k
 

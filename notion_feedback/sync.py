@@ -496,6 +496,7 @@ class SyncPass:
             comment=desired.comment,
             source_info=self._source_info(row),
             run_start=_date(row.run_start),
+            label=row.rating,
         )
         try:
             if had is not None and had.run_id == value.run_id:
@@ -540,7 +541,7 @@ class SyncPass:
         if self.dry_run:
             self.summary.planned.append(f"update feedback to {value.score:g} on run {value.run_id} ({row.url})")
             return "updated"
-        if with_retries(fb.update, self.smith, fid, value.score, value.comment):
+        if with_retries(fb.update, self.smith, fid, value.score, value.comment, value.label):
             return "updated"
         return self._create(fid, value, row)  # deleted behind our back
 

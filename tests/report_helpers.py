@@ -32,8 +32,12 @@ def sdk_client(settings: Settings) -> langsmith.Client:
     )
 
 
-def trace(settings: Settings, interactions: list[Interaction], rating_key: str = "user_rating") -> str:
-    """Trace each interaction as an agent (chain) run with one LLM child, rate it; returns the project id."""
+def trace(
+    settings: Settings, interactions: list[Interaction], rating_key: str = "user_rating", *, labels: bool = False
+) -> str:
+    """Trace each interaction as an agent (chain) run with one LLM child, rate it; returns the project id.
+
+    ``labels`` rates as the sync does (the option as the feedback's value); otherwise scores only."""
     client = sdk_client(settings)
     rated = []
     for it in interactions:
@@ -68,5 +72,6 @@ def trace(settings: Settings, interactions: list[Interaction], rating_key: str =
             rated.append((root.id, it.rating))
     project_id = str(client.read_project(project_name=settings.langsmith_project).id)
     for run_id, score in rated:
-        client.create_feedback(run_id, rating_key, score=score, session_id=project_id)
+        value = f"{score:g}" if labels else None
+        client.create_feedback(run_id, rating_key, score=score, value=value, session_id=project_id)
     return project_id

@@ -218,3 +218,20 @@ def test_cache_asks_only_for_days_that_are_not_final(settings: Settings) -> None
     final = kpi.daily_series(smith, engine, settings, project, _day(10), _day(1), now=later)
     assert final.requests == 0 and final.fetched == []  # every day final: no request at all
     assert [p.to_json() for p in final.points] == [p.to_json() for p in again.points]
+
+
+@pytest.mark.parametrize(("labels", "stats_calls"), [(True, 4), (False, 4 + 5)])
+def test_rating_distribution_comes_free_when_feedback_carries_its_option(
+    settings: Settings, sandbox, labels: bool, stats_calls: int
+) -> None:
+    d = _day(2)
+    ratings = [5, 5, 4, 2, 1]
+    trace(
+        settings, [Interaction(_at(d, 9 + i), 1.0, 500, 0.002, rating=r) for i, r in enumerate(ratings)], labels=labels
+    )
+    smith = make_langsmith_client(settings)
+    project = kpi.resolve_project(smith, open_state(settings.resolved_state_url), settings.langsmith_project)
+    before = sandbox.langsmith.control.count("POST /runs/stats")
+    k = kpi.compute_kpis(smith, settings, project, "day", d, d)
+    assert sandbox.langsmith.control.count("POST /runs/stats") - before == stats_calls
+    assert {o: n for o, n in k.rating_distribution.items() if n} == {"5": 2, "4": 1, "2": 1, "1": 1}

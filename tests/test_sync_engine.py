@@ -201,3 +201,14 @@ def test_status_writeback_all_marks_synced_rows_once(sandbox, settings) -> None:
     world.edit(page, rating=None)
     run_sync(world.settings)
     assert world.shown(page)[0] == "Removed"
+
+
+def test_feedback_carries_the_option_as_its_value(world: World) -> None:
+    run = world.trace_runs(1)[0]
+    page = world.add_row(run, rating="4")
+    run_sync(world.settings)
+    assert world.langsmith.read_feedback(world.fid(page)).value == "4"
+    world.edit(page, rating="2")
+    run_sync(world.settings)
+    stored = world.langsmith.read_feedback(world.fid(page))
+    assert (stored.score, stored.value) == (2, "2")

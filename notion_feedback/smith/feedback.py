@@ -104,6 +104,7 @@ class FeedbackValue:
     comment: str | None
     source_info: dict[str, Any]
     run_start: datetime | None = None
+    label: str | None = None  # the rating option as chosen ("4", "👍"): LangSmith counts values per label
 
 
 def create_or_update(
@@ -116,6 +117,7 @@ def create_or_update(
             value.run_id,
             key,
             score=value.score,
+            value=value.label,
             comment=value.comment,
             feedback_id=fid,
             session_id=value.project_id,
@@ -135,18 +137,18 @@ def create_or_update(
             raise _translate(exc, "create feedback") from None
     finally:
         _quiet.on = False
-    if not update(client, fid, value.score, value.comment):
+    if not update(client, fid, value.score, value.comment, value.label):
         raise TransientLangSmithError("feedback answered 409 on create but 404 on update; will try again")
     return "updated"
 
 
-def update(client: langsmith.Client, fid: str, score: float, comment: str | None) -> bool:
-    """Set score and comment. An empty string clears a comment (the SDK drops None, so None cannot).
+def update(client: langsmith.Client, fid: str, score: float, comment: str | None, label: str | None = None) -> bool:
+    """Set score, label and comment. An empty string clears a comment (the SDK drops None, so None cannot).
 
     False when the feedback does not exist (deleted behind our back): the caller creates it again.
     """
     try:
-        client.update_feedback(fid, score=score, comment=comment or "")
+        client.update_feedback(fid, score=score, value=label, comment=comment or "")
         return True
     except Exception as exc:  # noqa: BLE001 - translated below
         if http_status(exc) == 404:

@@ -56,24 +56,6 @@ def faults(rate: float, seed: int) -> dict[str, Any]:
     }
 
 
-def expected(world: World) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    cursor = None
-    while True:
-        body: dict[str, Any] = {"page_size": 100, **({"start_cursor": cursor} if cursor else {})}
-        page = world._request("POST", f"/v1/data_sources/{world.ds_id}/query", body, person=False)  # noqa: SLF001
-        for row in page["results"]:
-            props = row["properties"]
-            rating = (props[world.prop("rating")].get("select") or {}).get("name")
-            run = "".join(t["plain_text"] for t in props[world.prop("run_id")]["rich_text"])
-            comment = "".join(t["plain_text"] for t in props[world.prop("comment")]["rich_text"]) or None
-            if rating:
-                out[world.fid(row["id"])] = {"run_id": run, "score": float(rating), "comment": comment}
-        cursor = page.get("next_cursor")
-        if not page.get("has_more"):
-            return out
-
-
 def _child_env(world: World, sb: Sandbox) -> dict[str, str]:
     s = world.settings
     env = dict(os.environ) | sb.env()
@@ -154,7 +136,7 @@ def trial(
             sb.notion.control.count("", status=c) + sb.langsmith.control.count("", status=c)
             for c in (429, 500, 502, 503, 504, 529)
         )
-        want, have = expected(world), world.feedback()
+        want, have = world.expected_feedback(), world.feedback()
         missing = sorted(set(want) - set(have))
         extra = sorted(set(have) - set(want))
         stale = sorted(k for k in set(want) & set(have) if want[k] != have[k])

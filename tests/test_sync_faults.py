@@ -20,25 +20,6 @@ def world(sandbox, settings) -> World:
     return make_world(sandbox, settings)
 
 
-def expected(world: World) -> dict[str, dict[str, Any]]:
-    """The feedback the Notion rows call for, read back from Notion itself (the source of truth)."""
-    out: dict[str, dict[str, Any]] = {}
-    cursor = None
-    while True:
-        body: dict[str, Any] = {"page_size": 100, **({"start_cursor": cursor} if cursor else {})}
-        page = world._request("POST", f"/v1/data_sources/{world.ds_id}/query", body, person=False)  # noqa: SLF001
-        for row in page["results"]:
-            props = row["properties"]
-            rating = (props[world.prop("rating")].get("select") or {}).get("name")
-            run = "".join(t["plain_text"] for t in props[world.prop("run_id")]["rich_text"])
-            comment = "".join(t["plain_text"] for t in props[world.prop("comment")]["rich_text"]) or None
-            if rating:
-                out[world.fid(row["id"])] = {"run_id": run, "score": float(rating), "comment": comment}
-        cursor = page.get("next_cursor")
-        if not page.get("has_more"):
-            return out
-
-
 def bulk_rows(sandbox, world: World, runs: list[str], n: int, rng: random.Random) -> list[str]:
     rows = [world.row_properties(rng.choice(runs), rating=str(rng.randint(1, 5))) for _ in range(n)]
     return sandbox.notion.bulk_create_pages(world.ds_id, rows, as_person=True)
@@ -69,7 +50,7 @@ def test_crash_after_an_effect_then_rerun_is_exactly_once(world: World, sandbox,
     # The first page costs nothing; the second is re-done (written ones: 409 -> update); the rest are created.
     assert s.created + s.updated == 150
     assert s.updated == written - 100
-    assert world.feedback() == expected(world)
+    assert world.feedback() == world.expected_feedback()
     assert run_sync(world.settings).langsmith_requests == 0
 
 
@@ -98,7 +79,7 @@ def test_faults_on_both_services_lose_and_duplicate_nothing(world: World, sandbo
     sandbox.notion.control.faults = FaultPlan()
     sandbox.langsmith.control.faults = FaultPlan()
     assert sandbox.langsmith.control.count("", status=502) > 0  # faults really happened
-    assert world.feedback() == expected(world)
+    assert world.feedback() == world.expected_feedback()
 
 
 def test_a_storm_of_429_is_waited_out(world: World, sandbox) -> None:
@@ -108,7 +89,7 @@ def test_a_storm_of_429_is_waited_out(world: World, sandbox) -> None:
     sandbox.langsmith.control.faults = FaultPlan.from_json({"storm_seconds": 2})
     s = run_sync(world.settings)
     assert s.created == 10 and sandbox.notion.control.count("", status=429) > 0
-    assert world.feedback() == expected(world)
+    assert world.feedback() == world.expected_feedback()
 
 
 @pytest.mark.slow

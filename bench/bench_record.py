@@ -16,8 +16,8 @@ up the Feedback data source. Then:
 3. the drain: how long until every recorded row is in Notion, and that there are exactly that many rows.
 
 A tight loop is a burst of 10,000 rows in ~20 ms, faster than the intake thread can spool them: rows beyond the
-memory queue (``NOTION_FEEDBACK_RECORDER_QUEUE_SIZE``, default 1,000; read from the environment here too) are
-spooled by the agent's thread itself, ~100 µs each; the "spilled" column counts them.
+memory queue (``NOTION_FEEDBACK_RECORDER_QUEUE_SIZE``, default 10,000 rows, and ``..._QUEUE_MB``, 32; read from
+the environment here too) are spooled by the agent's thread itself, ~100 µs each; the "spilled" column counts them.
 
 Interactions are built before the timed loop (tracing off), so the figures are ``record()`` alone. Goal: p99 ≤ 50 µs.
 

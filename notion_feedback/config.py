@@ -98,8 +98,11 @@ class Settings(BaseSettings):
     """Mask e-mail addresses, phone numbers and key-like strings before text leaves the process."""
     redact_patterns: list[str] = Field(default_factory=list)
     """Extra regular expressions (JSON list) whose matches are masked before text leaves the process."""
-    recorder_queue_size: int = Field(1000, ge=1)
-    """Rows kept in memory; beyond it they go to the spool on disk."""
+    recorder_queue_size: int = Field(10_000, ge=1)
+    """Rows waiting in memory (their text and a few numbers) before a background thread writes them to the spool on
+    disk; beyond it, or beyond NOTION_FEEDBACK_RECORDER_QUEUE_MB of text, record() writes to the spool itself."""
+    recorder_queue_mb: float = Field(32.0, gt=0)
+    """Text, in millions of characters, that rows waiting in memory may hold (bounds the recorder's memory)."""
     recorder_flush_seconds: float = Field(10.0, gt=0)
     """How long flush()/close() and the exit hook wait for queued rows."""
     recorder_backoff_seconds: float = Field(1.0, gt=0, le=60)

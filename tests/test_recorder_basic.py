@@ -177,3 +177,18 @@ def test_a_long_question_is_kept_whole_in_the_row_body(ws_settings) -> None:
     body = "".join(plain_text(b["paragraph"]["rich_text"]) for b in blocks if b["type"] == "paragraph")
     assert body == question
     assert feedback_children(RowValues(run_id="r", question="short")) == []
+
+
+def test_memory_is_bounded_by_text_too(ws_settings) -> None:
+    settings = ws_settings.model_copy(update={"recorder_queue_mb": 0.01})  # 10,000 characters
+    recorder = Recorder(settings, start=False)
+    for i in range(6):
+        with interaction("agent", enabled=False) as it:
+            pass
+        recorder.record(it, question=f"q{i}", answer="a" * 3000)
+    assert len(recorder._queue) == 3 and recorder.stats.overflowed == 3  # the 4th row would pass 10,000
+    recorder.start()
+    assert recorder.flush(10)
+    recorder.close()
+    assert len(run_ids(settings)) == 6
+    assert recorder._queued_chars == 0  # what the queue holds is accounted back as it drains

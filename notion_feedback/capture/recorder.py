@@ -72,6 +72,44 @@ class RecorderStats:
     failed: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """What a row needs of an ended interaction: a few values, so the queue does not keep run trees alive."""
+
+    run_id: str
+    start_time: Any
+    enabled: bool
+    api_url: str
+    project_name: str
+    variant: str | None
+    model: str | None
+    latency_ms: float | None
+    tokens: int | None
+    cost_usd: float | None
+    user_id: str | None
+
+    @classmethod
+    def of(cls, it: Interaction, run_id: str, default_api_url: str) -> _Snapshot:
+        enabled = it.enabled
+        api_url = it.client.api_url if (enabled and it.client is not None) else default_api_url
+        return cls(
+            run_id,
+            it.start_time,
+            enabled,
+            api_url,
+            it.project_name if enabled else "",
+            it.variant,
+            it.model,
+            it.latency_ms,
+            it.tokens,
+            it.cost_usd,
+            it.user_id,
+        )
+
+
+_ROW_OVERHEAD_CHARS = 300  # a queued row's numbers and ids, in characters of memory, roughly
+
+
 class Recorder:
     """``Recorder(settings).record(it, question=..., answer=...)``; ``flush()``/``close()`` before exit (or atexit)."""
 
@@ -94,6 +132,9 @@ class Recorder:
         self._final: RecorderStats | None = None
         self._queue: collections.deque[tuple[Any, ...]] = collections.deque()
         self._max = settings.recorder_queue_size
+        self._max_chars = int(settings.recorder_queue_mb * 1_000_000)
+        self._queued_chars = 0
+        self._chars_lock = threading.Lock()
         self._sample_rate = settings.sample_rate
         self._intake_wake = threading.Event()
         self._intake_asleep = True
@@ -138,14 +179,17 @@ class Recorder:
             self._counts.sampled_out += 1
             return
         self._counts.recorded += 1
-        item = (it, question, answer, user_id)
-        if len(self._queue) >= self._max or self._closed:
+        size = len(question or "") + len(answer or "") + _ROW_OVERHEAD_CHARS
+        item = (_Snapshot.of(it, run_id, self.settings.langsmith_endpoint), question, answer, user_id, size)
+        if len(self._queue) >= self._max or self._queued_chars + size > self._max_chars or self._closed:
             self._counts.overflowed += 1
             self.spool.add_many([self._spool_item(item)])  # the slow path: memory is full
             self._sender_wake.set()
             if not self._intake_wake.is_set():
                 self._intake_wake.set()  # the intake thread makes sure a sender runs
             return
+        with self._chars_lock:
+            self._queued_chars += size
         self._queue.append(item)
         if self._intake_asleep or len(self._queue) >= self._wake_at:
             self._intake_wake.set()
@@ -153,14 +197,13 @@ class Recorder:
     # -- intake: memory -> redacted rows on disk -----------------------------------------------------------------
 
     def _spool_item(self, item: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
-        it, question, answer, user_id = item
-        run_id = str(it.run.id)
+        it, question, answer, user_id, _size = item
+        run_id = it.run_id
         redact = self.redactor
         start = it.start_time
         project: ProjectRef | None = None
         if it.enabled:
-            api_url = it.client.api_url if it.client is not None else self.settings.langsmith_endpoint
-            project = cached_project(api_url, it.project_name)
+            project = cached_project(it.api_url, it.project_name)
         values = RowValues(
             run_id=run_id,
             question=redact(question),
@@ -192,9 +235,13 @@ class Recorder:
             wrote = bool(self._queue)
             try:
                 while self._queue:
-                    batch = []
+                    batch, freed = [], 0
                     while self._queue and len(batch) < _INTAKE_BATCH:
-                        batch.append(self._spool_item(self._queue.popleft()))
+                        item = self._queue.popleft()
+                        freed += item[-1]
+                        batch.append(self._spool_item(item))
+                    with self._chars_lock:
+                        self._queued_chars -= freed
                     self.spool.add_many(batch)
                     self._sender_wake.set()
             except Exception:  # noqa: BLE001 - keep the thread alive; the item stays lost only if the disk fails

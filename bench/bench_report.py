@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from sandbox_settings import sandbox_settings  # noqa: E402
 
 from notion_feedback.config import Settings  # noqa: E402
 from notion_feedback.notion.workspace import init_workspace  # noqa: E402
@@ -71,15 +74,10 @@ class Emulators:
 
 
 def settings_for(env: dict[str, str], project: str, home: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        notion_token=env["NOTION_TOKEN"],
-        notion_base_url=env["NOTION_BASE_URL"],
-        langsmith_api_key=env["LANGSMITH_API_KEY"],
-        langsmith_endpoint=env["LANGSMITH_ENDPOINT"],
+    return sandbox_settings(
+        env,
+        home,
         langsmith_project=project,
-        parent_page_id=env["NOTION_SANDBOX_ROOT_PAGE_ID"],
-        home=home,
         rating_scale="thumbs",  # the bulk loader rates 0/1
         notion_requests_per_second=1000,
         notion_burst=1000,

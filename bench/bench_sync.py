@@ -26,6 +26,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from sandbox_settings import sandbox_settings  # noqa: E402
 from sync_support import World, make_world  # noqa: E402
 
 from notion_feedback import sync_store  # noqa: E402
@@ -101,15 +102,10 @@ def bench(m: int, ns: list[int], naive_max: int) -> list[dict[str, Any]]:
     results = []
     with Sandbox(SandboxOptions(rate_limit=True)) as sb, tempfile.TemporaryDirectory() as tmp:
         env = sb.env()
-        base = Settings(
-            _env_file=None,
-            notion_token=env["NOTION_TOKEN"],
-            notion_base_url=env["NOTION_BASE_URL"],
-            langsmith_api_key=env["LANGSMITH_API_KEY"],
-            langsmith_endpoint=env["LANGSMITH_ENDPOINT"],
+        base = sandbox_settings(
+            env,
+            Path(tmp) / "home",
             langsmith_project="bench",
-            parent_page_id=env["NOTION_SANDBOX_ROOT_PAGE_ID"],
-            home=Path(tmp) / "home",
             notion_requests_per_second=NOTION_RATE,
             notion_burst=3,
         )

@@ -25,9 +25,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from sandbox_settings import sandbox_settings  # noqa: E402
 from sync_support import World, make_world  # noqa: E402
 
-from notion_feedback.config import Settings  # noqa: E402
 from notion_feedback.sandbox.control import FaultPlan  # noqa: E402
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions  # noqa: E402
 
@@ -93,15 +93,10 @@ def trial(
     started = time.monotonic()
     with Sandbox(SandboxOptions(rate_limit=False)) as sb, tempfile.TemporaryDirectory() as tmp:
         env = sb.env()
-        base = Settings(
-            _env_file=None,
-            notion_token=env["NOTION_TOKEN"],
-            notion_base_url=env["NOTION_BASE_URL"],
-            langsmith_api_key=env["LANGSMITH_API_KEY"],
-            langsmith_endpoint=env["LANGSMITH_ENDPOINT"],
+        base = sandbox_settings(
+            env,
+            Path(tmp) / "home",
             langsmith_project="fault-trial",
-            parent_page_id=env["NOTION_SANDBOX_ROOT_PAGE_ID"],
-            home=Path(tmp) / "home",
             notion_requests_per_second=50,
             notion_burst=50,
         )

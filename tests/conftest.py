@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sandbox_settings import sandbox_settings
 
 from notion_feedback.config import Settings
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions
@@ -40,16 +41,10 @@ def sandbox(sandbox_session: Sandbox) -> Iterator[Sandbox]:
 def settings(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings pointing at the sandbox, with state under a temporary home (no .env is read)."""
     monkeypatch.chdir(tmp_path)
-    env = sandbox.env()
-    return Settings(
-        _env_file=None,
-        notion_token=env["NOTION_TOKEN"],
-        notion_base_url=env["NOTION_BASE_URL"],
-        langsmith_api_key=env["LANGSMITH_API_KEY"],
-        langsmith_endpoint=env["LANGSMITH_ENDPOINT"],
+    return sandbox_settings(
+        sandbox.env(),
+        tmp_path / "home",
         langsmith_project="notion-feedback-tests",
-        parent_page_id=env["NOTION_SANDBOX_ROOT_PAGE_ID"],
-        home=tmp_path / "home",
         notion_requests_per_second=50,
         notion_burst=50,
         recorder_requests_per_second=50,

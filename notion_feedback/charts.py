@@ -65,6 +65,14 @@ def _no_data(ax: Axes) -> None:
     ax.text(0.5, 0.5, "no data in this period", ha="center", va="center", transform=ax.transAxes, color=GREY)
 
 
+def _daily_footer(fig: Figure, ax: Axes, points: Sequence[DayPoint], *, ncols: int) -> None:
+    """What every per-day chart ends with: day labels, the legend under the plot, a note when nothing happened."""
+    _day_labels(ax, [p.day for p in points])
+    fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=ncols)
+    if not any(p.runs for p in points):
+        _no_data(ax)
+
+
 def volume_chart(points: Sequence[DayPoint]) -> bytes:
     """Interactions per day (bars) and error rate (line, right axis)."""
 
@@ -88,10 +96,7 @@ def volume_chart(points: Sequence[DayPoint]) -> bytes:
         ax2.set_ylim(bottom=0)
         ax2.spines[["top"]].set_visible(False)
         ax2.tick_params(labelsize=8)
-        _day_labels(ax, [p.day for p in points])
-        fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=3)
-        if not any(p.runs for p in points):
-            _no_data(ax)
+        _daily_footer(fig, ax, points, ncols=3)
 
     return render(draw)
 
@@ -115,10 +120,7 @@ def latency_chart(points: Sequence[DayPoint], target_avg_ms: float) -> bytes:
         ax.axhline(target_avg_ms / 1000.0, color=GREY, linestyle=":", label=f"target avg < {target_avg_ms / 1000:g} s")
         ax.set_ylabel("seconds", fontsize=9)
         ax.set_ylim(bottom=0)
-        _day_labels(ax, [p.day for p in points])
-        fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=5)
-        if not any(p.runs for p in points):
-            _no_data(ax)
+        _daily_footer(fig, ax, points, ncols=5)
 
     return render(draw)
 
@@ -140,10 +142,7 @@ def cost_chart(points: Sequence[DayPoint], target_per_interaction: float) -> byt
         ax2.set_ylim(bottom=0, top=max([target_per_interaction * 1.5, *[v for v in per if v == v]]))
         ax2.spines[["top"]].set_visible(False)
         ax2.tick_params(labelsize=8)
-        _day_labels(ax, [p.day for p in points])
-        fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=3)
-        if not any(p.runs for p in points):
-            _no_data(ax)
+        _daily_footer(fig, ax, points, ncols=3)
 
     return render(draw)
 

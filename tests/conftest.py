@@ -11,15 +11,22 @@ from sandbox_settings import sandbox_settings
 from notion_feedback.config import Settings
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="also run the long trials (fault storms, killed processes)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the long trials out of the default run; ``--slow`` adds them, ``-m slow`` selects only them."""
+    if config.getoption("--slow") or config.getoption("-m"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"ground-truth folder {SHARED} is missing: tests read ../shared/ beside the repository")
-    return SHARED
 
 
 @pytest.fixture(scope="session")

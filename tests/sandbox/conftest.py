@@ -10,19 +10,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from contract_fixtures import contract_dir
 from notion_client import Client
 
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions
 
-REPO = Path(__file__).resolve().parents[2]
-CASSETTES = REPO / ".." / "shared" / "fixtures" / "notion-cassettes"
-
 
 @pytest.fixture(scope="session")
 def cassette_dir() -> Path:
-    if not CASSETTES.is_dir():
-        pytest.fail(f"Notion cassettes not found at {CASSETTES.resolve()}: the contract test needs ../shared/")
-    return CASSETTES
+    """Real Notion HTTP recordings (see ``contract_fixtures``); skips when absent."""
+    return contract_dir("notion-cassettes")
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +30,10 @@ def notion_sb() -> Iterator[Sandbox]:
 
 @pytest.fixture()
 def notion(notion_sb: Sandbox) -> Client:
-    """A real notion-client 3.1.0 client on the shared sandbox (no context manager: see notes §2)."""
+    """A real notion-client 3.1 client on the shared sandbox.
+
+    Used without ``with``: the client's ``__enter__`` replaces an injected httpx client with a fresh one.
+    """
     notion_sb.notion.control.faults = type(notion_sb.notion.control.faults)()
     return Client(auth=notion_sb.notion.token, base_url=notion_sb.notion_url)
 

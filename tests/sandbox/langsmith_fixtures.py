@@ -6,22 +6,19 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import langsmith
 import pytest
+from contract_fixtures import contract_dir
 
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions
 
-REPO = Path(__file__).resolve().parents[2]
-PAYLOADS = REPO.parent / "shared" / "fixtures" / "langsmith-sdk-payloads"
-
 
 def load_payloads() -> dict[str, dict[str, Any]]:
-    if not PAYLOADS.is_dir():
-        pytest.fail(f"LangSmith SDK payload fixtures not found at {PAYLOADS}: the tests need ../shared/")
-    return {p.name: json.loads(p.read_text()) for p in sorted(PAYLOADS.glob("*.json"))}
+    """Payloads the real LangSmith SDK sent (see ``contract_fixtures``); skips the calling test when absent."""
+    folder = contract_dir("langsmith-sdk-payloads")
+    return {p.name: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Replays every request of the real Notion recordings (../shared/fixtures/notion-cassettes) against the emulator.
+"""Replays every request of the real Notion recordings (`notion-cassettes`, see `contract_fixtures`) on the emulator.
 
 Each cassette runs on a freshly reset workspace. Recorded ids are mapped to sandbox ids as responses reveal
 them (the recorded root page is the sandbox root page), so later requests refer to the objects the sandbox

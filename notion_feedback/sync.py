@@ -1,6 +1,6 @@
 """The rating sync: Notion ratings become LangSmith feedback, incrementally, idempotently, never lost.
 
-One pass (``run_sync``), following DESIGN §4:
+One pass (``run_sync``), following the rules of docs/architecture.md §4:
 
 1. Check the Feedback data source still has the properties the sync reads (nothing is written otherwise).
 2. Read rows edited on or after (cursor − lookback), oldest first, 100 per request, only the needed properties.

@@ -1,6 +1,6 @@
 """LangSmith's documented per-key rate limits, as client-side budgets, so the daemon slows down before a 429.
 
-Source: docs.langchain.com/langsmith/cloud, "API rate limits" (see ../shared/notes/langsmith.md §4). The sandbox's
+Source: docs.langchain.com/langsmith/cloud, "API rate limits". The sandbox's
 emulator keeps its own copy of these numbers on purpose: it must not import the product.
 """
 
@@ -62,7 +62,7 @@ _lock = threading.Lock()
 
 
 def shared_limiters(settings: Settings) -> EndpointLimiters:
-    """One set per process and budget configuration, shared by every job (DESIGN §4.6)."""
+    """One set per process and budget configuration, shared by every job (docs/architecture.md §4.6)."""
     key = (settings.langsmith_endpoint, settings.langsmith_requests_per_second, settings.langsmith_stats_per_10s)
     with _lock:
         if key not in _shared:

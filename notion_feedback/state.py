@@ -8,6 +8,7 @@ it twice, or an older store meeting newer code, is safe.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from notion_feedback.errors import StateStoreError
 
@@ -167,11 +168,35 @@ def _safe_url(url: str) -> str:
         return "<unparseable url>"
 
 
+UPGRADE_ATTEMPTS = 8
+# Any constant: the key of the PostgreSQL advisory lock that serialises schema upgrades across processes.
+_UPGRADE_LOCK = 0x6E66_7374  # "nfst"
+
+
 def upgrade(engine: Engine) -> None:
-    """Create missing tables and add missing nullable columns. Safe to run any number of times."""
-    metadata.create_all(engine)
-    inspector = inspect(engine)
+    """Create missing tables and add missing nullable columns. Safe to run any number of times, concurrently.
+
+    Several daemons (and agents' recorders) may open a fresh store at the same instant. On PostgreSQL the upgrade
+    runs under a transaction-scoped advisory lock, so one process creates the tables and the others find them.
+    SQLite has no such lock and its DDL can race (``table ... already exists``, ``database is locked``): every
+    step checks first, so an attempt that lost the race is simply made again and finds the work done.
+    """
+    for attempt in range(UPGRADE_ATTEMPTS):
+        try:
+            _upgrade_once(engine)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == UPGRADE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _upgrade_once(engine: Engine) -> None:
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
+        metadata.create_all(conn)
+        inspector = inspect(conn)
         for table in metadata.sorted_tables:
             have = {c["name"] for c in inspector.get_columns(table.name)}
             for column in table.columns:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from sqlalchemy import create_engine, inspect, text
 
 from notion_feedback import state
@@ -45,3 +48,29 @@ def test_unopenable_store_gives_a_fix(tmp_path) -> None:
             assert "NOTION_FEEDBACK_STATE_URL" in str(exc)
     else:
         raise AssertionError("opening a store under a file must fail")
+
+
+def _open_in_child(url: str, results: Any) -> None:
+    from notion_feedback.state import open_state
+
+    try:
+        open_state(url)
+        results.put("ok")
+    except Exception as exc:  # noqa: BLE001 - reported to the parent
+        results.put(repr(exc)[:200])
+
+
+def test_many_processes_opening_a_fresh_store_at_once_all_succeed(tmp_path: Path) -> None:
+    """Daemons and recorders started together on a fresh store: none fails on a half-created schema."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    url = f"sqlite:///{tmp_path / 'fresh' / 'state.sqlite3'}"
+    children = [ctx.Process(target=_open_in_child, args=(url, results)) for _ in range(16)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    outcomes = [results.get(timeout=5) for _ in children]
+    assert outcomes == ["ok"] * len(children), outcomes

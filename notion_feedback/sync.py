@@ -39,6 +39,7 @@ from langsmith.schemas import LangSmithInfo
 from notion_feedback import sync_store as store
 from notion_feedback.config import Settings, require
 from notion_feedback.errors import NotionFeedbackError, SchemaDriftError
+from notion_feedback.lease import check_fence
 from notion_feedback.notion import client as notion_factory
 from notion_feedback.notion.rated_rows import (
     FeedbackColumns,
@@ -346,8 +347,9 @@ class SyncPass:
         (its own deterministic feedback id), and the store and the row are only updated after the effect, so a
         crash still re-does at most this page, harmlessly.
         """
-        if not self.dry_run:
-            store.save_many(self.engine, [self._intent(job) for job in work if self._creates(job)])
+        if not self.dry_run and work:
+            check_fence()  # a daemon that lost its lease (frozen, then resumed) stops before this page's writes
+            store.save_many(self.engine, [self._intent(job) for job in work if self._sends(job)])
         if len(work) <= 1 or self.dry_run:
             outcomes = [self._attempt(job) for job in work]
         else:
@@ -368,16 +370,31 @@ class SyncPass:
             raise failure
 
     @staticmethod
-    def _creates(job: _Work) -> bool:
-        """Whether this row's effect may create feedback (its outcome must be remembered as uncertain first)."""
-        return job.desired.kind == "valid" and (job.had is None or job.had.run_id != job.desired.run_id)
+    def _sends(job: _Work) -> bool:
+        """Whether this row's effect may write to LangSmith (create, update or delete).
+
+        Every such effect is written ahead as an intent (``MAYBE``): if its answer is lost (a timeout, a 500 after
+        the effect, a kill), the store must not go on claiming the old value, or a later edit back to that value
+        would look unchanged and LangSmith would keep the lost write for ever.
+        """
+        desired, had = job.desired, job.had
+        if desired.kind != "valid":
+            return had is not None
+        return (
+            had is None
+            or had.run_id != desired.run_id
+            or had.score != desired.score
+            or (had.comment or None) != (desired.comment or None)
+        )
 
     @staticmethod
     def _intent(job: _Work) -> store.Stored:
-        """The entry saved before a create: if the answer is lost, the next pass knows feedback may exist, and on
-        which run (the old one while a move from another run is not known to be done)."""
+        """The entry saved before an effect: until its outcome is confirmed, the feedback's state is unknown (the
+        next pass reads it back from LangSmith before deciding anything), and it is on the old run while a move
+        to another run is not known to be done."""
         run_id = job.had.run_id if job.had is not None else job.desired.run_id
-        return replace(job.base, status=store.MAYBE, run_id=run_id, project_id=job.desired.project_id)
+        project_id = job.desired.project_id or job.base.project_id
+        return replace(job.base, status=store.MAYBE, run_id=run_id, project_id=project_id)
 
     def _attempt(self, job: _Work) -> tuple[store.Stored, str] | BaseException:
         try:
@@ -465,8 +482,8 @@ class SyncPass:
         """What LangSmith holds for this row: asked of LangSmith in a full pass, else taken from the store."""
         if remote is not None:
             return remote.get(fid)
-        if entry.status == store.MAYBE:  # a create whose outcome was lost: treat the feedback as maybe there
-            return fb.RemoteFeedback(entry.run_id or "", None, None)
+        if entry.status == store.MAYBE:  # an effect whose outcome was lost: ask LangSmith what it holds
+            return with_retries(fb.read_one, self.smith, fid)
         if entry.score is None:
             return None
         return fb.RemoteFeedback(entry.run_id or "", entry.score, entry.comment)
@@ -565,6 +582,7 @@ class SyncPass:
 
     def _write_back(self, entry: store.Stored, target: Shown) -> None:
         assert self.cols is not None
+        check_fence()
         try:
             with_retries(write_status, self.notion.pages.update, self.cols, entry.page_id, target)
         except notion_client.errors.HTTPResponseError as exc:
@@ -609,7 +627,9 @@ class SyncPass:
     def _sweep_deleted_rows(self) -> None:
         """Rows gone from Notion (trashed, deleted) take their feedback with them: Notion is the source of truth."""
         gone = [e for e in store.with_feedback(self.engine, self.key) if e.page_id not in self.handled]
-        for entry in gone:
+        for n, entry in enumerate(gone):
+            if n % 100 == 0 and not self.dry_run:
+                check_fence()
             row = _row_from_store(entry)
             if self._delete(entry.feedback_id, row):
                 self.summary.removed += 1

@@ -1,8 +1,8 @@
 """The sync's memory in the state store: what each rated row last sent, its problem if any, and the cursor.
 
-The store is the engine's view of the projection (LangSmith feedback). A row's entry is written right after its
-effect in LangSmith, so "the store says sent" implies "LangSmith has it"; the reverse may briefly not hold (crash
-between the two), which the idempotent writes absorb on the next pass.
+The store is the engine's view of the projection (LangSmith feedback). Before an effect the entry is marked
+``MAYBE`` (an intent); after the effect is confirmed it holds the new value. So an entry either states what
+LangSmith confirmed or says it does not know, and an unknown is resolved by reading LangSmith, never assumed.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from notion_feedback.state import get_value, set_value, synced_ratings, utcnow
 SYNCED = "synced"
 ERROR = "error"
 REMOVED = "removed"
-# A create was sent and its outcome is not known yet (saved before sending): the feedback may exist. A crash or a
-# lost answer leaves it so; the next pass then treats the feedback as possibly there (update, or delete when the
-# rating was cleared in between), never as surely absent.
+# An effect (create, update or delete) was sent and its outcome is not known yet (saved before sending). A crash or
+# a lost answer leaves it so; the next pass reads the feedback back from LangSmith before deciding anything, so the
+# store only ever claims what LangSmith confirmed.
 MAYBE = "maybe"
 
 

@@ -174,6 +174,17 @@ class RemoteFeedback:
     comment: str | None
 
 
+def read_one(client: langsmith.Client, fid: str) -> RemoteFeedback | None:
+    """The feedback with this id, or None: how the sync settles a write whose answer was lost (one request)."""
+    try:
+        found = client.read_feedback(fid)
+    except Exception as exc:  # noqa: BLE001 - translated below
+        if http_status(exc) == 404:
+            return None
+        raise _translate(exc, "read feedback") from None
+    return RemoteFeedback(str(found.run_id), found.score, found.comment or None)  # type: ignore[arg-type]
+
+
 def read_many(client: langsmith.Client, run_ids: list[str], key: str) -> dict[str, RemoteFeedback]:
     """Feedback with ``key`` on these runs, by feedback id: one request per 100 runs (for the full pass)."""
     out: dict[str, RemoteFeedback] = {}

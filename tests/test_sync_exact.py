@@ -1,0 +1,71 @@
+"""Exactness through lost answers: an update or delete that took effect but whose answer never came back leaves
+no stale feedback, even when the person then sets the row back to the value the store last confirmed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sync_support import World, make_world
+
+from notion_feedback.smith import feedback as fb
+from notion_feedback.sync import run_sync
+
+
+@pytest.fixture()
+def world(sandbox, settings) -> World:
+    return make_world(sandbox, settings)
+
+
+def _lose_answer(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """The next ``fb.<name>`` reaches LangSmith, then the process dies before it hears back."""
+    real = getattr(fb, name)
+
+    def effect_then_die(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)
+        monkeypatch.setattr(fb, name, real)
+        raise KeyboardInterrupt("killed after the effect")
+
+    monkeypatch.setattr(fb, name, effect_then_die)
+
+
+def test_lost_update_answer_then_revert_to_the_stored_value(world: World, monkeypatch) -> None:
+    page = world.add_row(world.trace_runs(1)[0], rating="5")
+    run_sync(world.settings)
+    world.edit(page, rating="2")
+    _lose_answer(monkeypatch, "update")
+    with pytest.raises(KeyboardInterrupt):
+        run_sync(world.settings)
+    assert world.feedback()[world.fid(page)]["score"] == 2.0  # the effect happened; the store never heard
+    world.edit(page, rating="5")  # back to what the store last confirmed
+    run_sync(world.settings)
+    assert world.feedback() == world.expected_feedback()
+    assert world.feedback()[world.fid(page)]["score"] == 5.0
+
+
+def test_lost_delete_answer_then_re_rate_with_the_old_value(world: World, monkeypatch) -> None:
+    page = world.add_row(world.trace_runs(1)[0], rating="3", comment="fine")
+    run_sync(world.settings)
+    world.edit(page, rating=None)
+    _lose_answer(monkeypatch, "remove")
+    with pytest.raises(KeyboardInterrupt):
+        run_sync(world.settings)
+    assert world.feedback() == {}
+    world.edit(page, rating="3")
+    run_sync(world.settings)
+    assert world.feedback() == world.expected_feedback() == {
+        world.fid(page): {"run_id": world.feedback()[world.fid(page)]["run_id"], "score": 3.0, "comment": "fine"}
+    }
+
+
+def test_an_unknown_outcome_is_read_back_once_then_nothing_is_sent(world: World, monkeypatch) -> None:
+    page = world.add_row(world.trace_runs(1)[0], rating="4")
+    run_sync(world.settings)
+    world.edit(page, rating="1")
+    _lose_answer(monkeypatch, "update")
+    with pytest.raises(KeyboardInterrupt):
+        run_sync(world.settings)
+    s = run_sync(world.settings)
+    assert (s.created, s.updated, s.unchanged) == (0, 0, 1)
+    assert s.langsmith_requests == 1  # one GET settles it: LangSmith already holds 1
+    assert run_sync(world.settings).langsmith_requests == 0

@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from notion_feedback.config import Settings
 from notion_feedback.errors import NotionFeedbackError
 from notion_feedback.jobruns import ERROR, MISSED, OK, JobRecorder
-from notion_feedback.lease import Lease
+from notion_feedback.lease import Fence, Lease, fenced
 from notion_feedback.state import open_state
 
 log = logging.getLogger("notion_feedback.daemon")
@@ -129,9 +129,10 @@ def check_job_refs(jobs: Sequence[JobSpec]) -> None:
 class RecordingExecutor(ThreadPoolExecutor):
     """A thread pool that writes a ``job_runs`` row and one structured log line around every run."""
 
-    def __init__(self, recorder: JobRecorder, max_workers: int = 4) -> None:
+    def __init__(self, recorder: JobRecorder, max_workers: int = 4, fence: Fence | None = None) -> None:
         super().__init__(max_workers)
         self.recorder = recorder
+        self.fence = fence
 
     def _do_submit_job(self, job: Any, run_times: list[Any]) -> None:
         def callback(future: Any) -> None:
@@ -147,7 +148,8 @@ class RecordingExecutor(ThreadPoolExecutor):
         run_id = self.recorder.start(job.id)
         events: list[Any] = []
         try:
-            events = run_job(job, job._jobstore_alias, run_times, _EXECUTOR_LOGGER)
+            with fenced(self.fence):  # the job checks the lease before each batch of writes
+                events = run_job(job, job._jobstore_alias, run_times, _EXECUTOR_LOGGER)
         finally:
             errors = [e for e in events if e.code == EVENT_JOB_ERROR]
             executed = [e for e in events if e.code == EVENT_JOB_EXECUTED]
@@ -163,12 +165,12 @@ class RecordingExecutor(ThreadPoolExecutor):
         return events
 
 
-def build_scheduler(settings: Settings, recorder: JobRecorder) -> BackgroundScheduler:
+def build_scheduler(settings: Settings, recorder: JobRecorder, fence: Fence | None = None) -> BackgroundScheduler:
     """The scheduler with the daemon's defaults (APScheduler's own are wrong for a daemon: 1 s grace, local zone)."""
     engine = open_state(settings.resolved_state_url)
     return BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
-        executors={"default": RecordingExecutor(recorder)},
+        executors={"default": RecordingExecutor(recorder, fence=fence)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds},
         timezone=_tz(settings),
     )
@@ -254,16 +256,16 @@ class Daemon:
             log.info("daemon stopped")
 
     def _try(self, step: Callable[[], Any]) -> Any:
-        """A lease step; a state store hiccup counts as "not held" (the safe answer) and is logged."""
+        """A lease step; a state store hiccup (answered None) counts as "not held", the safe answer, and is logged."""
         try:
             return step()
         except SQLAlchemyError as exc:
             log.warning("state store error during %s: %s", getattr(step, "__name__", "lease"), exc.__class__.__name__)
-            return False
+            return None
 
     def _lead(self) -> None:
         log.info("lease acquired by %s; starting the scheduler", self.lease.holder)
-        scheduler = build_scheduler(self.settings, self.recorder)
+        scheduler = build_scheduler(self.settings, self.recorder, Fence(self.engine, self.lease.holder))
         scheduler.start(paused=True)
         try:
             register_jobs(scheduler, self.settings, self.jobs, self.quick)
@@ -275,9 +277,11 @@ class Daemon:
         self.leading.set()
         try:
             while not self._stop.wait(self.renew_every):
-                if not self._try(self.lease.renew):
-                    log.error("lost the lease (another daemon took over); stopping the scheduler now")
-                    scheduler.shutdown(wait=False)
+                renewed = self._try(self.lease.renew)
+                if not renewed:
+                    why = "the state store is unreachable" if renewed is None else "another daemon took over"
+                    log.error("lost the lease (%s); stopping the scheduler now", why)
+                    scheduler.shutdown(wait=False)  # a running job stops at its next write (fencing)
                     return
             self._shutdown_keeping_lease(scheduler)
         finally:

@@ -33,3 +33,7 @@ class LangSmithAccessError(NotionFeedbackError):
 
 class StateStoreError(NotionFeedbackError):
     """The local state store cannot be opened or upgraded."""
+
+
+class LeaseLostError(NotionFeedbackError):
+    """This daemon no longer holds the single-active lease: its job stops before its next write."""

@@ -11,13 +11,16 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from notion_feedback.errors import LeaseLostError
 from notion_feedback.state import leases, utcnow
 
 DAEMON_LEASE = "daemon"
@@ -109,3 +112,56 @@ def current_holder(engine: Engine, name: str = DAEMON_LEASE) -> LeaseInfo | None
     if row is None:
         return None
     return LeaseInfo(row.name, row.holder, _as_utc(row.expires_at))
+
+
+# A write that starts this close to the lease's expiry is refused: the takeover could happen while it is in flight.
+FENCE_MARGIN_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Fence:
+    """The fencing check a job makes before each batch of writes: is the lease still ours, and not about to lapse?
+
+    The daemon's renewal loop notices a lost lease only when it next runs; a process that was frozen (SIGSTOP, a
+    VM pause, a long GC) resumes its job and its renewal loop together, and the job could write before the loop
+    says stop. So the job asks the store itself, one cheap read per batch, and stops with ``LeaseLostError``.
+    """
+
+    engine: Engine
+    holder: str
+    name: str = DAEMON_LEASE
+    clock: Callable[[], datetime] = utcnow
+
+    def check(self) -> None:
+        info = current_holder(self.engine, self.name)
+        now = self.clock().astimezone(UTC)
+        if (
+            info is None
+            or info.holder != self.holder
+            or info.expires_at <= now + timedelta(seconds=FENCE_MARGIN_SECONDS)
+        ):
+            who = "nobody" if info is None else ("it expired" if info.holder == self.holder else info.holder)
+            raise LeaseLostError(
+                f"this daemon ({self.holder}) lost the single-active lease ({who}); the job stops before writing",
+                "nothing to do: the daemon holding the lease carries on, and this one stands by",
+            )
+
+
+_fence: ContextVar[Fence | None] = ContextVar("notion_feedback_fence", default=None)
+
+
+@contextmanager
+def fenced(fence: Fence | None) -> Iterator[None]:
+    """Run the block (a scheduled job) under ``fence``: library code finds it with ``check_fence``."""
+    token = _fence.set(fence)
+    try:
+        yield
+    finally:
+        _fence.reset(token)
+
+
+def check_fence() -> None:
+    """Raise ``LeaseLostError`` when running under a daemon that no longer holds the lease; no-op outside one."""
+    fence = _fence.get()
+    if fence is not None:
+        fence.check()

@@ -111,7 +111,7 @@ def bench(m: int, ns: list[int], naive_max: int) -> list[dict[str, Any]]:
         )
         sb.notion.control.set_limits(enabled=False)
         world = make_world(sb, base, langsmith_requests_per_second=200.0)
-        runs = world.trace_runs(20)
+        runs = world.batch_runs(m + 1)  # one run per row, as the recorder writes them
         clock = sb.notion.control.clock
 
         def prepare(n: int, tag: str) -> tuple[World, list[str]]:
@@ -123,11 +123,11 @@ def bench(m: int, ns: list[int], naive_max: int) -> list[dict[str, Any]]:
                 sb, base.model_copy(update={"parent_page_id": root}), langsmith_requests_per_second=200.0
             )
             world.settings = world.settings.model_copy(update={"home": Path(tmp) / f"home-{n}-{tag}"})
-            rows = [world.row_properties(runs[i % len(runs)]) for i in range(m)]
+            rows = [world.row_properties(runs[i]) for i in range(m)]
             pages = sb.notion.bulk_create_pages(world.ds_id, rows, as_person=True)
             # Ten minutes later a new row arrives and the previous pass sees it: its cursor is that row's edit time.
             clock.advance(10 * 60)
-            newest = sb.notion.bulk_create_pages(world.ds_id, [world.row_properties(runs[0])], as_person=True)[0]
+            newest = sb.notion.bulk_create_pages(world.ds_id, [world.row_properties(runs[m])], as_person=True)[0]
             last = world.page(newest)["last_edited_time"]
             engine = open_state(world.settings.resolved_state_url)
             sync_store.set_cursor(engine, world.ds_id, world.settings.rating_key, last)

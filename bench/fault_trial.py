@@ -101,11 +101,9 @@ def trial(
             notion_burst=50,
         )
         world = make_world(sb, base)
-        runs = world.trace_runs(20)
         n_rows = rows or max(100, ratings // 2)
-        pages = sb.notion.bulk_create_pages(
-            world.ds_id, [world.row_properties(rng.choice(runs)) for _ in range(n_rows)], as_person=True
-        )
+        runs = world.batch_runs(n_rows)  # one run per row, as the recorder writes them
+        pages = sb.notion.bulk_create_pages(world.ds_id, [world.row_properties(run) for run in runs], as_person=True)
         child_env = _child_env(world, sb)
         sb.notion.control.faults = FaultPlan.from_json(faults(rate, seed))
         sb.langsmith.control.faults = FaultPlan.from_json(faults(rate, seed + 1))

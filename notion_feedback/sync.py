@@ -38,7 +38,7 @@ from langsmith.schemas import LangSmithInfo
 
 from notion_feedback import sync_store as store
 from notion_feedback.config import Settings, require
-from notion_feedback.errors import NotionFeedbackError, SchemaDriftError
+from notion_feedback.errors import SchemaDriftError
 from notion_feedback.lease import check_fence
 from notion_feedback.notion import client as notion_factory
 from notion_feedback.notion.rated_rows import (
@@ -64,7 +64,8 @@ from notion_feedback.sync_retry import (
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[["SyncSummary"], None]
-RETRYABLE_KINDS = ("run_not_found",)
+# Row problems whose cause may go away without the row changing: tried again on a back-off schedule.
+RETRYABLE_KINDS = ("run_not_found", "duplicate_run")
 RETRIES_PER_PASS = 50
 PENDING_PER_PASS = 100
 MAX_LISTED_PROBLEMS = 50
@@ -198,16 +199,12 @@ class SyncPass:
             self._flush_pending()
             if self.full:
                 self._sweep_deleted_rows()
-        except NotionFeedbackError as exc:
+        except Exception as exc:
             self._finish(started)
             if isinstance(exc, SyncIncompleteError):
                 exc.summary = s
-            raise
-        except Exception as exc:
             if not is_transient(exc):
-                self._finish(started)
                 raise
-            self._finish(started)
             error = SyncIncompleteError(
                 f"the sync stopped early: {exc.__class__.__name__}: {str(exc)[:200]} (after repeated retries); "
                 f"{s.rows_seen} rows were handled and saved",
@@ -271,7 +268,8 @@ class SyncPass:
         return fresh is not None and fresh.pending_status is None and self._same_content(row, fresh)
 
     def _remote(self, rows: list[RatedRow], entries: dict[str, store.Stored]) -> dict[str, fb.RemoteFeedback]:
-        run_ids = {_uuid(r.run_id) for r in rows if r.rating} | {e.run_id for e in entries.values() if e.run_id}
+        # Only well-formed ids go to LangSmith: a malformed Run ID stays a row error, never a refused request.
+        run_ids = {_uuid(r.run_id) for r in rows if r.rating} | {_uuid(e.run_id) for e in entries.values()}
         wanted = sorted(r for r in run_ids if r)
         return with_retries(fb.read_many, self.smith, wanted, self.key) if wanted else {}
 
@@ -347,6 +345,7 @@ class SyncPass:
         (its own deterministic feedback id), and the store and the row are only updated after the effect, so a
         crash still re-does at most this page, harmlessly.
         """
+        self._one_row_per_run(work)
         if not self.dry_run and work:
             check_fence()  # a daemon that lost its lease (frozen, then resumed) stops before this page's writes
             store.save_many(self.engine, [self._intent(job) for job in work if self._sends(job)])
@@ -368,6 +367,33 @@ class SyncPass:
                 store.save_many(self.engine, settled)
         if failure is not None:
             raise failure
+
+    def _one_row_per_run(self, work: list[_Work]) -> None:
+        """One feedback per run and key: a row rating a run another row already rates gets a row error naming it.
+
+        A row that already holds its feedback on the run keeps it; only a new claim is refused. Within a page the
+        row read first (edited first) wins. The refused row is tried again on a schedule, so clearing the other
+        row's rating or Run ID lets it through without the person touching it again.
+        """
+        claims = [job for job in work if job.desired.kind == "valid"]
+        owners = store.run_owners(self.engine, self.key, [job.desired.run_id or "" for job in claims])
+        in_page = {job.row.page_id: job for job in work}
+        for run_id, owner in list(owners.items()):
+            leaving = in_page.get(owner.page_id)  # the owner row is in this page and no longer rates this run
+            if leaving is not None and (leaving.desired.kind != "valid" or leaving.desired.run_id != run_id):
+                del owners[run_id]
+        for job in claims:
+            run_id = job.desired.run_id or ""
+            owner = owners.get(run_id)
+            if owner is None or owner.page_id == job.row.page_id:
+                owners[run_id] = replace(job.base, page_id=job.row.page_id, row_url=job.row.url)
+                continue
+            job.desired = Desired(
+                "error",
+                error_kind="duplicate_run",
+                message=f"Another row already rates LangSmith run {run_id}: {owner.row_url or owner.page_id}. "
+                "A run takes one rating: clear the Run ID or the rating on one of the two rows.",
+            )
 
     @staticmethod
     def _sends(job: _Work) -> bool:
@@ -502,6 +528,8 @@ class SyncPass:
             new.score = None
             if desired.kind == "error":
                 new.status, new.error, new.error_kind = store.ERROR, desired.message, desired.error_kind
+                if desired.error_kind in RETRYABLE_KINDS:
+                    new.attempts, new.retry_at = _backoff(base, desired.error_kind)
                 return new, "error"
             new.status = store.REMOVED
             return new, "removed" if removed else "unchanged"
@@ -526,12 +554,10 @@ class SyncPass:
                     self._delete(fid, row)
                 action = self._create(fid, value, row)
         except fb.RunNotFoundError:
-            attempts = (base.attempts or 0) + 1 if base.error_kind == "run_not_found" else 1
-            delay = min(MAX_RETRY_DELAY, timedelta(minutes=2 ** (attempts - 1)))
             new.score = None
             new.status, new.error_kind = store.ERROR, "run_not_found"
             new.error = _not_found_message(value.run_id, value.project_id)
-            new.attempts, new.retry_at = attempts, _now_iso(delay)
+            new.attempts, new.retry_at = _backoff(base, "run_not_found")
             return new, "error"
         except fb.FeedbackRejectedError as exc:
             new.score = None
@@ -662,6 +688,12 @@ def _date(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _backoff(base: store.Stored, kind: str) -> tuple[int, str]:
+    """Attempts so far and when to try again a row whose problem may go away by itself (doubling, capped)."""
+    attempts = (base.attempts or 0) + 1 if base.error_kind == kind else 1
+    return attempts, _now_iso(min(MAX_RETRY_DELAY, timedelta(minutes=2 ** (attempts - 1))))
 
 
 def _now_iso(delta: timedelta = timedelta(0)) -> str:

@@ -130,6 +130,18 @@ def with_feedback(engine: Engine, key: str) -> Iterator[Stored]:
     return _stream(engine, t.feedback_key == key, or_(t.score.is_not(None), t.status == MAYBE))
 
 
+def run_owners(engine: Engine, key: str, run_ids: list[str]) -> dict[str, Stored]:
+    """For each run id, a row whose feedback with ``key`` is on that run (or may be): one query per page of rows."""
+    if not run_ids:
+        return {}
+    t = synced_ratings.c
+    owned = or_(t.score.is_not(None), t.status == MAYBE)
+    out: dict[str, Stored] = {}
+    for entry in _stream(engine, t.feedback_key == key, t.run_id.in_(sorted(set(run_ids))), owned):
+        out.setdefault(entry.run_id or "", entry)
+    return out
+
+
 def cursor_key(data_source_id: str, key: str) -> str:
     return f"sync.cursor:{data_source_id}:{key}"
 

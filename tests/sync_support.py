@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -50,6 +51,30 @@ class World:
             run.end(outputs={"answer": f"a{i}"})
             run.patch()
             ids.append(str(run.id))
+        return ids
+
+    def batch_runs(self, n: int) -> list[str]:
+        """``n`` finished root runs, sent with the real SDK's batch ingestion (one request per 100 runs): a row
+        per run, as the recorder writes them (one run takes one rating)."""
+        now = datetime.now(UTC)
+        ids = [str(uuid.uuid4()) for _ in range(n)]
+        for start in range(0, n, 100):
+            creates = [
+                {
+                    "id": rid,
+                    "trace_id": rid,
+                    "dotted_order": f"{now:%Y%m%dT%H%M%S%fZ}{rid}",
+                    "name": "agent",
+                    "run_type": "chain",
+                    "inputs": {"question": f"q{start + i}"},
+                    "outputs": {"answer": f"a{start + i}"},
+                    "start_time": now,
+                    "end_time": now,
+                    "session_name": self.settings.langsmith_project,
+                }
+                for i, rid in enumerate(ids[start : start + 100])
+            ]
+            self.langsmith.batch_ingest_runs(create=creates)
         return ids
 
     def feedback(self) -> dict[str, dict[str, Any]]:

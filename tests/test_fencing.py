@@ -102,9 +102,9 @@ def world(sandbox, settings) -> World:
 
 
 def test_a_sync_pass_stops_at_the_page_after_the_lease_moved(world: World, sandbox, monkeypatch) -> None:
-    runs = world.trace_runs(3)
+    runs = world.batch_runs(250)
     rng = random.Random(7)
-    rows = [world.row_properties(rng.choice(runs), rating=str(rng.randint(1, 5))) for _ in range(250)]
+    rows = [world.row_properties(runs.pop(), rating=str(rng.randint(1, 5))) for _ in range(250)]
     sandbox.notion.bulk_create_pages(world.ds_id, rows, as_person=True)
     engine = open_state(world.settings.resolved_state_url)
     ours = Lease(engine, 30, holder="frozen-leader")

@@ -70,13 +70,13 @@ def test_second_pass_does_nothing(world: World, sandbox) -> None:
 
 
 def test_row_errors_go_on_the_row_and_clear_when_fixed(world: World, sandbox) -> None:
-    run = world.trace_runs(1)[0]
+    runs = world.batch_runs(5)
     missing = world.add_row(None, rating="3")
     malformed = world.add_row("abc-123", rating="3")
     unknown = world.add_row(random_uuid(), rating="3")
-    off_scale = world.add_row(run, rating="4")
+    off_scale = world.add_row(runs[0], rating="4")
     world.edit(off_scale, rating="7")  # a person added an option that is not on the 1-5 scale
-    healthy = world.add_row(run, rating="5")
+    healthy = world.add_row(runs[1], rating="5")
 
     s = run_sync(world.settings)
     assert (s.errors, s.created) == (4, 1)
@@ -88,7 +88,7 @@ def test_row_errors_go_on_the_row_and_clear_when_fixed(world: World, sandbox) ->
     assert world.shown(healthy) == (None, "")
     assert {p.page_id for p in s.problems} == {missing, malformed, unknown, off_scale}
 
-    for page in (missing, malformed, unknown):
+    for page, run in zip((missing, malformed, unknown), runs[2:], strict=True):
         world.edit(page, run_id=run)
     world.edit(off_scale, rating="1")
     s = run_sync(world.settings)
@@ -130,7 +130,7 @@ def test_same_minute_edits_and_lookback(world: World, sandbox) -> None:
     clock = sandbox.notion.control.clock
     minute = datetime.now(UTC).replace(second=5, microsecond=0) + timedelta(hours=1)
     clock.set(minute, frozen=True)
-    run = world.trace_runs(1)[0]
+    run, second_run = world.trace_runs(2)
     page = world.add_row(run, rating="3")
     assert run_sync(world.settings).created == 1
     clock.advance(40)  # same minute: last_edited_time does not move
@@ -138,7 +138,7 @@ def test_same_minute_edits_and_lookback(world: World, sandbox) -> None:
     s = run_sync(world.settings)
     assert s.updated == 1 and world.feedback()[world.fid(page)]["score"] == 4.0
     clock.advance(10 * 60)
-    other = world.add_row(run, rating="2")  # edited ten minutes later: the first row falls out of the lookback
+    other = world.add_row(second_run, rating="2")  # edited ten minutes later: the first row falls out of the lookback
     assert run_sync(world.settings).created == 1
     s = run_sync(world.settings)
     assert (s.rows_seen, s.unchanged, s.notion_requests, s.langsmith_requests) == (1, 1, 2, 0)

@@ -3,11 +3,13 @@ no stale feedback, even when the person then sets the row back to the value the 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sync_support import World, make_world
 
+from notion_feedback.notion.schema import SYNC_ERROR
 from notion_feedback.smith import feedback as fb
 from notion_feedback.sync import run_sync
 
@@ -53,9 +55,11 @@ def test_lost_delete_answer_then_re_rate_with_the_old_value(world: World, monkey
     assert world.feedback() == {}
     world.edit(page, rating="3")
     run_sync(world.settings)
-    assert world.feedback() == world.expected_feedback() == {
-        world.fid(page): {"run_id": world.feedback()[world.fid(page)]["run_id"], "score": 3.0, "comment": "fine"}
-    }
+    assert (
+        world.feedback()
+        == world.expected_feedback()
+        == {world.fid(page): {"run_id": world.feedback()[world.fid(page)]["run_id"], "score": 3.0, "comment": "fine"}}
+    )
 
 
 def test_an_unknown_outcome_is_read_back_once_then_nothing_is_sent(world: World, monkeypatch) -> None:
@@ -69,3 +73,29 @@ def test_an_unknown_outcome_is_read_back_once_then_nothing_is_sent(world: World,
     assert (s.created, s.updated, s.unchanged) == (0, 0, 1)
     assert s.langsmith_requests == 1  # one GET settles it: LangSmith already holds 1
     assert run_sync(world.settings).langsmith_requests == 0
+
+
+def test_two_rows_on_one_run_make_one_feedback_and_the_second_row_says_why(world: World, monkeypatch) -> None:
+    monkeypatch.setattr("notion_feedback.sync.MAX_RETRY_DELAY", timedelta(0))  # retries fall due at once
+    run = world.trace_runs(1)[0]
+    first = world.add_row(run, rating="5")
+    run_sync(world.settings)
+    second = world.add_row(run, rating="1")
+    s = run_sync(world.settings)
+    assert s.errors == 1 and list(world.feedback()) == [world.fid(first)]
+    status, error = world.shown(second)
+    assert status == SYNC_ERROR and "Another row already rates" in error and first.replace("-", "") in error
+    world.edit(first, rating=None)  # the person clears the first row: the second one goes through by itself
+    run_sync(world.settings)
+    assert world.feedback() == {world.fid(second): {"run_id": run, "score": 1.0, "comment": None}}
+
+
+def test_a_malformed_run_id_is_never_sent_and_the_full_pass_goes_on(world: World, sandbox) -> None:
+    healthy = world.add_row(world.trace_runs(1)[0], rating="4")
+    bad = world.add_row("run 42 <b>x</b>", rating="2")
+    run_sync(world.settings)
+    before = sandbox.langsmith.control.count("", status=422)
+    s = run_sync(world.settings, full=True)
+    assert s.errors == 1 and sandbox.langsmith.control.count("", status=422) == before
+    assert "is not a LangSmith run id" in world.shown(bad)[1]
+    assert list(world.feedback()) == [world.fid(healthy)]

@@ -21,12 +21,12 @@ def world(sandbox, settings) -> World:
 
 
 def bulk_rows(sandbox, world: World, runs: list[str], n: int, rng: random.Random) -> list[str]:
-    rows = [world.row_properties(rng.choice(runs), rating=str(rng.randint(1, 5))) for _ in range(n)]
+    rows = [world.row_properties(runs.pop(), rating=str(rng.randint(1, 5))) for _ in range(n)]
     return sandbox.notion.bulk_create_pages(world.ds_id, rows, as_person=True)
 
 
 def test_crash_after_an_effect_then_rerun_is_exactly_once(world: World, sandbox, monkeypatch) -> None:
-    runs = world.trace_runs(5)
+    runs = world.batch_runs(250)
     bulk_rows(sandbox, world, runs, 250, random.Random(1))
     real = fb.create_or_update
     calls = {"n": 0}
@@ -68,7 +68,7 @@ def _sync_until_done(settings: Any, limit: int = 30) -> int:
 
 def test_faults_on_both_services_lose_and_duplicate_nothing(world: World, sandbox) -> None:
     rng = random.Random(7)
-    runs = world.trace_runs(4)
+    runs = world.batch_runs(120)
     pages = bulk_rows(sandbox, world, runs, 120, rng)
     plan = {"status": {"500": 0.06, "502": 0.05, "503": 0.05, "529": 0.04}, "after_effect": 0.4, "seed": 3}
     sandbox.notion.control.faults = FaultPlan.from_json(plan)
@@ -85,7 +85,7 @@ def test_faults_on_both_services_lose_and_duplicate_nothing(world: World, sandbo
 
 
 def test_a_storm_of_429_is_waited_out(world: World, sandbox) -> None:
-    runs = world.trace_runs(2)
+    runs = world.batch_runs(10)
     bulk_rows(sandbox, world, runs, 10, random.Random(2))
     sandbox.notion.control.faults = FaultPlan.from_json({"storm_seconds": 2})
     sandbox.langsmith.control.faults = FaultPlan.from_json({"storm_seconds": 2})
@@ -99,7 +99,7 @@ def test_more_rows_than_one_query_returns(world: World, sandbox) -> None:
     """10,000 is Notion's per-query cap: the reader continues from the last timestamp, even in a crowded minute."""
     clock = sandbox.notion.control.clock
     clock.set(datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=2), frozen=True)
-    runs = world.trace_runs(3)
+    runs = world.batch_runs(10_500)
     rng = random.Random(5)
     pages = bulk_rows(sandbox, world, runs, 6_000, rng)
     clock.advance(60)

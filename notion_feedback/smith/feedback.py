@@ -22,7 +22,7 @@ import langsmith
 import requests
 from langsmith import utils as ls_utils
 
-from notion_feedback.errors import LangSmithAccessError
+from notion_feedback.errors import LangSmithAccessError, NotionFeedbackError
 
 # Fixed forever: changing it would orphan every feedback already written.
 FEEDBACK_NAMESPACE = uuid.UUID("6f0b7c2e-3d51-5b8e-9a57-4e1c0f2d9b11")
@@ -47,15 +47,15 @@ def feedback_id(page_id: str, key: str) -> str:
     return str(uuid.uuid5(FEEDBACK_NAMESPACE, f"{uuid.UUID(page_id)}:{key}"))
 
 
-class TransientLangSmithError(Exception):
+class TransientLangSmithError(NotionFeedbackError):
     """Worth sending again later: rate limited, overloaded, a 5xx, a timeout or a dropped connection."""
 
 
-class RunNotFoundError(Exception):
+class RunNotFoundError(NotionFeedbackError):
     """LangSmith has no such run in that project (mistyped id, not ingested yet, or expired)."""
 
 
-class FeedbackRejectedError(Exception):
+class FeedbackRejectedError(NotionFeedbackError):
     """LangSmith refused the feedback itself (a 4xx other than 404/409): retried only when the row changes."""
 
 

@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     """SQLAlchemy URL of the state store; default: a SQLite file under NOTION_FEEDBACK_HOME."""
     sync_interval_minutes: float = Field(5.0, gt=0)
     """How often the daemon syncs ratings to LangSmith."""
+    verify_every_hours: float = Field(1.0, gt=0)
+    """How often the daemon verifies: a full read of the Feedback rows compared with LangSmith's feedback, which
+    removes the feedback of rows that were trashed or deleted and repairs anything changed behind the sync's back.
+    It costs about 100 Notion and 100 LangSmith requests per 10,000 rows (~35 s of Notion's 3 requests/s)."""
     sync_lookback_minutes: int = Field(2, ge=1, le=60)
     """Overlap of each incremental read (Notion rounds last_edited_time down to the minute)."""
     sync_status_writeback: Literal["errors", "all"] = "errors"

@@ -64,6 +64,10 @@ def every_sync(settings: Settings) -> BaseTrigger:
     return IntervalTrigger(seconds=settings.sync_interval_minutes * 60, timezone=_tz(settings))
 
 
+def every_verify(settings: Settings) -> BaseTrigger:
+    return IntervalTrigger(seconds=settings.verify_every_hours * 3600, timezone=_tz(settings))
+
+
 def daily_at_report_time(settings: Settings) -> BaseTrigger:
     hour, minute = _report_hm(settings)
     return CronTrigger(hour=hour, minute=minute, timezone=_tz(settings))
@@ -93,6 +97,7 @@ class JobSpec:
 # The job table: the one place that says what the daemon runs.
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("sync_ratings", "jobs.sync_ratings:run", every_sync, 20),
+    JobSpec("verify_ratings", "jobs.verify_ratings:run", every_verify, 90),
     JobSpec("drain_spool", "jobs.drain_spool:run", every_sync, 20),
     JobSpec("daily_report", "jobs.daily_report:run", daily_at_report_time, 120),
     JobSpec("weekly_rollup", "jobs.rollups:weekly", weekly_on_monday, 300),

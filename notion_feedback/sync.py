@@ -24,11 +24,12 @@ so a healthy rating costs no Notion write at all; "all" marks every synced row, 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -106,6 +107,11 @@ class SyncSummary:
     @property
     def changed(self) -> int:
         return self.created + self.updated + self.removed
+
+    def counts(self) -> dict[str, Any]:
+        """The pass as a job's result: its counts, and the number of row problems (their text is on the rows)."""
+        scalars = {k: v for k, v in asdict(self).items() if not isinstance(v, list)}
+        return scalars | {"problems": len(self.problems)}
 
 
 @dataclass(frozen=True)
@@ -700,6 +706,9 @@ def _now_iso(delta: timedelta = timedelta(0)) -> str:
     return notion_time(datetime.now(UTC) + delta)
 
 
+_ONE_PASS_AT_A_TIME = threading.Lock()
+
+
 def run_sync(
     settings: Settings,
     *,
@@ -716,4 +725,5 @@ def run_sync(
     notion = notion or notion_factory.make_notion_client(settings)
     # Feedback never rides the batch queue here, so the server's /info is not needed: skip its request.
     smith = smith or smith_factory.make_langsmith_client(settings, info=LangSmithInfo())
-    return SyncPass(settings, notion, smith, full=full, dry_run=dry_run, progress=progress).run()
+    with _ONE_PASS_AT_A_TIME:  # the daemon's incremental and verification jobs share one process
+        return SyncPass(settings, notion, smith, full=full, dry_run=dry_run, progress=progress).run()

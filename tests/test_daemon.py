@@ -87,6 +87,7 @@ def _wait(predicate, timeout: float = 10.0) -> bool:
 def test_job_table_uses_textual_refs_with_fixed_ids() -> None:
     assert [spec.id for spec in JOBS] == [
         "sync_ratings",
+        "verify_ratings",
         "drain_spool",
         "daily_report",
         "weekly_rollup",
@@ -94,6 +95,7 @@ def test_job_table_uses_textual_refs_with_fixed_ids() -> None:
     ]
     assert [spec.ref for spec in JOBS] == [
         "jobs.sync_ratings:run",
+        "jobs.verify_ratings:run",
         "jobs.drain_spool:run",
         "jobs.daily_report:run",
         "jobs.rollups:weekly",

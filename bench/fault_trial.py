@@ -1,12 +1,19 @@
-"""Fault trial: ratings created, changed and cleared while both services fail 20% of requests and the sync process
-is SIGKILLed at random moments; at the end LangSmith's feedback must equal Notion's ratings exactly.
+"""Fault trial: ratings created, changed, set back and cleared, rows trashed, while both services fail 20% of
+requests and the sync process is SIGKILLed at random moments; at the end LangSmith's feedback must be the exact
+image of Notion's ratings.
 
     python bench/fault_trial.py                 # 2,000 ratings, >= 20 kills, 20% faults
     python bench/fault_trial.py --ratings 200 --kills 5 --seed 3
+    scripts/with-postgres .venv/bin/python bench/fault_trial.py --postgres   # the same on a PostgreSQL store
 
-The sandbox runs in this process; each sync pass runs in a child process (``notion-feedback sync``'s engine via
+The sandbox runs in this process; each sync pass runs in a child process (the daemon's ``sync_ratings`` job via
 ``python -c``), which is killed with SIGKILL after a random delay. Faults: 429, 500, 502, 503, 529 and timeouts
-(a third of the status faults happen *after* the effect, the worst case for duplicates).
+(a third of the status faults happen *after* the effect: the answer is lost, the worst case for exactness).
+A quarter of the edits set a row back to its previous rating (after a lost answer, the value the store last
+confirmed); some rows share a Run ID with another row (one feedback per run: one of them owns it), some carry a
+malformed Run ID (never sent), and rated rows are moved to the trash. The figures are taken twice: after the
+final incremental pass, and after the scheduled verification pass (``verify_ratings``), both unkilled and
+fault-free: the second must be exact.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from sandbox_settings import sandbox_settings  # noqa: E402
+from state_backend import fresh_state_url  # noqa: E402
 from sync_support import World, make_world  # noqa: E402
 
 from notion_feedback.sandbox.control import FaultPlan  # noqa: E402
@@ -33,16 +43,15 @@ from notion_feedback.sandbox.server import Sandbox, SandboxOptions  # noqa: E402
 
 CHILD = """
 import sys
-from notion_feedback.config import load_settings
-from notion_feedback.sync import run_sync
+import jobs.{job}
 from notion_feedback.sync_retry import SyncIncompleteError
 try:
-    s = run_sync(load_settings())
-    print("done", s.created, s.updated, s.removed, flush=True)
+    jobs.{job}.run()
 except SyncIncompleteError as exc:
     print("incomplete", flush=True)
     sys.exit(3)
 """
+INCREMENTAL, VERIFY = "sync_ratings", "verify_ratings"
 
 
 def faults(rate: float, seed: int) -> dict[str, Any]:
@@ -62,6 +71,7 @@ def _child_env(world: World, sb: Sandbox) -> dict[str, str]:
     env |= {
         "LANGSMITH_PROJECT": s.langsmith_project,
         "NOTION_FEEDBACK_HOME": str(s.home),
+        "NOTION_FEEDBACK_STATE_URL": s.resolved_state_url,
         "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": world.ds_id,
         "NOTION_FEEDBACK_NOTION_REQUESTS_PER_SECOND": "10",
         "NOTION_FEEDBACK_NOTION_BURST": "10",
@@ -73,9 +83,14 @@ def _child_env(world: World, sb: Sandbox) -> dict[str, str]:
     return env
 
 
-def _pass(env: dict[str, str], kill_after: float | None) -> str:
+def _pass(env: dict[str, str], kill_after: float | None, job: str = INCREMENTAL) -> str:
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        [sys.executable, "-c", CHILD.format(job=job)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         out, _ = proc.communicate(timeout=kill_after)
@@ -86,34 +101,100 @@ def _pass(env: dict[str, str], kill_after: float | None) -> str:
         return "killed"
 
 
+@dataclass
+class Rows:
+    """The trial's rows: all pages, the ones people still edit, and what each was last rated."""
+
+    pages: list[str]
+    live: list[str]
+    previous: dict[str, str | None] = field(default_factory=dict)
+    trashed: int = 0
+    reverts: int = 0
+
+
+def _make_rows(world: World, sb: Sandbox, n_rows: int) -> Rows:
+    """One run per row, as the recorder writes them; then 1 in 20 rows shares another's run, 1 in 40 is malformed."""
+    runs: list[str] = world.batch_runs(n_rows)
+    shared = [runs[i] for i in range(0, max(2, n_rows // 20))]
+    malformed = [f"run {i} <b>not a uuid</b>" for i in range(max(2, n_rows // 40))]
+    props = [world.row_properties(run) for run in runs + shared + malformed]
+    pages = sb.notion.bulk_create_pages(world.ds_id, props, as_person=True)
+    return Rows(pages=pages, live=list(pages))
+
+
+def _edit(world: World, rows: Rows, rng: random.Random) -> None:
+    """A person rates, re-rates, sets back, clears, or (rarely) trashes a row."""
+    page = rng.choice(rows.live)
+    if rng.random() < 0.02 and rows.previous.get(page):
+        world._request("PATCH", f"/v1/pages/{page}", {"in_trash": True})
+        rows.live.remove(page)
+        rows.trashed += 1
+        return
+    if page in rows.previous and rng.random() < 0.25:
+        rating = rows.previous[page]
+        rows.reverts += 1
+    else:
+        rating = rng.choice(["1", "2", "3", "4", "5", "5", "4", None])
+    current = world.page(page)["properties"][world.prop("rating")].get("select") or {}
+    rows.previous[page] = current.get("name")
+    world.edit(page, rating=rating, comment=rng.choice([None, None, "ok", "wrong answer"]))
+
+
+def compare(world: World) -> dict[str, int]:
+    """LangSmith against Notion. A run rated on several rows carries one feedback, exact for one of those rows."""
+    want = {fid: v for fid, v in world.expected_feedback().items() if _is_uuid(v["run_id"])}
+    have = world.feedback()
+    by_run: dict[str, list[str]] = {}
+    for fid, value in want.items():
+        by_run.setdefault(value["run_id"], []).append(fid)
+    missing = duplicated = stale = 0
+    for fids in by_run.values():
+        present = [fid for fid in fids if fid in have]
+        missing += not present
+        duplicated += max(0, len(present) - 1)
+        stale += sum(have[fid] != want[fid] for fid in present)
+    orphaned = sum(fid not in want for fid in have)
+    return {"missing": missing, "stale": stale, "duplicated": duplicated, "orphaned": orphaned}
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def trial(
-    ratings: int = 2000, kills: int = 20, rate: float = 0.2, seed: int = 1, rows: int | None = None, log: Any = print
+    ratings: int = 2000,
+    kills: int = 20,
+    rate: float = 0.2,
+    seed: int = 1,
+    rows: int | None = None,
+    log: Any = print,
+    state_url: str | None = None,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     started = time.monotonic()
     with Sandbox(SandboxOptions(rate_limit=False)) as sb, tempfile.TemporaryDirectory() as tmp:
-        env = sb.env()
         base = sandbox_settings(
-            env,
+            sb.env(),
             Path(tmp) / "home",
             langsmith_project="fault-trial",
             notion_requests_per_second=50,
             notion_burst=50,
+            state_url=state_url,
         )
         world = make_world(sb, base)
-        n_rows = rows or max(100, ratings // 2)
-        runs = world.batch_runs(n_rows)  # one run per row, as the recorder writes them
-        pages = sb.notion.bulk_create_pages(world.ds_id, [world.row_properties(run) for run in runs], as_person=True)
+        table = _make_rows(world, sb, rows or max(100, ratings // 2))
         child_env = _child_env(world, sb)
         sb.notion.control.faults = FaultPlan.from_json(faults(rate, seed))
         sb.langsmith.control.faults = FaultPlan.from_json(faults(rate, seed + 1))
         done_edits = killed = passes = 0
         batch = max(1, ratings // (kills + 5))
         while done_edits < ratings or killed < kills:
-            for _ in range(min(batch, ratings - done_edits)):  # people rate, re-rate and clear
-                page = rng.choice(pages)
-                rating = rng.choice(["1", "2", "3", "4", "5", "5", "4", None])
-                world.edit(page, rating=rating, comment=rng.choice([None, None, "ok", "wrong answer"]))
+            for _ in range(min(batch, ratings - done_edits)):
+                _edit(world, table, rng)
                 done_edits += 1
             kill_after = rng.uniform(0.2, 3.0) if killed < kills else None
             outcome = _pass(child_env, kill_after)
@@ -123,28 +204,30 @@ def trial(
         while _pass(child_env, None) != "done":  # finish under faults, unkilled
             passes += 1
         passes += 1
-        sb.notion.control.faults = FaultPlan()
-        sb.langsmith.control.faults = FaultPlan()
         faults_seen = sum(
             sb.notion.control.count("", status=c) + sb.langsmith.control.count("", status=c)
             for c in (429, 500, 502, 503, 504, 529)
         )
-        want, have = world.expected_feedback(), world.feedback()
-        missing = sorted(set(want) - set(have))
-        extra = sorted(set(have) - set(want))
-        stale = sorted(k for k in set(want) & set(have) if want[k] != have[k])
+        sb.notion.control.faults = FaultPlan()
+        sb.langsmith.control.faults = FaultPlan()
+        assert _pass(child_env, None) == "done"
+        after_incremental = compare(world)
+        assert _pass(child_env, None, VERIFY) == "done"
+        after_verify = compare(world)
         return {
             "ratings_edits": done_edits,
-            "rows": n_rows,
+            "reverts": table.reverts,
+            "rows": len(table.pages),
+            "trashed": table.trashed,
             "kills": killed,
             "passes": passes,
             "faults_injected": faults_seen,
-            "rated_rows": len(want),
-            "feedback": len(have),
-            "missing": len(missing),
-            "duplicated_or_orphan": len(extra),
-            "stale": len(stale),
-            "equal": want == have,
+            "refused_by_langsmith_422": sb.langsmith.control.count("", status=422),
+            "rated_rows": len(world.expected_feedback()),
+            "feedback": len(world.feedback()),
+            "after_incremental": after_incremental,
+            **after_verify,
+            "exact": not any(after_verify.values()),
             "seconds": round(time.monotonic() - started, 1),
         }
 
@@ -155,12 +238,16 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--rate", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--postgres", action="store_true", help="keep the state store on the server in NOTION_FEEDBACK_TEST_POSTGRES"
+    )
     args = parser.parse_args()
-    result = trial(args.ratings, args.kills, args.rate, args.seed)
+    state_url = fresh_state_url(Path(tempfile.mkdtemp())) if args.postgres else None
+    result = trial(args.ratings, args.kills, args.rate, args.seed, state_url=state_url)
     width = max(map(len, result))
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
-    sys.exit(0 if result["equal"] else 1)
+    sys.exit(0 if result["exact"] else 1)
 
 
 if __name__ == "__main__":

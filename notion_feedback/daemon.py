@@ -5,7 +5,9 @@
 2. Wait for the lease (``notion_feedback.lease``); several daemons may start, one leads, the others poll.
 3. Leading: start a scheduler on the state store's job store (coalesce, one instance per job, a misfire grace time,
    the configured time zone), register the jobs under fixed ids and renew the lease every third of its life.
-   A failed renewal means another daemon took over: the scheduler stops at once and we go back to waiting.
+   A renewal refused means another daemon took over: the scheduler stops at once and we go back to waiting. A
+   renewal that fails because the state store does not answer is retried while the lease still holds; only when
+   the outage outlasts it does the scheduler stop (the log says which of the two happened).
 4. SIGTERM/SIGINT: no new runs start, the running one finishes (its state is saved by the job itself), the lease
    is released so a standby takes over without waiting for expiry.
 """
@@ -35,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from notion_feedback.config import Settings
 from notion_feedback.errors import NotionFeedbackError
 from notion_feedback.jobruns import ERROR, MISSED, OK, JobRecorder
-from notion_feedback.lease import Fence, Lease, fenced
+from notion_feedback.lease import FENCE_MARGIN_SECONDS, Fence, Lease, fenced
 from notion_feedback.state import open_state
 
 log = logging.getLogger("notion_feedback.daemon")
@@ -245,15 +247,17 @@ class Daemon:
         check_job_refs(self.jobs)
         previous = self._install_signal_handlers()
         try:
-            waiting_logged = False
+            waiting = ""  # what the last log line said we wait for, so it is said once
             while not self._stop.is_set():
-                if self._try(self.lease.acquire):
-                    waiting_logged = False
+                got = self._try(self.lease.acquire)
+                if got:
+                    waiting = ""
                     self._lead()
                     continue
-                if not waiting_logged:
-                    log.info("another daemon holds the lease; standing by (checking every %.0f s)", self.renew_every)
-                    waiting_logged = True
+                why = "the state store is unreachable" if got is None else "another daemon holds the lease"
+                if why != waiting:
+                    log.info("%s; standing by (checking every %.0f s)", why, self.renew_every)
+                    waiting = why
                 self._stop.wait(self.renew_every)
         finally:
             self._restore_signal_handlers(previous)
@@ -281,17 +285,41 @@ class Daemon:
         scheduler.resume()
         self.leading.set()
         try:
-            while not self._stop.wait(self.renew_every):
-                renewed = self._try(self.lease.renew)
-                if not renewed:
-                    why = "the state store is unreachable" if renewed is None else "another daemon took over"
-                    log.error("lost the lease (%s); stopping the scheduler now", why)
-                    scheduler.shutdown(wait=False)  # a running job stops at its next write (fencing)
-                    return
+            lost = self._keep_renewing()
+            if lost:
+                log.error("lost the lease (%s); stopping the scheduler now", lost)
+                scheduler.shutdown(wait=False)  # a running job stops at its next write (fencing)
+                return
             self._shutdown_keeping_lease(scheduler)
         finally:
             self.leading.clear()
             self.scheduler = None
+
+    def _keep_renewing(self) -> str:
+        """Renew until asked to stop (""), or until the lease is lost: the reason, for the log.
+
+        A store outage shorter than the lease's remaining life changes nothing: jobs cannot write meanwhile (their
+        fence check needs the store too), and leading resumes when it answers again.
+        """
+        held_until = time.monotonic() + self.settings.lease_seconds - FENCE_MARGIN_SECONDS
+        outage_since: float | None = None
+        while not self._stop.wait(self.renew_every):
+            asked = time.monotonic()
+            renewed = self._try(self.lease.renew)
+            if renewed:
+                held_until = asked + self.settings.lease_seconds - FENCE_MARGIN_SECONDS
+                if outage_since is not None:
+                    log.info("the state store answers again after %.0f s; still leading", asked - outage_since)
+                    outage_since = None
+                continue
+            if renewed is not None:
+                return "another daemon took over"
+            if outage_since is None:
+                outage_since = asked
+                log.warning("the state store is unreachable; the lease holds for %.0f s more", held_until - asked)
+            if asked >= held_until - self.renew_every:
+                return f"the state store was unreachable for {asked - outage_since:.0f} s"
+        return ""
 
     def _shutdown_keeping_lease(self, scheduler: BackgroundScheduler) -> None:
         """Let the running job finish, renewing meanwhile so no standby starts a second copy of it."""

@@ -21,6 +21,7 @@ from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, FEEDBACK_TITLE, REPORTS, REPORTS_TITLE, SCALES
 from notion_feedback.notion.workspace import SHARE_FIX
 from notion_feedback.redact import mask_secrets
+from notion_feedback.state_check import NAME, state_checks
 
 INIT_FIX = "run `notion-feedback init --parent <page URL> --write-env` to create the workspace and save its ids"
 
@@ -247,10 +248,19 @@ def _spool_check(settings: Settings) -> list[CheckResult]:
     return [CheckResult("recorder spool", True, f"{waiting} rows waiting to be written ({path})")]
 
 
+def _state_check(settings: Settings) -> list[CheckResult]:
+    return [CheckResult(NAME, ok, detail, fix) for ok, detail, fix in state_checks(settings)]
+
+
 def run_checks(settings: Settings) -> list[CheckResult]:
     """All checks, in the order a user fixes things."""
     results = [check_settings(settings)]
-    sections: list[Callable[[Settings], list[CheckResult]]] = [_notion_checks, _langsmith_checks, _spool_check]
+    sections: list[Callable[[Settings], list[CheckResult]]] = [
+        _notion_checks,
+        _langsmith_checks,
+        _state_check,
+        _spool_check,
+    ]
     for section in sections:
         try:
             results.extend(section(settings))

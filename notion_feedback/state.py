@@ -138,6 +138,15 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
+def driver_url(url: str) -> str:
+    """``url`` with the PostgreSQL driver the product ships for (psycopg 3) when it names none: SQLAlchemy's own
+    default for a bare ``postgresql://`` is psycopg2, which the ``postgres`` extra does not install."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url.removeprefix(bare)
+    return url
+
+
 def open_state(url: str) -> Engine:
     """The engine for ``url`` with the schema in place (created or upgraded). One engine per URL per process."""
     with _engines_lock:
@@ -146,20 +155,32 @@ def open_state(url: str) -> Engine:
         try:
             if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
                 Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, future=True, pool_pre_ping=True)
+            engine = create_engine(driver_url(url), future=True, pool_pre_ping=True)
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
             upgrade(engine)
-        except SQLAlchemyError as exc:
+        except ModuleNotFoundError as exc:
             raise StateStoreError(
-                f"cannot open the state store at {_safe_url(url)}: {exc.__class__.__name__}",
+                f"the state store at {safe_url(url)} needs the {exc.name} driver, which is not installed",
+                "pip install 'notion-feedback[postgres]' (or point NOTION_FEEDBACK_STATE_URL at SQLite)",
+            ) from None
+        except (SQLAlchemyError, OSError) as exc:
+            raise StateStoreError(
+                f"cannot open the state store at {safe_url(url)}: {exc.__class__.__name__}: {_reason(exc)}",
                 "check NOTION_FEEDBACK_STATE_URL (a SQLAlchemy URL) or that NOTION_FEEDBACK_HOME is writable",
             ) from exc
         _engines[url] = engine
         return engine
 
 
-def _safe_url(url: str) -> str:
+def _reason(exc: BaseException) -> str:
+    """The first line of the cause, without SQLAlchemy's background link (the URL is never in it)."""
+    cause = getattr(exc, "orig", None) or exc
+    return str(cause).strip().splitlines()[0][:200] if str(cause).strip() else "no detail"
+
+
+def safe_url(url: str) -> str:
+    """``url`` as it may be shown: the password hidden."""
     from sqlalchemy.engine import make_url
 
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sandbox_settings import sandbox_settings
+from state_backend import backend, fresh_state_url
 
 from notion_feedback.config import Settings
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions
@@ -26,7 +27,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"state store: {backend()}"
+
+
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def state_url(tmp_path: Path) -> str:
+    """A fresh state store for this test (SQLite, or PostgreSQL under NOTION_FEEDBACK_TEST_POSTGRES)."""
+    return fresh_state_url(tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -45,12 +56,13 @@ def sandbox(sandbox_session: Sandbox) -> Iterator[Sandbox]:
 
 
 @pytest.fixture()
-def settings(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state_url: str) -> Settings:
     """Settings pointing at the sandbox, with state under a temporary home (no .env is read)."""
     monkeypatch.chdir(tmp_path)
     return sandbox_settings(
         sandbox.env(),
         tmp_path / "home",
+        state_url=None if state_url.startswith("sqlite") else state_url,
         langsmith_project="notion-feedback-tests",
         notion_requests_per_second=50,
         notion_burst=50,

@@ -18,6 +18,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import update
+from state_backend import backend, fresh_state_url
 
 from notion_feedback.config import Settings
 from notion_feedback.daemon import (
@@ -67,8 +68,20 @@ def job_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return marks
 
 
+_STORES: dict[Path, str] = {}
+
+
+def _store(tmp_path: Path) -> str:
+    """This test's state store (the same one however often it is asked for)."""
+    if tmp_path not in _STORES:
+        default = f"sqlite:///{tmp_path / 'home' / 'state.sqlite3'}"
+        _STORES[tmp_path] = fresh_state_url(tmp_path) if backend() == "postgresql" else default
+    return _STORES[tmp_path]
+
+
 def _settings(tmp_path: Path, **extra: object) -> Settings:
-    return Settings(_env_file=None, home=tmp_path / "home", lease_seconds=5, timezone="Europe/Paris", **extra)
+    extra = {"timezone": "Europe/Paris", "lease_seconds": 5} | extra
+    return Settings(_env_file=None, home=tmp_path / "home", state_url=_store(tmp_path), **extra)
 
 
 def _every(seconds: float):
@@ -153,7 +166,7 @@ def test_a_stored_cron_job_keeps_its_due_time_across_restarts(tmp_path: Path, jo
     try:
         register_jobs(second, settings, _stand_ins())
         assert second.get_job("daily_report").next_run_time == due
-        changed = Settings(_env_file=None, home=tmp_path / "home", timezone="Europe/Paris", report_time="09:15")
+        changed = _settings(tmp_path, report_time="09:15")
         register_jobs(second, changed, _stand_ins())
         assert "hour='9'" in str(second.get_job("daily_report").trigger), "a changed schedule replaces the job"
     finally:
@@ -274,6 +287,7 @@ def test_signal_stops_after_the_current_step(tmp_path: Path, job_module: Path, s
     env = os.environ | {
         "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
         "NOTION_FEEDBACK_HOME": str(tmp_path / "home"),
+        "NOTION_FEEDBACK_STATE_URL": _store(tmp_path),
         "NOTION_FEEDBACK_LEASE_SECONDS": "6",
         "NF_TEST_SLOW": "1.5",
     }
@@ -291,7 +305,7 @@ def test_signal_stops_after_the_current_step(tmp_path: Path, job_module: Path, s
     marks = job_module.read_text().split()
     assert marks[-1] == "slow-end", "the running step finished before exit"
     assert marks.count("slow-start") == marks.count("slow-end") == 1, "no new run started after the signal"
-    engine = open_state(f"sqlite:///{tmp_path / 'home' / 'state.sqlite3'}")
+    engine = open_state(_store(tmp_path))
     run = last_runs(engine)["slow"]
     assert run.outcome == "ok" and run.summary == {"rows": 7}
     assert current_holder(engine) is None
@@ -309,7 +323,52 @@ def test_run_command_says_what_to_set_before_starting(tmp_path: Path, monkeypatc
     for name in ("NOTION_TOKEN", "LANGSMITH_API_KEY", "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NOTION_FEEDBACK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NOTION_FEEDBACK_STATE_URL", _store(tmp_path))
     result = CliRunner().invoke(app, ["run"])
     assert result.exit_code == 2
     assert "missing settings" in result.output and "NOTION_TOKEN" in result.output
-    assert current_holder(open_state(f"sqlite:///{tmp_path / 'home' / 'state.sqlite3'}")) is None
+    assert current_holder(open_state(_store(tmp_path))) is None
+
+
+def test_a_state_store_outage_is_named_as_such_and_leading_resumes(
+    tmp_path: Path, job_module: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outage shorter than the lease keeps the leader; a longer one stops it, and the log blames the store."""
+    from sqlalchemy.exc import OperationalError
+
+    from notion_feedback.lease import Lease
+
+    caplog.set_level(logging.INFO, logger="notion_feedback")
+    settings = _settings(tmp_path, lease_seconds=9)  # renewals every 3 s
+    daemon = Daemon(settings, jobs=[JobSpec("tick", "nf_test_jobs:tick", _every(0.5), 0.5)], holder="a")
+    down = threading.Event()
+    real_renew, real_acquire = Lease.renew, Lease.acquire
+
+    def when_up(real):
+        def call(self):
+            if down.is_set():
+                raise OperationalError("renew", {}, Exception("connection refused"))
+            return real(self)
+
+        return call
+
+    monkeypatch.setattr(Lease, "renew", when_up(real_renew))
+    monkeypatch.setattr(Lease, "acquire", when_up(real_acquire))
+    thread = threading.Thread(target=daemon.run)
+    thread.start()
+    try:
+        assert _wait(daemon.leading.is_set)
+        down.set()
+        time.sleep(4)  # one failed renewal: the lease still holds
+        assert daemon.leading.is_set(), "a short outage does not cost the lease"
+        down.clear()
+        assert _wait(lambda: "answers again" in caplog.text, 5)
+        down.set()  # now longer than the lease
+        assert _wait(lambda: not daemon.leading.is_set(), 12), "the leader stops before its lease runs out"
+        assert "lost the lease (the state store was unreachable" in caplog.text
+        assert "another daemon took over" not in caplog.text
+        down.clear()
+        assert _wait(daemon.leading.is_set, 10), "it leads again once the store answers"
+    finally:
+        daemon.stop()
+        thread.join(15)

@@ -145,3 +145,42 @@ def test_doctor_command_exit_status(healthy, monkeypatch) -> None:
     monkeypatch.setenv("NOTION_FEEDBACK_PROPERTY_MAP", '{"Rating": "Stars"}')
     bad = runner.invoke(app, ["doctor"])
     assert bad.exit_code == 1 and "Stars" in bad.stdout and "fix:" in bad.stdout
+
+
+def test_the_state_store_is_checked_without_being_created(healthy) -> None:
+    (check,) = [r for r in run_checks(healthy) if r.name == "state store"]
+    assert check.ok and "not created yet" in check.detail
+    assert not (healthy.home / "state.sqlite3").exists(), "doctor changes nothing"
+
+
+def test_a_reachable_store_shows_its_schema_and_leader(healthy) -> None:
+    from notion_feedback.lease import Lease
+    from notion_feedback.state import open_state
+
+    Lease(open_state(healthy.resolved_state_url), 60, holder="host-1:42").acquire()
+    (check,) = [r for r in run_checks(healthy) if r.name == "state store"]
+    assert check.ok and "schema 1" in check.detail and "daemon host-1:42 leads" in check.detail
+
+
+@pytest.fixture()
+def read_only_home(healthy, tmp_path):
+    """NOTION_FEEDBACK_HOME on a read-only file system (root ignores file modes, so a read-only mount)."""
+    import os
+    import subprocess
+
+    home = tmp_path / "ro-home"
+    home.mkdir()
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(home)], check=True)
+    else:
+        home.chmod(0o500)
+    yield healthy.model_copy(update={"home": home, "state_url": None})
+    if os.geteuid() == 0:
+        subprocess.run(["umount", str(home)], check=True)
+    else:
+        home.chmod(0o700)
+
+
+def test_a_read_only_home_fails_the_check_with_the_fix(read_only_home) -> None:
+    (problem,) = failing(run_checks(read_only_home))["state store"]
+    assert "not writable" in problem.detail and "NOTION_FEEDBACK_HOME" in problem.fix

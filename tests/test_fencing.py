@@ -52,13 +52,14 @@ def _marks(path: Path) -> list[tuple[int, float]]:
     return [(int(p), float(t)) for p, t in (line.split() for line in path.read_text().splitlines() if line)]
 
 
-def test_a_frozen_leader_writes_nothing_after_it_resumes(tmp_path: Path) -> None:
+def test_a_frozen_leader_writes_nothing_after_it_resumes(tmp_path: Path, state_url: str) -> None:
     (tmp_path / "nf_fence_jobs.py").write_text(WRITER_JOBS)
     marks = tmp_path / "marks.txt"
     marks.touch()
     env = os.environ | {
         "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
         "NOTION_FEEDBACK_HOME": str(tmp_path / "home"),
+        "NOTION_FEEDBACK_STATE_URL": state_url,
         "NOTION_FEEDBACK_LEASE_SECONDS": "6",
         "NF_TEST_MARKS": str(marks),
     }

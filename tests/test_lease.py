@@ -22,8 +22,8 @@ class FakeClock:
 
 
 @pytest.fixture()
-def engine(tmp_path):
-    return open_state(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+def engine(state_url):
+    return open_state(state_url)
 
 
 def test_two_contenders_only_one_holds(engine) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from notion_feedback import state
 
 
-def test_schema_is_created_and_upgrade_is_idempotent(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'a' / 'state.sqlite3'}"
-    engine = state.open_state(url)
+def test_schema_is_created_and_upgrade_is_idempotent(state_url: str) -> None:
+    engine = state.open_state(state_url)
     state.upgrade(engine)
     state.upgrade(engine)
     names = set(inspect(engine).get_table_names())
@@ -23,14 +23,15 @@ def test_schema_is_created_and_upgrade_is_idempotent(tmp_path) -> None:
         assert state.get_value(conn, "cursor") == "2026-11-25T10:01:00Z"
 
 
-def test_an_older_store_gains_new_columns_without_losing_rows(tmp_path) -> None:
-    path = tmp_path / "old.sqlite3"
-    old = create_engine(f"sqlite:///{path}")
+def test_an_older_store_gains_new_columns_without_losing_rows(state_url: str) -> None:
+    if state_url.startswith("sqlite:///"):
+        Path(state_url.removeprefix("sqlite:///")).parent.mkdir(parents=True)
+    old = create_engine(state_url)
     with old.begin() as conn:
         conn.execute(text("CREATE TABLE leases (name VARCHAR(100) PRIMARY KEY)"))
         conn.execute(text("INSERT INTO leases (name) VALUES ('daemon')"))
     old.dispose()
-    engine = state.open_state(f"sqlite:///{path}")
+    engine = state.open_state(state_url)
     columns = {c["name"] for c in inspect(engine).get_columns("leases")}
     assert {"holder", "expires_at"} <= columns
     with engine.connect() as conn:
@@ -40,14 +41,33 @@ def test_an_older_store_gains_new_columns_without_losing_rows(tmp_path) -> None:
 def test_unopenable_store_gives_a_fix(tmp_path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    try:
+    with pytest.raises(state.StateStoreError) as err:
         state.open_state(f"sqlite:///{blocker / 'sub' / 'state.sqlite3'}")
-    except Exception as exc:  # noqa: BLE001 - the type is asserted below
-        assert isinstance(exc, (state.StateStoreError, OSError))
-        if isinstance(exc, state.StateStoreError):
-            assert "NOTION_FEEDBACK_STATE_URL" in str(exc)
-    else:
-        raise AssertionError("opening a store under a file must fail")
+    assert "NOTION_FEEDBACK_STATE_URL" in err.value.fix and "Traceback" not in str(err.value)
+
+
+def test_a_postgresql_url_without_the_driver_names_the_extra(monkeypatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_psycopg(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ModuleNotFoundError("No module named 'psycopg'", name="psycopg")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_psycopg)
+    with pytest.raises(state.StateStoreError) as err:
+        state.open_state("postgresql://nf:s3cret-pw@127.0.0.1:1/nf")
+    assert "pip install 'notion-feedback[postgres]'" in err.value.fix
+    assert "s3cret-pw" not in str(err.value) + err.value.fix
+
+
+def test_plain_postgresql_urls_use_the_psycopg_driver() -> None:
+    assert state.driver_url("postgresql://h/db") == "postgresql+psycopg://h/db"
+    assert state.driver_url("postgres://h/db") == "postgresql+psycopg://h/db"
+    assert state.driver_url("postgresql+psycopg://h/db") == "postgresql+psycopg://h/db"
+    assert state.driver_url("sqlite:///x.db") == "sqlite:///x.db"
 
 
 def _open_in_child(url: str, results: Any) -> None:
@@ -60,13 +80,13 @@ def _open_in_child(url: str, results: Any) -> None:
         results.put(repr(exc)[:200])
 
 
-def test_many_processes_opening_a_fresh_store_at_once_all_succeed(tmp_path: Path) -> None:
+def test_many_processes_opening_a_fresh_store_at_once_all_succeed(state_url: str) -> None:
     """Daemons and recorders started together on a fresh store: none fails on a half-created schema."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    url = f"sqlite:///{tmp_path / 'fresh' / 'state.sqlite3'}"
+    url = state_url
     children = [ctx.Process(target=_open_in_child, args=(url, results)) for _ in range(16)]
     for child in children:
         child.start()
@@ -74,3 +94,9 @@ def test_many_processes_opening_a_fresh_store_at_once_all_succeed(tmp_path: Path
         child.join(60)
     outcomes = [results.get(timeout=5) for _ in children]
     assert outcomes == ["ok"] * len(children), outcomes
+
+
+def test_the_tests_run_on_the_store_they_were_asked_for(state_url: str) -> None:
+    from state_backend import backend
+
+    assert state.open_state(state_url).dialect.name == backend()

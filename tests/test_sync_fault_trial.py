@@ -12,16 +12,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from fault_trial import trial  # noqa: E402
 
 
-@pytest.mark.slow
-def test_fault_trial_small() -> None:
-    result = trial(ratings=150, kills=4, rate=0.2, seed=11, rows=80, log=lambda _: None)
-    assert result["kills"] == 4 and result["faults_injected"] > 0
-    assert (result["missing"], result["duplicated_or_orphan"], result["stale"]) == (0, 0, 0)
-    assert result["equal"]
+def _store(state_url: str) -> str | None:
+    return None if state_url.startswith("sqlite") else state_url
 
 
 @pytest.mark.slow
-def test_fault_trial_full() -> None:
-    result = trial(ratings=2000, kills=20, rate=0.2, seed=1, log=lambda _: None)
-    assert result["kills"] >= 20
-    assert result["equal"], result
+def test_fault_trial_small(state_url: str) -> None:
+    result = trial(ratings=150, kills=4, rate=0.2, seed=11, rows=80, log=lambda _: None, state_url=_store(state_url))
+    assert result["kills"] == 4 and result["faults_injected"] > 0 and result["reverts"] > 0
+    assert (result["missing"], result["stale"], result["duplicated"], result["orphaned"]) == (0, 0, 0, 0), result
+    assert result["refused_by_langsmith_422"] == 0  # malformed Run IDs never reach LangSmith
+    assert result["exact"]
+
+
+@pytest.mark.slow
+def test_fault_trial_full(state_url: str) -> None:
+    result = trial(ratings=2000, kills=20, rate=0.2, seed=1, log=lambda _: None, state_url=_store(state_url))
+    assert result["kills"] >= 20 and result["trashed"] > 0 and result["reverts"] > 100
+    assert result["after_incremental"]["orphaned"] > 0  # trashed rows: only the verification pass sees them
+    assert result["exact"], result
+    assert result["refused_by_langsmith_422"] == 0

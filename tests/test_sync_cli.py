@@ -31,3 +31,21 @@ def test_sync_command_prints_summary_and_requests(sandbox, settings, monkeypatch
         assert word in result.output
     assert "is not a LangSmith run id" in result.output
     assert len(world.feedback()) == 1
+
+
+def test_row_content_with_console_markup_is_printed_as_text(sandbox, settings, monkeypatch) -> None:
+    """A Run ID or rating written by any Notion user is shown as typed, never read as console markup."""
+    world = make_world(sandbox, settings)
+    world.add_row("[/red] [bold]x[/bold] [link=javascript:alert(1)]", rating="5")
+    env = sandbox.env() | {
+        "LANGSMITH_PROJECT": world.settings.langsmith_project,
+        "NOTION_FEEDBACK_HOME": str(world.settings.home),
+        "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": world.ds_id,
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for args in (["sync"], ["sync", "--full"], ["sync", "--dry-run"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.output and "MarkupError" not in result.output
+        assert "[/red] [bold]x[/bold]" in result.output

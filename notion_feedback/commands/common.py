@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from notion_feedback.config import Settings, load_settings
 from notion_feedback.errors import NotionFeedbackError
@@ -31,7 +32,7 @@ def friendly_errors(settings: Settings | None = None) -> Iterator[None]:
         yield
     except NotionFeedbackError as exc:
         known = settings.secrets() if settings else []
-        console.print(f"[bold red]error:[/] {mask_secrets(exc.message, known)}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(mask_secrets(exc.message, known))}", highlight=False)
         if exc.fix:
-            console.print(f"[yellow]fix:[/] {mask_secrets(exc.fix, known)}", highlight=False)
+            console.print(f"[yellow]fix:[/] {escape(mask_secrets(exc.fix, known))}", highlight=False)
         raise typer.Exit(2) from None

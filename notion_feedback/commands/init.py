@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from notion_feedback.commands.common import console, friendly_errors, settings_or_exit
 
@@ -44,14 +45,15 @@ def init(
     with friendly_errors(settings):
         ids = init_workspace(settings, parent, langsmith=not skip_langsmith)
     for what in ids.created:
-        console.print(f"[green]created[/] {what}", highlight=False)
+        console.print(f"[green]created[/] {escape(what)}", highlight=False)
     if not ids.created:
         console.print("everything already exists: nothing changed", highlight=False)
     if ids.langsmith_project_id:
-        console.print(f"LangSmith project {settings.langsmith_project!r}: {ids.langsmith_project_id}", highlight=False)
+        project = f"LangSmith project {settings.langsmith_project!r}: {ids.langsmith_project_id}"
+        console.print(escape(project), highlight=False)
     if write_env:
         update_env_file(env_file, ids.env())
-        console.print(f"wrote {', '.join(ids.env())} to {env_file}", highlight=False)
+        console.print(escape(f"wrote {', '.join(ids.env())} to {env_file}"), highlight=False)
     else:
         for line in ids.env_lines():
             typer.echo(line)

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from notion_feedback.commands.common import console, friendly_errors, settings_or_exit
@@ -66,11 +67,11 @@ def report(
             for anchor in anchors:
 
                 def step(msg: str, anchor: date = anchor) -> None:
-                    bar.update(task, description=f"{period} {anchor}: {msg}")
+                    bar.update(task, description=escape(f"{period} {anchor}: {msg}"))
 
                 result = publish_report(settings, period, anchor, notion=notion, smith=smith, progress=step)
                 bar.advance(task)
-                console.print(f"[green]✓[/] {result.summary()}\n  {result.url}", highlight=False)
+                console.print(f"[green]✓[/] {escape(result.summary())}\n  {escape(result.url)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

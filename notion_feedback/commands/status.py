@@ -7,6 +7,7 @@ from datetime import datetime
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from notion_feedback.commands.common import friendly_errors, settings_or_exit
@@ -46,7 +47,7 @@ def render(status: Status, console: Console) -> None:
             _when(status, last.started_at) if last else "—",
             f"[{style}]{outcome}[/]",
             f"{last.duration_seconds:.1f} s" if last and last.duration_seconds is not None else "—",
-            _summary(last.summary) if last else "",
+            escape(_summary(last.summary)) if last else "",
             _when(status, job.next_run) if job.next_run else ("paused" if job.scheduled else "not scheduled"),
         )
     console.print(table)
@@ -54,12 +55,12 @@ def render(status: Status, console: Console) -> None:
         console.print("Daemon: [yellow]none running[/] (no lease held) — start one with `notion-feedback run`")
     elif status.daemon_active:
         console.print(
-            f"Daemon: [green]active[/], lease held by {status.lease.holder} "
+            f"Daemon: [green]active[/], lease held by {escape(status.lease.holder)} "
             f"until {status.lease.expires_at.astimezone():%H:%M:%S}"
         )
     else:
         console.print(
-            f"Daemon: [yellow]not running[/] (last holder {status.lease.holder}; "
+            f"Daemon: [yellow]not running[/] (last holder {escape(status.lease.holder)}; "
             f"lease expired {ago((status.now - status.lease.expires_at).total_seconds())})"
         )
     lag = status.sync_lag_seconds
@@ -74,7 +75,8 @@ def render(status: Status, console: Console) -> None:
         for column in ("when", "job", "error"):
             errors.add_column(column, overflow="fold")
         for run in status.recent_errors:
-            errors.add_row(_when(status, run.started_at), run.job, (run.error or "").splitlines()[0][:200])
+            first_line = ((run.error or "").splitlines() or [""])[0][:200]
+            errors.add_row(_when(status, run.started_at), escape(run.job), escape(first_line))
         console.print(errors)
     else:
         console.print("Recent errors: none")

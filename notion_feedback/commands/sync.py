@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -28,7 +29,7 @@ def _table(s: SyncSummary) -> Table:
     table.add_section()
     table.add_row("Notion requests", f"{s.notion_requests:,}  ({s.status_writes} status write-backs)")
     table.add_row("LangSmith requests", f"{s.langsmith_requests:,}")
-    table.add_row("cursor", f"{s.cursor_before or '(first pass)'} → {s.cursor_after or '-'}")
+    table.add_row("cursor", escape(f"{s.cursor_before or '(first pass)'} → {s.cursor_after or '-'}"))
     table.add_row("time", f"{s.duration:.1f} s")
     return table
 
@@ -36,11 +37,12 @@ def _table(s: SyncSummary) -> Table:
 def _report(s: SyncSummary) -> None:
     console.print(_table(s))
     for problem in s.problems[:10]:
-        console.print(f"[yellow]•[/] {problem.url or problem.page_id}\n  {problem.message}", highlight=False)
+        where, message = escape(problem.url or problem.page_id), escape(problem.message)
+        console.print(f"[yellow]•[/] {where}\n  {message}", highlight=False)
     if len(s.problems) > 10 or s.errors > len(s.problems[:10]):
         console.print(f"  … {s.errors} rows need attention in all: filter the Feedback table on Sync status.")
     for line in s.planned[:20]:
-        console.print(f"[cyan]would[/] {line}", highlight=False)
+        console.print(f"[cyan]would[/] {escape(line)}", highlight=False)
     if len(s.planned) > 20:
         console.print(f"  … and {len(s.planned) - 20} more")
 

@@ -34,7 +34,14 @@ import langsmith
 from notion_feedback.capture.redaction import Hook, Redactor
 from notion_feedback.capture.sender import SpoolSender, start_sender_process
 from notion_feedback.capture.spool import DELIVERED, FOUND_EXISTING, REFUSED, RETRIES, SPOOL_FILE, Spool
-from notion_feedback.capture.tracing import Interaction, ProjectRef, cached_project, trace_url
+from notion_feedback.capture.tracing import (
+    Interaction,
+    ProjectRef,
+    cached_project,
+    configure_tracing,
+    reset_tracing,
+    trace_url,
+)
 from notion_feedback.config import Settings, require
 from notion_feedback.errors import SpoolWriteError
 from notion_feedback.notion.rows import RowValues
@@ -134,6 +141,7 @@ class Recorder:
     ) -> None:
         require(settings, "notion_token", "feedback_data_source_id")
         self.settings = settings
+        self.tracer = configure_tracing(settings)  # traces go where the rows say they are: the same settings
         self.data_source_id: str = settings.feedback_data_source_id  # type: ignore[assignment]
         self.redactor = Redactor.from_settings(settings, redact_hook)
         self.spool = Spool(settings.home / SPOOL_FILE)
@@ -467,6 +475,7 @@ class Recorder:
             )
         self._final = self.stats
         self.spool.close()
+        reset_tracing(self.tracer)  # sends the runs the SDK still queues
         return delivered
 
     def _drop_what_memory_holds(self) -> None:

@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     """LangSmith API root (EU: https://eu.api.smith.langchain.com; self-hosted: your URL)."""
     langsmith_project: str = Field("default", validation_alias=AliasChoices("LANGSMITH_PROJECT", "langsmith_project"))
     """The LangSmith project (session) your agent traces into."""
+    langsmith_workspace_id: str | None = Field(
+        None, validation_alias=AliasChoices("LANGSMITH_WORKSPACE_ID", "langsmith_workspace_id")
+    )
+    """The LangSmith workspace, for a key that reaches several; empty: the key's own."""
+    langsmith_web_url: str | None = Field(None, validation_alias=AliasChoices("LANGSMITH_WEB_URL", "langsmith_web_url"))
+    """The LangSmith app's address, for trace links on rows; empty: derived from the endpoint (the sandbox prints
+    its viewer's)."""
+    langsmith_tracing: bool | None = Field(
+        None, validation_alias=AliasChoices("LANGSMITH_TRACING", "langsmith_tracing")
+    )
+    """Trace interactions to LangSmith; empty: on whenever LANGSMITH_API_KEY is set."""
 
     # -- the workspace (written by `notion-feedback init`) -------------------------------------------------
     parent_page_id: str | None = None
@@ -164,9 +175,11 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     """text for people, json for log collectors (one object per line)."""
 
-    @field_validator("notion_base_url", "langsmith_endpoint")
+    @field_validator("notion_base_url", "langsmith_endpoint", "langsmith_web_url")
     @classmethod
-    def _url(cls, value: str) -> str:
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")

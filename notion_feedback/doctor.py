@@ -224,28 +224,35 @@ def _langsmith_checks(settings: Settings) -> list[CheckResult]:
 
 
 def _spool_check(settings: Settings) -> list[CheckResult]:
-    from notion_feedback.capture.recorder import SPOOL_FILE
-    from notion_feedback.capture.spool import Spool
+    from notion_feedback.capture.spool import SPOOL_FILE, read_summary
+    from notion_feedback.status import ago
 
     path: Path = settings.home / SPOOL_FILE
-    if not path.exists():
+    if (spool := read_summary(path)) is None:
         return []
-    spool = Spool(path)
-    try:
-        counts = spool.counts()
-    finally:
-        spool.close()
-    waiting = counts["pending"] + counts["sending"]
-    if counts["failed"]:
+    oldest = f", the oldest recorded {ago(spool.oldest_age_seconds)}" if spool.oldest_age_seconds is not None else ""
+    waiting = f"{spool.waiting} rows waiting to be written{oldest}"
+    if spool.dropped:
         return [
             CheckResult(
                 "recorder spool",
                 False,
-                f"{counts['failed']} rows refused by Notion, {waiting} waiting ({path})",
+                f"{spool.dropped} rows dropped: the recorder's memory was full and {path} could not be written; "
+                f"{waiting}",
+                f"keep NOTION_FEEDBACK_HOME on a disk with free space (the count covers this spool's life: "
+                f"delete {path} once it is empty to start again)",
+            )
+        ]
+    if spool.failed:
+        return [
+            CheckResult(
+                "recorder spool",
+                False,
+                f"{spool.failed} rows refused by Notion, {waiting} ({path})",
                 "fix the schema problems above; refused rows are retried when a recorder next starts",
             )
         ]
-    return [CheckResult("recorder spool", True, f"{waiting} rows waiting to be written ({path})")]
+    return [CheckResult("recorder spool", True, f"{waiting} ({path})")]
 
 
 def _state_check(settings: Settings) -> list[CheckResult]:

@@ -35,5 +35,9 @@ class StateStoreError(NotionFeedbackError):
     """The local state store cannot be opened or upgraded."""
 
 
+class SpoolWriteError(StateStoreError):
+    """The recorder's spool on disk cannot be written (a full disk, a read-only folder)."""
+
+
 class LeaseLostError(NotionFeedbackError):
     """This daemon no longer holds the single-active lease: its job stops before its next write."""

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, Table, func, select
 from sqlalchemy.exc import NoSuchTableError
 
+from notion_feedback.capture.spool import SPOOL_FILE, SpoolSummary, read_summary
 from notion_feedback.config import Settings
 from notion_feedback.daemon import JOBS, JOBSTORE_TABLE
 from notion_feedback.jobruns import OK, JobRun, last_runs, recent_runs
@@ -38,6 +39,7 @@ class Status:
     last_sync_ok: datetime | None
     recent_errors: list[JobRun] = field(default_factory=list)
     rows_in_error: int = 0
+    spool: SpoolSummary | None = None  # the recorder's spool in this home, when one exists
 
     @property
     def daemon_active(self) -> bool:
@@ -98,6 +100,7 @@ def collect_status(settings: Settings, *, errors: int = 5, now: datetime | None 
         last_sync_ok=last_ok.finished_at if last_ok else None,
         recent_errors=recent_runs(engine, errors, outcome="error"),
         rows_in_error=int(in_error),
+        spool=read_summary(settings.home / SPOOL_FILE),
     )
 
 
@@ -137,6 +140,14 @@ def status_as_dict(status: Status) -> dict[str, Any]:
             "rows_in_error": status.rows_in_error,
         },
         "recent_errors": [{"job": r.job} | (_run_dict(r) or {}) for r in status.recent_errors],
+        "spool": None
+        if status.spool is None
+        else {
+            "waiting": status.spool.waiting,
+            "refused": status.spool.failed,
+            "oldest_age_seconds": status.spool.oldest_age_seconds,
+            "dropped": status.spool.dropped,
+        },
     }
 
 

@@ -20,6 +20,7 @@ from notion_feedback.capture.sender import drain_spool
 from notion_feedback.capture.tracing import (
     Interaction,
     Span,
+    configure_tracing,
     current_interaction,
     decision,
     interaction,
@@ -37,6 +38,7 @@ __all__ = [
     "Redactor",
     "Span",
     "assign_variant",
+    "configure_tracing",
     "current_interaction",
     "decision",
     "drain_spool",

@@ -7,6 +7,13 @@ and restarted if it dies, so none of its Python work competes for the GIL with t
 ``NOTION_FEEDBACK_RECORDER_SENDER=thread``, a thread of this process. Delivery is exactly-once in effect: a row
 whose request may have reached Notion (timeout, 5xx, a crash between send and acknowledgement) is looked up by
 Run ID before it is sent again. An outage, a 429 storm, a killed sender or a restart only delays rows.
+
+The durability window, the time from ``record()`` returning to the row being committed on disk (where a SIGKILL of
+the agent cannot lose it), is one intake tick (20 ms) plus the time to write the rows queued before it: measured by
+``bench/bench_record.py`` and stated in ``docs/performance.md``. When the spool cannot be written (a full disk), rows
+stay in memory and the write is retried; only rows beyond the memory bound are dropped, and those are counted
+(``RecorderStats.dropped``, and in the spool once it can be written again, for ``status`` and ``doctor``) and
+logged once per incident with the cause.
 """
 
 from __future__ import annotations
@@ -27,8 +34,16 @@ import langsmith
 from notion_feedback.capture.redaction import Hook, Redactor
 from notion_feedback.capture.sender import SpoolSender, start_sender_process
 from notion_feedback.capture.spool import DELIVERED, FOUND_EXISTING, REFUSED, RETRIES, SPOOL_FILE, Spool
-from notion_feedback.capture.tracing import Interaction, ProjectRef, cached_project, trace_url
+from notion_feedback.capture.tracing import (
+    Interaction,
+    ProjectRef,
+    cached_project,
+    configure_tracing,
+    reset_tracing,
+    trace_url,
+)
 from notion_feedback.config import Settings, require
+from notion_feedback.errors import SpoolWriteError
 from notion_feedback.notion.rows import RowValues
 
 log = logging.getLogger(__name__)
@@ -59,13 +74,16 @@ def sampled(run_id: str, rate: float) -> bool:
 class RecorderStats:
     """Counters for a summary line, a benchmark or a test.
 
-    ``recorded``, ``sampled_out`` and ``overflowed`` are this recorder's; the delivery counters are what the
-    spool's sender did while this recorder ran (read from the spool, so they hold in either sender mode).
+    ``recorded``, ``sampled_out``, ``overflowed`` (written to the spool by ``record()`` itself: memory was full)
+    and ``dropped`` (lost: memory was full and the spool could not be written) are this recorder's; the delivery
+    counters are what the spool's sender did while this recorder ran (read from the spool, so they hold in either
+    sender mode).
     """
 
     recorded: int = 0
     sampled_out: int = 0
     overflowed: int = 0
+    dropped: int = 0
     delivered: int = 0
     found_existing: int = 0
     retries: int = 0
@@ -123,6 +141,7 @@ class Recorder:
     ) -> None:
         require(settings, "notion_token", "feedback_data_source_id")
         self.settings = settings
+        self.tracer = configure_tracing(settings)  # traces go where the rows say they are: the same settings
         self.data_source_id: str = settings.feedback_data_source_id  # type: ignore[assignment]
         self.redactor = Redactor.from_settings(settings, redact_hook)
         self.spool = Spool(settings.home / SPOOL_FILE)
@@ -133,7 +152,15 @@ class Recorder:
         self._queue: collections.deque[tuple[Any, ...]] = collections.deque()
         self._max = settings.recorder_queue_size
         self._max_chars = int(settings.recorder_queue_mb * 1_000_000)
-        self._queued_chars = 0
+        self._queued_chars = 0  # text of the rows in memory: queued, or held by the intake until written
+        self._held: list[tuple[str, dict[str, Any]]] = []  # a batch the intake could not write yet
+        self._held_queued_ns: list[int] = []
+        self._held_chars = 0
+        self._unsaved_drops = 0  # dropped rows not yet counted in the spool file
+        self._incident: str | None = None  # why the spool cannot be written, while it cannot
+        self._incident_dropped = 0
+        self.window_samples: list[int] | None = None
+        """Set to a list to collect, per row, the ns from record() returning to its commit (the benchmark does)."""
         self._chars_lock = threading.Lock()
         self._sample_rate = settings.sample_rate
         self._intake_wake = threading.Event()
@@ -180,13 +207,11 @@ class Recorder:
             return
         self._counts.recorded += 1
         size = len(question or "") + len(answer or "") + _ROW_OVERHEAD_CHARS
-        item = (_Snapshot.of(it, run_id, self.settings.langsmith_endpoint), question, answer, user_id, size)
-        if len(self._queue) >= self._max or self._queued_chars + size > self._max_chars or self._closed:
-            self._counts.overflowed += 1
-            self.spool.add_many([self._spool_item(item)])  # the slow path: memory is full
-            self._sender_wake.set()
-            if not self._intake_wake.is_set():
-                self._intake_wake.set()  # the intake thread makes sure a sender runs
+        snapshot = _Snapshot.of(it, run_id, self.settings.langsmith_endpoint)
+        item = (snapshot, question, answer, user_id, size, time.perf_counter_ns())
+        in_memory = len(self._queue) + len(self._held)
+        if in_memory >= self._max or self._queued_chars + size > self._max_chars or self._closed:
+            self._overflow(item)
             return
         with self._chars_lock:
             self._queued_chars += size
@@ -194,10 +219,56 @@ class Recorder:
         if self._intake_asleep or len(self._queue) >= self._wake_at:
             self._intake_wake.set()
 
+    def _overflow(self, item: tuple[Any, ...]) -> None:
+        """Memory is full: the agent's thread writes the row itself (the slow path), or, while the spool cannot be
+        written, the row is dropped and counted."""
+        if self._incident is None:
+            try:
+                self.spool.add_many([self._spool_item(item)])
+            except SpoolWriteError as exc:
+                self._incident_begins(exc)
+            else:
+                self._counts.overflowed += 1
+                self._sender_wake.set()
+                if not self._intake_wake.is_set():
+                    self._intake_wake.set()  # the intake thread makes sure a sender runs
+                return
+        self._drop(1)
+
+    def _drop(self, n: int) -> None:
+        self._counts.dropped += n
+        self._unsaved_drops += n
+        self._incident_dropped += n
+        if self._incident_dropped == n:  # the first loss of this incident: say it once, with the cause
+            log.error(
+                "the recorder is dropping rows: memory holds %d rows and the spool cannot be written (%s). "
+                "Free space on the disk that holds %s; dropped rows are counted (status, doctor).",
+                self._max,
+                self._incident,
+                self.spool.path.parent,
+            )
+
+    def _incident_begins(self, exc: SpoolWriteError) -> None:
+        if self._incident is None:
+            self._incident = str(exc.__cause__ or exc.message)
+            self._incident_dropped = 0
+            log.warning(
+                "the recorder cannot write its spool (%s); rows wait in memory (up to %d) and the write is retried",
+                self._incident,
+                self._max,
+            )
+
+    def _incident_ends(self) -> None:
+        if self._incident is not None:
+            log.warning(
+                "the recorder's spool can be written again; %d rows were dropped meanwhile", self._incident_dropped
+            )
+            self._incident = None
+
     # -- intake: memory -> redacted rows on disk -----------------------------------------------------------------
 
     def _spool_item(self, item: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
-        it, question, answer, user_id, _size = item
+        it, question, answer, user_id = item[:4]
         run_id = it.run_id
         redact = self.redactor
         start = it.start_time
@@ -223,28 +294,47 @@ class Recorder:
             payload["_project_name"] = it.project_name  # resolved by the sender, off the agent's threads
         return run_id, payload
 
+    def _write_queued(self) -> None:
+        """Move queued rows to disk, a batch per transaction. A batch that cannot be written stays held (it counts
+        against the memory bound) and is tried again on the next tick; nothing is taken off the queue meanwhile."""
+        while self._held or self._queue:
+            if not self._held:
+                while self._queue and len(self._held) < _INTAKE_BATCH:
+                    item = self._queue.popleft()
+                    self._held_chars += item[4]
+                    self._held_queued_ns.append(item[5])
+                    self._held.append(self._spool_item(item))
+            dropped = self._unsaved_drops
+            try:
+                self.spool.add_many(self._held, dropped=dropped)
+            except SpoolWriteError as exc:
+                self._incident_begins(exc)
+                return
+            if self.window_samples is not None:
+                now = time.perf_counter_ns()
+                self.window_samples.extend(now - queued for queued in self._held_queued_ns)
+            self._unsaved_drops -= dropped
+            with self._chars_lock:
+                self._queued_chars -= self._held_chars
+            self._held, self._held_queued_ns, self._held_chars = [], [], 0
+            self._incident_ends()
+            self._sender_wake.set()
+
     def _intake_loop(self) -> None:
         idle_ticks = 0
         while True:
-            if self._intake_asleep:
+            if self._incident is not None:
+                self._intake_wake.wait(timeout=self.settings.recorder_backoff_seconds)
+            elif self._intake_asleep:
                 self._intake_wake.wait(timeout=0.5)
             else:
                 self._intake_wake.wait(timeout=_INTAKE_TICK_SECONDS)
             self._intake_wake.clear()
             self._intake_busy = True
-            wrote = bool(self._queue)
+            wrote = bool(self._queue or self._held)
             try:
-                while self._queue:
-                    batch, freed = [], 0
-                    while self._queue and len(batch) < _INTAKE_BATCH:
-                        item = self._queue.popleft()
-                        freed += item[-1]
-                        batch.append(self._spool_item(item))
-                    with self._chars_lock:
-                        self._queued_chars -= freed
-                    self.spool.add_many(batch)
-                    self._sender_wake.set()
-            except Exception:  # noqa: BLE001 - keep the thread alive; the item stays lost only if the disk fails
+                self._write_queued()
+            except Exception:  # noqa: BLE001 - keep the thread alive; unwritten rows stay queued or held
                 log.exception("the recorder could not spool rows")
             finally:
                 self._intake_busy = False
@@ -252,7 +342,7 @@ class Recorder:
             self._intake_asleep = idle_ticks >= _INTAKE_NAP_TICKS  # record() wakes a sleeping intake
             if self.mode == "process" and (wrote or self._intake_asleep or idle_ticks % 25 == 0):
                 self._ensure_sender_process()
-            if self._stop.is_set() and not self._queue:
+            if self._stop.is_set() and (self._incident is not None or not (self._queue or self._held)):
                 return
 
     # -- the sender process ------------------------------------------------------------------------------------
@@ -330,6 +420,7 @@ class Recorder:
             recorded=counts.recorded,
             sampled_out=counts.sampled_out,
             overflowed=counts.overflowed,
+            dropped=counts.dropped,
             **{
                 field: counters[name] - self._baseline[name]
                 for field, name in (
@@ -343,7 +434,7 @@ class Recorder:
 
     def pending(self) -> int:
         """Rows recorded and not yet in Notion (memory and spool; rows Notion refused are not counted)."""
-        return len(self._queue) + (1 if self._intake_busy else 0) + self.spool.undelivered()
+        return len(self._queue) + len(self._held) + (1 if self._intake_busy else 0) + self.spool.undelivered()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every recorded row is in Notion, at most ``timeout`` seconds. True when nothing is left."""
@@ -353,6 +444,8 @@ class Recorder:
         while self.pending():
             if time.monotonic() >= deadline:
                 return False
+            if self._incident is not None and self._intake_wake.is_set() is False:
+                self._intake_wake.set()  # retry the spool's write now rather than at the next back-off
             if self.mode == "process" and not self._closed and not self._queue and not self._intake_busy:
                 self._ensure_sender_process()  # one died, or went idle just before the last rows came
             time.sleep(0.01)
@@ -372,6 +465,7 @@ class Recorder:
             thread.join(timeout=_STOP_SECONDS)
         self._stop_sender_process()
         atexit.unregister(self._at_exit)
+        self._drop_what_memory_holds()
         self.spool_left = self.spool.undelivered()
         if self.spool_left:
             log.warning(
@@ -381,7 +475,22 @@ class Recorder:
             )
         self._final = self.stats
         self.spool.close()
+        reset_tracing(self.tracer)  # sends the runs the SDK still queues
         return delivered
+
+    def _drop_what_memory_holds(self) -> None:
+        """At close, rows the spool never took are lost with the process: count them, and save the count if the
+        spool can be written now."""
+        left = len(self._queue) + len(self._held)
+        if left and not any(thread.is_alive() for thread in self._threads):
+            self._incident = self._incident or "the recorder closed before it could write them"
+            self._drop(left)
+            self._queue.clear()
+            self._held.clear()
+        if self._unsaved_drops:
+            with contextlib.suppress(SpoolWriteError):
+                self.spool.add_many([], dropped=self._unsaved_drops)
+                self._unsaved_drops = 0
 
     def _at_exit(self) -> None:
         self.close()

@@ -6,7 +6,8 @@ out and its outcome is unknown: check Notion by Run ID before sending again), ``
 kept, and tried again when a recorder next starts). Only one process at a time drains a spool: the holder of an
 exclusive lock on ``<spool>.lock`` (released by the OS when that process dies); others only append. A small
 ``counters`` table keeps what the sender did (delivered, found already in Notion, refused, retries), so a recorder
-can report it even when the sending happens in another process.
+can report it even when the sending happens in another process, and how many rows a recorder had to drop because
+this file could not be written (a full disk, say), added once the file can be written again.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from notion_feedback.errors import StateStoreError
+from notion_feedback.errors import SpoolWriteError, StateStoreError
 
 SPOOL_FILE = "spool.sqlite3"
 PENDING, SENDING, FAILED = "pending", "sending", "failed"
-DELIVERED, FOUND_EXISTING, REFUSED, RETRIES = "delivered", "found_existing", "failed", "retries"
+DELIVERED, FOUND_EXISTING, REFUSED, RETRIES, DROPPED = "delivered", "found_existing", "failed", "retries", "dropped"
+_COUNTERS = (DELIVERED, FOUND_EXISTING, REFUSED, RETRIES, DROPPED)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -42,6 +44,27 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+
+@dataclass(frozen=True)
+class SpoolSummary:
+    """What ``status`` and ``doctor`` say about a spool: rows waiting, how old the oldest is, rows dropped."""
+
+    waiting: int
+    failed: int
+    oldest_age_seconds: float | None
+    dropped: int
+
+
+def read_summary(path: Path) -> SpoolSummary | None:
+    """The summary of the spool at ``path``, or None when no recorder has made one there (nothing is created)."""
+    if not Path(path).exists():
+        return None
+    spool = Spool(path)
+    try:
+        return spool.summary()
+    finally:
+        spool.close()
 
 
 @dataclass(frozen=True)
@@ -74,24 +97,32 @@ class Spool:
 
     # -- writing ---------------------------------------------------------------------------------------------------
 
-    def add_many(self, rows: list[tuple[str, dict[str, Any]]]) -> int:
-        """Append rows (run id, payload) in one transaction; a run id already spooled is left as it is."""
-        if not rows:
+    def add_many(self, rows: list[tuple[str, dict[str, Any]]], dropped: int = 0) -> int:
+        """Append rows (run id, payload) in one transaction; a run id already spooled is left as it is.
+
+        ``dropped`` rows (ones a recorder could not write earlier) are counted in the same transaction. A write
+        that fails raises ``SpoolWriteError`` with SQLite's own cause (a full disk, say) and leaves nothing half
+        written: the caller still holds its rows and may try again.
+        """
+        if not rows and not dropped:
             return 0
         now = time.time()
+        values = [(run_id, json.dumps(payload, separators=(",", ":")), now) for run_id, payload in rows]
         with self._lock:
-            cur = self._db.cursor()
-            cur.execute("BEGIN IMMEDIATE")
             try:
-                cur.executemany(
-                    "INSERT OR IGNORE INTO outbox (run_id, payload, created_at) VALUES (?, ?, ?)",
-                    [(run_id, json.dumps(payload, separators=(",", ":")), now) for run_id, payload in rows],
-                )
-                added = cur.rowcount
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+                with self._transaction():
+                    cur = self._db.executemany(
+                        "INSERT OR IGNORE INTO outbox (run_id, payload, created_at) VALUES (?, ?, ?)", values
+                    )
+                    added = cur.rowcount if values else 0
+                    if dropped:
+                        self._bump(DROPPED, dropped)
+            except (OSError, sqlite3.Error) as exc:
+                raise SpoolWriteError(
+                    f"cannot write to the recorder's spool {self.path}: {exc}",
+                    f"free space on the disk that holds {self.path.parent} (NOTION_FEEDBACK_HOME), or point "
+                    "NOTION_FEEDBACK_HOME at a writable local folder; rows wait in memory meanwhile",
+                ) from exc
         return added
 
     def _set(self, seq: int, state: str, error: str | None = None, attempt: bool = False) -> None:
@@ -124,21 +155,25 @@ class Spool:
         with self._lock:
             self._bump(counter)
 
-    def _bump(self, counter: str) -> None:
+    def _bump(self, counter: str, by: int = 1) -> None:
         self._db.execute(
-            "INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
-            (counter,),
+            "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + ?",
+            (counter, by, by),
         )
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE … COMMIT. On an error the original one propagates: SQLite may already have rolled the
+        transaction back itself (it does on a full disk), and a failing ROLLBACK must not replace the cause."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     def retry_failed(self) -> int:
         """Failed rows get another chance (their cause, a changed schema say, may have been fixed)."""
@@ -173,7 +208,21 @@ class Spool:
         """What senders of this spool did, since the file was created (every process's work together)."""
         with self._lock:
             found = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
-        return {name: int(found.get(name, 0)) for name in (DELIVERED, FOUND_EXISTING, REFUSED, RETRIES)}
+        return {name: int(found.get(name, 0)) for name in _COUNTERS}
+
+    def summary(self) -> SpoolSummary:
+        """Rows waiting (and refused), the age of the oldest waiting row, and rows recorders had to drop."""
+        counts = self.counts()
+        with self._lock:
+            oldest = self._db.execute(
+                "SELECT min(created_at) FROM outbox WHERE state IN ('pending', 'sending')"
+            ).fetchone()[0]
+        return SpoolSummary(
+            waiting=counts[PENDING] + counts[SENDING],
+            failed=counts[FAILED],
+            oldest_age_seconds=None if oldest is None else max(0.0, time.time() - float(oldest)),
+            dropped=self.counters()[DROPPED],
+        )
 
     # -- the drain lock --------------------------------------------------------------------------------------------
 

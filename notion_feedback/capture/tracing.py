@@ -8,6 +8,11 @@ langsmith's ``trace``.
 
 Why not ``langsmith.trace`` itself: it cannot take an explicit start time (the demo backfills two weeks of
 history), and a row needs token and cost totals, which langsmith only knows server-side.
+
+Which LangSmith the traces go to comes from ``Settings`` (endpoint, key, workspace, app address, project, whether to
+trace), exactly as for the rows and the daemon: ``configure_tracing(settings)``, which ``Recorder(settings)`` calls;
+without it, the first interaction loads the settings (environment and ``.env``). The SDK's own client cache, which
+reads only the process environment, is never used: traces and rows could name different LangSmiths.
 """
 
 from __future__ import annotations
@@ -31,7 +36,10 @@ from langsmith import run_helpers, run_trees
 from langsmith import utils as ls_utils
 from langsmith.uuid import uuid7_from_datetime
 
+from notion_feedback.config import Settings, load_settings
 from notion_feedback.costs import price_usd, provider_of
+from notion_feedback.errors import NotionFeedbackError
+from notion_feedback.smith.client import client_options
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,6 +71,75 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def _error_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).strip()
+
+
+# -- where traces go: from Settings, once per process ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tracer:
+    """The client, project and on/off switch interactions use unless given their own."""
+
+    client: langsmith.Client | None  # None when tracing is off
+    project_name: str
+    enabled: bool
+
+
+_tracer: Tracer | None = None
+_tracer_lock = threading.Lock()
+
+
+def tracer_for(settings: Settings) -> Tracer:
+    """The tracer ``settings`` describe: on when a LangSmith key is set (unless ``LANGSMITH_TRACING`` is false)."""
+    enabled = settings.langsmith_api_key is not None and settings.langsmith_tracing is not False
+    client = langsmith.Client(**client_options(settings)) if enabled else None
+    return Tracer(client, settings.langsmith_project, enabled)
+
+
+def configure_tracing(settings: Settings) -> Tracer:
+    """Send this process's interactions where ``settings`` say (``Recorder(settings)`` does it for you)."""
+    global _tracer
+    tracer = tracer_for(settings)
+    with _tracer_lock:
+        _tracer = tracer
+    return tracer
+
+
+def reset_tracing(tracer: Tracer | None = None) -> None:
+    """Forget the configured tracer (only ``tracer``, if given and still the one in use), flushing its queue."""
+    global _tracer
+    with _tracer_lock:
+        if tracer is not None and _tracer is not tracer:
+            return
+        old, _tracer = _tracer, None
+    if old is not None and old.client is not None:
+        flush_tracer(old)
+
+
+def flush_tracer(tracer: Tracer) -> None:
+    """Wait for the SDK's background queue to send what it holds (runs are sent off the agent's thread)."""
+    if tracer.client is None:
+        return
+    try:
+        tracer.client.flush()
+    except Exception as exc:  # noqa: BLE001 - tracing trouble never breaks the agent
+        log.warning("could not send queued runs to LangSmith: %s", type(exc).__name__)
+
+
+def current_tracer() -> Tracer:
+    """The configured tracer; the first call without one loads the settings (environment and ``.env``)."""
+    global _tracer
+    tracer = _tracer
+    if tracer is not None:
+        return tracer
+    with _tracer_lock:
+        if _tracer is None:
+            try:
+                _tracer = tracer_for(load_settings())
+            except NotionFeedbackError as exc:
+                log.warning("tracing is off: %s", exc.message)
+                _tracer = Tracer(None, "default", False)
+        return _tracer
 
 
 # -- the LangSmith project id, resolved once per (endpoint, project name) ------------------------------------------
@@ -240,7 +317,7 @@ class Interaction:
     def project_name(self) -> str:
         if self.run is not None and self.run.session_name:
             return self.run.session_name
-        return self._project_name or ls_utils.get_tracer_project()
+        return self._project_name or current_tracer().project_name
 
     @property
     def api_url(self) -> str:
@@ -276,7 +353,10 @@ class Interaction:
 
     def _client(self) -> langsmith.Client:
         if self.client is None:
-            self.client = run_trees.get_cached_client()
+            tracer = current_tracer()
+            if tracer.client is None:
+                raise RuntimeError("tracing is off: set LANGSMITH_API_KEY, or pass client= to interaction()")
+            self.client = tracer.client
         return self.client
 
     # -- children ----------------------------------------------------------------------------------------------------
@@ -411,7 +491,10 @@ class Interaction:
             log.warning("could not send run %s to LangSmith: %s", run.id, type(exc).__name__)
 
     def __enter__(self) -> Interaction:
-        enabled = self._enabled if self._enabled is not None else bool(ls_utils.tracing_is_enabled())
+        tracer = current_tracer()
+        enabled = self._enabled if self._enabled is not None else tracer.enabled
+        if enabled and self.client is None and tracer.client is None:
+            enabled = False  # asked to trace, but the settings name no LangSmith: the agent goes on untraced
         self.enabled = enabled
         self.start_time = self.start_time or _now()
         run_id = self._run_id or (str(uuid7_from_datetime(self.start_time)) if self.end_time else None)
@@ -427,7 +510,7 @@ class Interaction:
             start_time=self.start_time,
             extra={"metadata": self._metadata()},
             tags=self.tags,
-            project_name=self._project_name or ls_utils.get_tracer_project(),
+            project_name=self._project_name or tracer.project_name,
             **kwargs,
         )
         self._send(self.run, posted=False)

@@ -70,6 +70,12 @@ def render(status: Status, console: Console) -> None:
         f"Sync: cursor {_when(status, status.cursor)}, lag {lag_text}; "
         f"last successful sync {_when(status, status.last_sync_ok)}; rows in error: {in_error}"
     )
+    if (spool := status.spool) is not None:
+        dropped = f"[bold red]{spool.dropped} dropped[/] (the disk was full)" if spool.dropped else "0 dropped"
+        console.print(
+            f"Recorder spool: {spool.waiting} rows waiting (oldest {ago(spool.oldest_age_seconds)}), "
+            f"{spool.failed} refused by Notion, {dropped}"
+        )
     if status.recent_errors:
         errors = Table(title="Recent errors", title_justify="left")
         for column in ("when", "job", "error"):

@@ -48,6 +48,19 @@ class BudgetedAdapter(HTTPAdapter):
         return response
 
 
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Which LangSmith a client talks to, from ``Settings`` alone (never the process environment): the daemon's
+    client and the agent's tracer must name the same endpoint, workspace and app, or rows and traces disagree."""
+    options: dict[str, Any] = {"api_url": settings.langsmith_endpoint}
+    if settings.langsmith_api_key is not None:
+        options["api_key"] = settings.langsmith_api_key.get_secret_value()
+    if settings.langsmith_web_url:
+        options["web_url"] = settings.langsmith_web_url.rstrip("/")
+    if settings.langsmith_workspace_id:
+        options["workspace_id"] = settings.langsmith_workspace_id
+    return options
+
+
 def make_langsmith_client(settings: Settings, **kwargs: Any) -> langsmith.Client:
     """A synchronous client (no background batching, no sampling) on the shared budget."""
     require(settings, "langsmith_api_key")
@@ -62,8 +75,7 @@ def make_langsmith_client(settings: Settings, **kwargs: Any) -> langsmith.Client
     adapter = BudgetedAdapter(shared_limiters(settings), max_retries=retry)
     session = requests.Session()
     client = langsmith.Client(
-        api_url=settings.langsmith_endpoint,
-        api_key=settings.langsmith_api_key.get_secret_value(),  # type: ignore[union-attr]
+        **client_options(settings),
         auto_batch_tracing=False,
         session=session,
         retry_config=retry,

@@ -16,6 +16,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notion_feedback.errors import ConfigError
+from notion_feedback.notion.ids import parse_notion_id
 
 ENV_PREFIX = "NOTION_FEEDBACK_"
 DEFAULT_NOTION_BASE_URL = "https://api.notion.com"
@@ -184,6 +185,17 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("parent_page_id", "feedback_data_source_id", "reports_data_source_id", mode="before")
+    @classmethod
+    def _notion_id(cls, value: object) -> object:
+        """An id in any form Notion shows (URL, dashed, undashed), kept in the canonical dashed form."""
+        if not isinstance(value, str) or not value.strip():
+            return None if isinstance(value, str) else value
+        try:
+            return parse_notion_id(value)
+        except ConfigError as exc:
+            raise ValueError(f"{exc.message}; {exc.fix}") from None
+
     @field_validator("report_time")
     @classmethod
     def _hhmm(cls, value: str) -> str:
@@ -237,7 +249,8 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "?"
             name = env_name(field) if field in Settings.model_fields else field
-            lines.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+            message = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{name}: {message} (got {err.get('input')!r})")
         raise ConfigError(
             "invalid settings:\n  " + "\n  ".join(lines),
             "correct the variables above in your environment or .env (see .env.example for each one)",
@@ -251,5 +264,8 @@ def require(settings: Settings, *fields: str) -> None:
         names = ", ".join(env_name(f) for f in missing)
         hint = "run `notion-feedback init --parent <page>` to create the workspace and print them"
         if any(f in ("notion_token", "langsmith_api_key") for f in missing):
-            hint = "set them in your environment or .env (see .env.example); `notion-feedback demo` runs without"
+            hint = (
+                "set them in your environment or .env (see .env.example; docs/setup.md says where to get each). "
+                "To try the product first without accounts, run `notion-feedback demo`"
+            )
         raise ConfigError(f"missing settings: {names}", hint)

@@ -17,9 +17,9 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from notion_feedback.config import Settings, env_name
 from notion_feedback.errors import NotionFeedbackError
+from notion_feedback.notion.access import TOKEN_FIX, data_source_of
 from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, FEEDBACK_TITLE, REPORTS, REPORTS_TITLE, SCALES
-from notion_feedback.notion.workspace import SHARE_FIX
 from notion_feedback.redact import mask_secrets
 from notion_feedback.state_check import NAME, state_checks
 
@@ -40,8 +40,7 @@ def _notion_failure(exc: Exception, settings: Settings) -> tuple[str, str]:
         if exc.status == 401:
             return (
                 "Notion rejected the token (401 unauthorized)",
-                f"set {env_name('notion_token')} to your integration's secret (Notion → Settings → Connections → "
-                "Develop or manage integrations)",
+                TOKEN_FIX,
             )
         return f"Notion answered {exc.status} {exc.code}", "see https://status.notion.so or try again later"
     if isinstance(exc, httpx.ConnectError | RequestTimeoutError | httpx.TimeoutException):
@@ -76,7 +75,7 @@ def _notion_checks(settings: Settings) -> list[CheckResult]:
     from notion_feedback.notion.client import make_notion_client
 
     if settings.notion_token is None:
-        return [CheckResult("notion token", False, f"{env_name('notion_token')} is not set", INIT_FIX)]
+        return [CheckResult("notion token", False, f"{env_name('notion_token')} is not set", TOKEN_FIX)]
     client = make_notion_client(settings)
     results: list[CheckResult] = []
     try:
@@ -96,27 +95,22 @@ def _notion_checks(settings: Settings) -> list[CheckResult]:
         if not ds_id:
             results.append(CheckResult(label, False, "no id in settings", INIT_FIX))
             continue
+        field = "feedback_data_source_id" if title == FEEDBACK_TITLE else "reports_data_source_id"
         try:
-            ds = client.data_sources.retrieve(ds_id)
-        except APIResponseError as exc:
-            if exc.status in (400, 404):
-                results.append(
-                    CheckResult(
-                        label,
-                        False,
-                        f"{ds_id} is unknown or not shared with the integration ({exc.code})",
-                        f"share the {title!r} database's page with the integration ({SHARE_FIX}); if the id is "
-                        f"wrong, {INIT_FIX}",
-                    )
+            resolved, ds = data_source_of(client, settings, field)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a line with its fix
+            detail, fix = _notion_failure(exc, settings)
+            results.append(CheckResult(label, False, detail, fix))
+            continue
+        if resolved != ds_id:
+            results.append(
+                CheckResult(
+                    label,
+                    False,
+                    f"{ds_id} is the {title!r} database's id, not its data source's ({resolved})",
+                    f"set {env_name(field)}={resolved}",
                 )
-                continue
-            detail, fix = _notion_failure(exc, settings)
-            results.append(CheckResult(label, False, detail, fix))
-            continue
-        except Exception as exc:  # noqa: BLE001
-            detail, fix = _notion_failure(exc, settings)
-            results.append(CheckResult(label, False, detail, fix))
-            continue
+            )
         name = "".join(t.get("plain_text", "") for t in ds.get("title") or []) or title
         results.append(CheckResult(label, True, f"{name!r} is reachable"))
         drifts = verify_schema(ds.get("properties") or {}, expected, settings.property_map, scale=use_scale)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 
 class NotionFeedbackError(Exception):
-    """Base of every error the product raises on purpose. ``fix`` tells the user what to do next."""
+    """Base of every error the product raises on purpose. ``fix`` tells the user what to do next.
+
+    ``exit_code`` is what a command exits with: 2 when a setting is wrong (the user edits .env), 1 when a check
+    or a service failed (the user looks at the service, the network or the data).
+    """
+
+    exit_code = 1
 
     def __init__(self, message: str, fix: str = "") -> None:
         super().__init__(message)
@@ -18,9 +24,18 @@ class NotionFeedbackError(Exception):
 class ConfigError(NotionFeedbackError):
     """A setting is missing or invalid."""
 
+    exit_code = 2
+
 
 class NotionAccessError(NotionFeedbackError):
     """Notion refused us: wrong token, or a page/data source not shared with the integration."""
+
+    exit_code = 2
+
+
+class ServiceUnreachableError(NotionFeedbackError):
+    """A service's host did not answer at all (refused, unknown host): a network or base-URL problem, not a rate
+    limit, so it is not retried for long."""
 
 
 class SchemaDriftError(NotionFeedbackError):
@@ -29,6 +44,8 @@ class SchemaDriftError(NotionFeedbackError):
 
 class LangSmithAccessError(NotionFeedbackError):
     """LangSmith refused us: wrong key, endpoint or project."""
+
+    exit_code = 2
 
 
 class StateStoreError(NotionFeedbackError):

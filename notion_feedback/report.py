@@ -41,6 +41,7 @@ from notion_feedback.config import Settings, require
 from notion_feedback.errors import ConfigError, NotionAccessError
 from notion_feedback.notion import blocks as nb
 from notion_feedback.notion import uploads
+from notion_feedback.notion.access import with_data_sources
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.client import request_counts as notion_counts
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
@@ -540,6 +541,8 @@ def publish_report(
     smith = smith or make_langsmith_client(settings)
     engine = open_state(settings.resolved_state_url)
     n0, s0 = sum(notion_counts(notion).values()), sum(smith_counts(smith).values())
+    step("checking Notion")  # before minutes of LangSmith work: a wrong token or id is one request and one line
+    settings = with_data_sources(notion, settings, "reports_data_source_id", "feedback_data_source_id")
 
     step("KPIs from LangSmith")
     data = gather(smith, engine, settings, period, anchor, now)

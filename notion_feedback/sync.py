@@ -42,6 +42,7 @@ from notion_feedback.config import Settings, require
 from notion_feedback.errors import SchemaDriftError
 from notion_feedback.lease import check_fence
 from notion_feedback.notion import client as notion_factory
+from notion_feedback.notion.access import checked, data_source_of
 from notion_feedback.notion.rated_rows import (
     FeedbackColumns,
     RatedRow,
@@ -58,7 +59,6 @@ from notion_feedback.state import open_state
 from notion_feedback.sync_retry import (
     SyncIncompleteError,
     is_transient,
-    notion_access_error,
     notion_status,
     with_retries,
 )
@@ -191,9 +191,9 @@ class SyncPass:
         started = time.monotonic()
         s = self.summary
         try:
+            self.cols = self._columns()  # first: a wrong token or id costs one request and says so
             s.cursor_before = store.get_cursor(self.engine, self.ds_id, self.key)
             s.cursor_after = s.cursor_before
-            self.cols = self._columns()
             since = None
             if s.cursor_before and not self.full:
                 lookback = timedelta(minutes=self.settings.sync_lookback_minutes)
@@ -231,21 +231,11 @@ class SyncPass:
             self.progress(s)
 
     def _notion_call(self, fn: Callable[..., Any], what: str) -> Callable[..., Any]:
-        def call(**kwargs: Any) -> Any:
-            try:
-                return with_retries(fn, **kwargs)
-            except notion_client.errors.HTTPResponseError as exc:
-                translated = notion_access_error(exc, what)
-                if translated is not None:
-                    raise translated from None
-                raise
-
-        return call
+        call = checked(fn, what, self.settings)
+        return lambda **kwargs: with_retries(call, **kwargs)
 
     def _columns(self) -> FeedbackColumns:
-        ds = self._notion_call(self.notion.data_sources.retrieve, "read the Feedback data source")(
-            data_source_id=self.ds_id
-        )
+        self.ds_id, ds = with_retries(data_source_of, self.notion, self.settings, "feedback_data_source_id")
         return resolve_columns(ds, self.settings)
 
     def _page(self, rows: list[RatedRow]) -> None:

@@ -17,11 +17,12 @@ import httpx
 import notion_client
 from notion_client.errors import RequestTimeoutError
 
-from notion_feedback.errors import NotionAccessError, NotionFeedbackError
+from notion_feedback.errors import NotionFeedbackError
 from notion_feedback.smith.feedback import TransientLangSmithError
 
 T = TypeVar("T")
 ATTEMPTS = 6
+CONNECT_ATTEMPTS = 2
 MAX_SLEEP = 8.0
 NOTION_TRANSIENT = frozenset({409, 429, 500, 502, 503, 504, 529})
 
@@ -46,30 +47,15 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def notion_access_error(exc: BaseException, what: str) -> NotionFeedbackError | None:
-    """A Notion refusal that no retry fixes, as the error the user can act on; None when it is something else."""
-    status = notion_status(exc)
-    if status == 401:
-        return NotionAccessError(
-            f"Notion refused the token while trying to {what}",
-            "check NOTION_TOKEN (Notion → Settings → Connections → your integration → secret)",
-        )
-    if status in (403, 404):
-        return NotionAccessError(
-            f"Notion could not {what}: the Feedback data source is not shared with the integration, or is gone",
-            "open the Feedback database in Notion → ••• → Connections → add your integration; "
-            "or run `notion-feedback init` again and update NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID",
-        )
-    return None
-
-
 def with_retries(fn: Callable[..., T], *args: Any, attempts: int = ATTEMPTS, **kwargs: Any) -> T:
     """Call ``fn``; on a transient failure wait (exponential, jittered) and call again, at most ``attempts`` times."""
     for attempt in range(1, attempts + 1):
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            if not is_transient(exc) or attempt == attempts:
+            # A host that refuses the connection is a network or base-URL problem: one more try, not a minute.
+            unreachable = isinstance(exc, httpx.ConnectError) and attempt >= CONNECT_ATTEMPTS
+            if not is_transient(exc) or attempt == attempts or unreachable:
                 raise
             retry_after = _retry_after(exc)
             delay = retry_after if retry_after is not None else min(MAX_SLEEP, 0.25 * 2**attempt)

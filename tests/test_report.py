@@ -84,9 +84,10 @@ def test_day_report_page_has_kpis_charts_and_a_reports_row(ws: Settings, sandbox
     notion_requests = _settled(lambda: sandbox.notion.control.count() - before)
 
     assert result.created and result.runs == 3 and result.charts == 5
-    # +1: users.me, once a day; +1: one alert comment for the 3 alerts that fired with this report
+    # +1: users.me, once a day; +1: one alert comment for the 3 alerts that fired with this report;
+    # +2: both data sources checked before any LangSmith work
     assert result.alert_transitions == 3
-    assert notion_requests == result.notion_requests <= 4 + 2 * result.charts + 1 + 1
+    assert notion_requests == result.notion_requests <= 4 + 2 * result.charts + 1 + 1 + 2
     notion = make_notion_client(ws)
     blocks = _children(notion, result.page_id)
     types = [b["type"] for b in blocks]

@@ -27,7 +27,8 @@ def settings_or_exit(**overrides: object) -> Settings:
 
 @contextlib.contextmanager
 def friendly_errors(settings: Settings | None = None) -> Iterator[None]:
-    """Product errors become a red message with the fix and exit code 2 (no traceback, no secrets)."""
+    """Product errors become a red message with the fix and the error's exit code (2: a setting; 1: a failed check),
+    with no traceback and no secrets."""
     try:
         yield
     except NotionFeedbackError as exc:
@@ -35,4 +36,4 @@ def friendly_errors(settings: Settings | None = None) -> Iterator[None]:
         console.print(f"[bold red]error:[/] {escape(mask_secrets(exc.message, known))}", highlight=False)
         if exc.fix:
             console.print(f"[yellow]fix:[/] {escape(mask_secrets(exc.fix, known))}", highlight=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(exc.exit_code) from None

@@ -102,8 +102,10 @@ def make_notion_client(
         auth=settings.notion_token.get_secret_value(),  # type: ignore[union-attr]
         base_url=settings.notion_base_url,
         timeout_ms=int(settings.request_timeout_seconds * 1000),
+        # Each failure reaches the user once, as the product's own error with its fix; the SDK's per-request
+        # "request fail" lines only repeat it (NOTION_FEEDBACK_LOG_LEVEL=DEBUG shows them).
         logger=logging.getLogger("notion_feedback.notion.sdk"),
-        log_level=logging.WARNING,
+        log_level=logging.DEBUG if settings.log_level == "DEBUG" else logging.ERROR,
     )
     return client
 

@@ -8,11 +8,9 @@ as the URL a user copies from the browser, in any of Notion's URL forms.
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 from notion_client import APIResponseError
 from notion_client.helpers import iterate_paginated_api
@@ -20,6 +18,7 @@ from notion_client.helpers import iterate_paginated_api
 from notion_feedback.config import Settings, require
 from notion_feedback.errors import ConfigError, LangSmithAccessError, NotionAccessError
 from notion_feedback.notion.client import make_notion_client
+from notion_feedback.notion.ids import parse_notion_id
 from notion_feedback.notion.schema import (
     FEEDBACK,
     FEEDBACK_TITLE,
@@ -33,40 +32,7 @@ from notion_feedback.notion.schema import (
 
 log = logging.getLogger(__name__)
 
-_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 SHARE_FIX = "open the page in Notion → ••• (top right) → Connections → add your integration, then run this again"
-
-
-def parse_notion_id(value: str) -> str:
-    """A page or database id in canonical dashed form, from an id or a URL copied from the browser.
-
-    Accepts ``<32 hex>``, the dashed form, ``https://www.notion.so/Title-<32hex>``,
-    ``https://www.notion.so/<workspace>/<32hex>?v=…``, ``https://app.notion.com/p/<32hex>`` and ``…notion.site/…``.
-    The id is at the end of the URL's last path segment; a ``?v=`` view id or ``#block`` anchor is ignored, and a
-    page opened as a peek (``?p=<id>``) wins over the database behind it.
-    """
-    text = (value or "").strip()
-    if not text:
-        raise ConfigError("no Notion page given", "pass --parent with the page's id or its URL from the browser")
-    segment = text
-    if "://" in text or text.startswith(("www.", "notion.so", "app.notion.com")):
-        parsed = urlparse(text if "://" in text else "https://" + text)
-        host = parsed.hostname or ""
-        if not host.endswith(("notion.so", "notion.site", "notion.com")):
-            raise ConfigError(
-                f"{host or text!r} is not a Notion address",
-                "copy the page's link from Notion (Share → Copy link) or pass its id",
-            )
-        peek = parse_qs(parsed.query).get("p")
-        segment = peek[0] if peek else parsed.path.rstrip("/").rsplit("/", 1)[-1]
-    compact = segment.replace("-", "")
-    if not _HEX32.fullmatch(compact[-32:]):
-        raise ConfigError(
-            f"no Notion page id in {value!r}",
-            "pass the page's 32-character id, or its URL copied from the browser's address bar",
-        )
-    raw = compact[-32:].lower()
-    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
 
 
 @dataclass

@@ -65,7 +65,7 @@ def emulators() -> Iterator[dict[str, str]]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     env: dict[str, str] = {}
     try:
-        while "LANGSMITH_API_KEY" not in env:
+        while "NOTION_SANDBOX_ADMIN_TOKEN" not in env:  # the last line it prints
             line = proc.stdout.readline()  # type: ignore[union-attr]
             if not line:
                 raise RuntimeError("the sandbox did not start")
@@ -79,7 +79,8 @@ def emulators() -> Iterator[dict[str, str]]:
 
 def created_pages(env: dict[str, str]) -> int:
     """Pages the Notion emulator created (its own counter: a query would stop at Notion's 10,000-result cap)."""
-    stats = httpx.get(env["NOTION_BASE_URL"] + "/_sandbox/stats").json()
+    admin = {"Authorization": f"Bearer {env['NOTION_SANDBOX_ADMIN_TOKEN']}"}
+    stats = httpx.get(env["NOTION_BASE_URL"] + "/_sandbox/stats", headers=admin).json()
     return int(stats["routes"].get("POST /v1/pages", {}).get("200", 0))
 
 

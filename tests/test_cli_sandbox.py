@@ -21,7 +21,7 @@ def _start(*args: str) -> tuple[subprocess.Popen, dict[str, str]]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     env: dict[str, str] = {}
-    while len(env) < 5:
+    while len(env) < 6:
         line = proc.stdout.readline()
         assert line, f"sandbox exited early: {proc.stderr.read()}"
         name, _, value = line.strip().partition("=")
@@ -43,6 +43,7 @@ def test_sandbox_command_serves_both_sdks_and_keeps_state(tmp_path: Path) -> Non
             "NOTION_SANDBOX_ROOT_PAGE_ID",
             "LANGSMITH_ENDPOINT",
             "LANGSMITH_API_KEY",
+            "NOTION_SANDBOX_ADMIN_TOKEN",
         }
         assert env["NOTION_BASE_URL"].startswith("http://127.0.0.1:")
         notion = notion_client.Client(auth=env["NOTION_TOKEN"], base_url=env["NOTION_BASE_URL"])
@@ -59,6 +60,8 @@ def test_sandbox_command_serves_both_sdks_and_keeps_state(tmp_path: Path) -> Non
     try:
         assert env2["NOTION_TOKEN"] == env["NOTION_TOKEN"]  # the same workspace opens with the same credentials
         assert env2["NOTION_SANDBOX_ROOT_PAGE_ID"] == env["NOTION_SANDBOX_ROOT_PAGE_ID"]
+        assert env2["NOTION_SANDBOX_ADMIN_TOKEN"] == env["NOTION_SANDBOX_ADMIN_TOKEN"]  # kept beside the others
+        assert (tmp_path / "ws" / "admin-token.secret").stat().st_mode & 0o777 == 0o600
         notion = notion_client.Client(auth=env2["NOTION_TOKEN"], base_url=env2["NOTION_BASE_URL"])
         assert notion.pages.retrieve(page["id"])["id"] == page["id"]
         ls = langsmith.Client(api_url=env2["LANGSMITH_ENDPOINT"], api_key=env2["LANGSMITH_API_KEY"])

@@ -33,7 +33,7 @@ def _client(rate_limit: bool = False, limit: Limit | None = None) -> tuple[TestC
         rate_limit=rate_limit,
     )
     app = Starlette(routes=[Route("/v1/things/{id}", _thing, methods=["GET", "POST"]), *control.admin_routes()])
-    return TestClient(wrap(app, control)), control
+    return TestClient(wrap(app, control), headers={"Authorization": f"Bearer {control.admin_token}"}), control
 
 
 def test_route_keys_group_ids() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from notion_client import Client
+from viewer_support import csrf_of, open_form
 
 from notion_feedback.sandbox.server import Sandbox
 
@@ -188,9 +189,10 @@ def test_a_person_changes_a_rating_and_comment(workspace: dict[str, Any]) -> Non
     form = httpx.get(url).text
     assert 'name="prop:Rating"' in form and 'name="prop:Comment"' in form
     before = notion.pages.retrieve(row["id"])
-    response = httpx.post(
+    person, hidden = open_form(url)
+    response = person.post(
         url,
-        data={"prop:Rating": "2", "prop:Comment": "Too slow, and wrong.", "prop:Latency (ms)": "1201", "next": url},
+        data={**hidden, "prop:Rating": "2", "prop:Comment": "Too slow, and wrong.", "prop:Latency (ms)": "1201"},
     )
     assert response.status_code == 303 and response.headers["location"].endswith("saved=2")
     after = notion.pages.retrieve(row["id"])
@@ -207,7 +209,10 @@ def test_a_table_cell_dropdown_clears_a_rating(workspace: dict[str, Any]) -> Non
     notion: Client = workspace["notion"]
     row = workspace["rows"][0]
     table_url = f"/_viewer/ds/{workspace['ds_id']}"
-    response = httpx.post(f"{workspace['viewer']}page/{row['id']}", data={"prop:Rating": "", "next": table_url})
+    person, csrf = csrf_of(workspace["viewer"] + table_url.removeprefix("/_viewer/"))
+    response = person.post(
+        f"{workspace['viewer']}page/{row['id']}", data={"prop:Rating": "", "next": table_url, "csrf": csrf}
+    )
     assert response.status_code == 303 and response.headers["location"].startswith(table_url)
     assert notion.pages.retrieve(row["id"])["properties"]["Rating"]["select"] is None
 
@@ -215,5 +220,7 @@ def test_a_table_cell_dropdown_clears_a_rating(workspace: dict[str, Any]) -> Non
 def test_errors_are_pages_not_tracebacks(workspace: dict[str, Any]) -> None:
     missing = httpx.get(f"{workspace['viewer']}page/{'0' * 32}")
     assert missing.status_code == 404 and "object_not_found" in missing.text
-    bad = httpx.post(f"{workspace['viewer']}page/{workspace['rows'][2]['id']}", data={"prop:Latency (ms)": "fast"})
+    url = f"{workspace['viewer']}page/{workspace['rows'][2]['id']}"
+    person, csrf = csrf_of(url)
+    bad = person.post(url, data={"prop:Latency (ms)": "fast", "csrf": csrf})
     assert bad.status_code == 400 and "not a number" in bad.text

@@ -28,7 +28,8 @@ def sandbox(
 
         eval "$(notion-feedback sandbox --data-dir ./ws & sleep 2)"   # or copy the lines into .env
 
-    Admin routes on each server: GET /_sandbox/stats, POST /_sandbox/reset, POST /_sandbox/faults
+    Admin routes on each server, with Authorization: Bearer $NOTION_SANDBOX_ADMIN_TOKEN (printed with the rest):
+    GET /_sandbox/stats, POST /_sandbox/reset, POST /_sandbox/faults
     (e.g. {"status": {"500": 0.1}, "latency_ms": 50, "storm_seconds": 10}), POST /_sandbox/clock.
     """
     try:

@@ -1,7 +1,9 @@
 """What both emulators share: request statistics, fault injection, rate limiting and their admin routes.
 
 Everything here sits in front of an emulator as ASGI middleware, so the emulators themselves only model their
-API. Admin routes live outside the API prefix (``/_sandbox/...``) and are never rate-limited or faulted.
+API. Admin routes live outside the API prefix (``/_sandbox/...``) and are never rate-limited or faulted; each
+needs ``Authorization: Bearer <admin token>`` and is refused when a browser sent it from another origin, so a
+web page the person visits cannot reset, fault or move the clock of their sandbox.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 import json
 import random
 import re
+import secrets
 import threading
 import time
 from collections import Counter
@@ -24,6 +27,7 @@ from starlette.routing import Route
 
 from notion_feedback.sandbox.clock import SandboxClock
 from notion_feedback.sandbox.ratelimit import Limit, TokenBucket
+from notion_feedback.sandbox.web_guard import bearer_matches, cross_origin
 
 ADMIN_PREFIX = "/_sandbox"
 # The workspace viewer reads and edits through the emulated API itself; requests carrying this header are
@@ -120,6 +124,7 @@ class SandboxControl:
         self._stats: Counter[tuple[str, int]] = Counter()
         self._lock = threading.Lock()
         self.reset_hooks: list[Callable[[], None]] = []
+        self.admin_token = secrets.token_urlsafe(24)  # the server sets the one it prints (NOTION_SANDBOX_ADMIN_TOKEN)
 
     # -- statistics -------------------------------------------------------------------------------------
     def record(self, method: str, path: str, status: int) -> None:
@@ -223,14 +228,31 @@ class SandboxControl:
                 }
             )
 
-        p = ADMIN_PREFIX
+        p, guard = ADMIN_PREFIX, self._admin_only
         return [
-            Route(f"{p}/stats", stats, methods=["GET"]),
-            Route(f"{p}/reset", reset, methods=["POST"]),
-            Route(f"{p}/faults", faults, methods=["GET", "POST"]),
-            Route(f"{p}/clock", clock, methods=["GET", "POST"]),
-            Route(f"{p}/ratelimit", ratelimit, methods=["GET", "POST"]),
+            Route(f"{p}/stats", guard(stats), methods=["GET"]),
+            Route(f"{p}/reset", guard(reset), methods=["POST"]),
+            Route(f"{p}/faults", guard(faults), methods=["GET", "POST"]),
+            Route(f"{p}/clock", guard(clock), methods=["GET", "POST"]),
+            Route(f"{p}/ratelimit", guard(ratelimit), methods=["GET", "POST"]),
         ]
+
+    def _admin_only(self, handler: Callable[[Request], Awaitable[JSONResponse]]) -> Callable:
+        """``handler`` behind the admin checks: same origin (when a browser sent it), then the admin token."""
+
+        async def guarded(request: Request) -> JSONResponse:
+            why = cross_origin(request.headers)
+            if why:
+                return JSONResponse({"error": f"{why}; admin routes are not for web pages"}, status_code=403)
+            if not bearer_matches(request.headers, self.admin_token):
+                fix = "send Authorization: Bearer <NOTION_SANDBOX_ADMIN_TOKEN, printed by `notion-feedback sandbox`>"
+                return JSONResponse({"error": f"admin token missing or wrong: {fix}"}, status_code=401)
+            try:
+                return await handler(request)
+            except (ValueError, TypeError, KeyError) as exc:
+                return JSONResponse({"error": f"bad admin request body: {exc}"}, status_code=400)
+
+        return guarded
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import threading
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+from notion_feedback.sandbox.web_guard import LoopbackHostGuard
 
 
 @dataclass
@@ -22,6 +25,7 @@ class SandboxOptions:
     rate_limit: bool = True
     notion_token: str | None = None  # None: a fresh random token (or the one saved under data_dir)
     langsmith_api_key: str | None = None
+    admin_token: str | None = None  # Bearer token of the /_sandbox/* admin routes; None: fresh (or saved)
     notion: bool = True
     langsmith: bool = True
 
@@ -39,6 +43,7 @@ class ServerThread:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.bind((host, port))
         self.host, self.port = host, self.sock.getsockname()[1]
+        app = LoopbackHostGuard(app, self.port)  # DNS rebinding: only loopback names with our port get in
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_keep_alive=30)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
@@ -71,9 +76,10 @@ def _secret(data_dir: Path | None, name: str, prefix: str, given: str | None) ->
     if path and path.exists():
         return path.read_text().strip()
     value = prefix + secrets.token_urlsafe(24).replace("-", "a").replace("_", "b")
-    if path:
-        path.write_text(value)
-        path.chmod(0o600)
+    if path:  # created 0600 whatever the umask, never readable by others even for an instant
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(value)
     return value
 
 
@@ -87,17 +93,20 @@ class Sandbox:
         self._servers: list[ServerThread] = []
         self.notion_url = ""
         self.langsmith_url = ""
+        self.admin_token = ""
 
     def start(self) -> Sandbox:
         opts = self.options
         if opts.data_dir:
-            opts.data_dir.mkdir(parents=True, exist_ok=True)
+            opts.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.admin_token = _secret(opts.data_dir, "admin-token", "sbx_admin_", opts.admin_token)
         try:
             if opts.notion:
                 from notion_feedback.sandbox.notion_api import create_notion_emulator
 
                 token = _secret(opts.data_dir, "notion-token", "ntn_sandbox_", opts.notion_token)
                 self.notion = create_notion_emulator(token=token, data_dir=opts.data_dir, rate_limit=opts.rate_limit)
+                self.notion.control.admin_token = self.admin_token
                 from notion_feedback.sandbox.viewer import with_viewer
 
                 app = with_viewer(self.notion.asgi, token)  # the workspace viewer at /_viewer/
@@ -113,6 +122,7 @@ class Sandbox:
                 self.langsmith = create_langsmith_emulator(
                     api_key=key, data_dir=opts.data_dir, rate_limit=opts.rate_limit
                 )
+                self.langsmith.control.admin_token = self.admin_token
                 server = ServerThread(self.langsmith.asgi, opts.host, opts.langsmith_port).start()
                 self._servers.append(server)
                 self.langsmith_url = server.url
@@ -147,4 +157,5 @@ class Sandbox:
             }
         if self.langsmith is not None:
             out |= {"LANGSMITH_ENDPOINT": self.langsmith_url, "LANGSMITH_API_KEY": self.langsmith.api_key}
+        out["NOTION_SANDBOX_ADMIN_TOKEN"] = self.admin_token  # Authorization: Bearer ... on /_sandbox/*
         return out

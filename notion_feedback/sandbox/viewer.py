@@ -1,18 +1,24 @@
 """The workspace viewer: the emulated Notion workspace in a browser, and a person's way to edit a row.
 
-It reads and writes only through the emulator's public ``/v1`` API over loopback (the same calls any client
-makes), with the sandbox token and ``X-Sandbox-Bypass: 1`` so looking around never shows up in request
-statistics, injected faults or rate limits. Edits are sent with ``X-Sandbox-Actor: person``: to the emulator
+It reads and writes only through the emulator's public ``/v1`` API, called in-process on the emulator's own
+ASGI app (the same calls any client makes, never to an address a request could name), with the sandbox token
+and ``X-Sandbox-Bypass: 1`` so looking around never shows up in request statistics, injected faults or rate
+limits. Edits are sent with ``X-Sandbox-Actor: person``: to the emulator
 (and so to the product's sync) they look like a workspace member's, exactly as a rating made in Notion would.
 Nothing here knows the product's schema: any select is a dropdown, any text property an input.
+
+The person's browser also visits other sites, so (see ``web_guard`` and docs/security.md): every form carries a
+per-session CSRF token and a POST from another origin is refused; only http, https and mailto links become
+links; ``next`` only leads back into the viewer; pages may not be framed and run no inline script.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -23,11 +29,26 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from notion_feedback.sandbox.web_guard import CsrfTokens, cross_origin
+
 NOTION_VERSION = "2025-09-03"
 PAGE_SIZE = 50
 MAX_DEPTH = 4  # nesting rendered below a page (Notion pages rarely go deeper; reports use 2)
 STATIC = Path(__file__).parent / "static"
 EDITABLE_TYPES = ("select", "rich_text", "number", "checkbox")
+LINK_SCHEMES = ("http://", "https://", "mailto:")  # anything else (javascript:, data:, ...) is shown as text
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))  # what a browser strips from both ends of a URL
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
 
 _env = Environment(loader=FileSystemLoader(STATIC), autoescape=select_autoescape(["html", "j2"]))
 
@@ -40,11 +61,12 @@ class ApiError(Exception):
 
 
 class Api:
-    """The emulator's own HTTP API, as the viewer uses it (one client per request, on loopback)."""
+    """The emulator's own HTTP API, as the viewer uses it: one client per request, in-process on its ASGI app."""
 
-    def __init__(self, base_url: str, token: str) -> None:
+    def __init__(self, notion_asgi: Any, token: str) -> None:
         self.client = httpx.AsyncClient(
-            base_url=base_url,
+            transport=httpx.ASGITransport(app=notion_asgi),
+            base_url="http://notion.sandbox.invalid",
             timeout=30,
             headers={
                 "Authorization": f"Bearer {token}",
@@ -85,6 +107,24 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+def safe_href(url: Any) -> str | None:
+    """The URL if a browser would open it as an http, https or mailto link, else None (show it as text).
+
+    Browsers drop leading and trailing controls and spaces, and tabs and newlines anywhere, before reading the
+    scheme (``java<TAB>script:`` runs); the check reads the URL the same way and returns that cleaned form.
+    """
+    if not isinstance(url, str):
+        return None
+    cleaned = "".join(ch for ch in url.strip(_C0_AND_SPACE) if ch not in "\t\n\r")
+    return cleaned if cleaned.lower().startswith(LINK_SCHEMES) else None
+
+
+def link(url: Any, inner: str, attrs: str = ' rel="noreferrer"') -> str:
+    """``inner`` (already HTML) as a link to ``url`` when that is a safe link, else ``inner`` alone."""
+    href = safe_href(url)
+    return f'<a href="{_e(href)}"{attrs}>{inner}</a>' if href else inner
+
+
 def rich(runs: list[dict[str, Any]] | None) -> str:
     """Rich text runs -> HTML, with their annotations, colours and links."""
     parts = []
@@ -105,9 +145,7 @@ def rich(runs: list[dict[str, Any]] | None) -> str:
             css = f"bg-{color}" if color.endswith("_background") else f"c-{color}"
             text = f'<span class="{_e(css)}">{text}</span>'
         href = run.get("href") or ((run.get("text") or {}).get("link") or {}).get("url")
-        if href:
-            text = f'<a href="{_e(href)}" rel="noreferrer">{text}</a>'
-        parts.append(text)
+        parts.append(link(href, text) if href else text)
     return "".join(parts)
 
 
@@ -148,8 +186,9 @@ def value_html(prop: dict[str, Any], page_link: str | None = None) -> str:
     if kind in ("url", "email", "phone_number"):
         if not value:
             return ""
-        href = value if kind == "url" else ("mailto:" if kind == "email" else "tel:") + value
-        return f'<a href="{_e(href)}" rel="noreferrer">{_e(value)}</a>'
+        if kind == "phone_number":
+            return _e(value)
+        return link(value if kind == "url" else f"mailto:{value}", _e(value))
     if kind in ("created_time", "last_edited_time"):
         return _e((value or "").replace("T", " ")[:16])
     if kind in ("created_by", "last_edited_by"):
@@ -157,10 +196,7 @@ def value_html(prop: dict[str, Any], page_link: str | None = None) -> str:
     if kind == "people":
         return _e(", ".join(p.get("name") or p.get("id", "")[:8] for p in value or []))
     if kind == "files":
-        return " ".join(
-            f'<a href="{_e((f.get("file") or f.get("external") or {}).get("url", ""))}">{_e(f.get("name", "file"))}</a>'
-            for f in value or []
-        )
+        return " ".join(link(_file_url(f), _e(f.get("name", "file")), "") for f in value or [])
     if kind == "relation":
         return _e(f"{len(value or [])} linked")
     if kind == "formula":
@@ -243,14 +279,14 @@ class BlockRenderer:
         if kind in ("image", "file", "pdf", "video", "audio"):
             url, caption = _file_url(data), rich(data.get("caption"))
             if kind == "image":
-                return (
-                    f'<figure><img src="{_e(url)}" alt="{_e(plain(data.get("caption")) or "image")}">'
-                    f"{f'<figcaption>{caption}</figcaption>' if caption else ''}</figure>"
-                )
-            return f'<p class="file">📎 <a href="{_e(url)}">{caption or _e(data.get("name") or kind)}</a></p>'
+                alt = _e(plain(data.get("caption")) or "image")
+                src = safe_href(url)
+                img = f'<img src="{_e(src)}" alt="{alt}">' if src and not src.startswith("mailto:") else alt
+                return f"<figure>{img}{f'<figcaption>{caption}</figcaption>' if caption else ''}</figure>"
+            return f'<p class="file">📎 {link(url, caption or _e(data.get("name") or kind), "")}</p>'
         if kind in ("bookmark", "embed", "link_preview"):
             url = data.get("url", "")
-            return f'<p class="bookmark">🔗 <a href="{_e(url)}" rel="noreferrer">{_e(url)}</a></p>'
+            return f'<p class="bookmark">🔗 {link(url, _e(url))}</p>'
         if kind == "table":
             rows = await self.api.children(block["id"]) if block.get("has_children") else []
             header = data.get("has_column_header")
@@ -297,20 +333,52 @@ def _ordered_schema(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class Viewer:
-    def __init__(self, token: str) -> None:
+    def __init__(self, notion_asgi: Any, token: str) -> None:
+        self.notion_asgi = notion_asgi
         self.token = token
+        self.csrf = CsrfTokens()
 
     def _api(self, request: Request) -> Api:
-        return Api(f"{request.url.scheme}://{request.url.netloc}", self.token)
+        return Api(self.notion_asgi, self.token)
 
     @staticmethod
     def _root(request: Request) -> str:
         return request.scope.get("root_path", "").rstrip("/")
 
+    @staticmethod
+    def _cookie(request: Request) -> str:
+        """One cookie per sandbox: cookies ignore ports, and two sandboxes on one machine keep their own."""
+        return f"nf_viewer_{request.url.port or 0}"
+
     def _render(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         root = self._root(request)
-        context |= {"root": root, "page_link": lambda pid: f"{root}/page/{pid}"}
-        return HTMLResponse(_env.get_template(template).render(**context), status_code=status)
+        session = request.cookies.get(self._cookie(request)) or ""
+        fresh = not session
+        session = session or self.csrf.new_session()
+        context |= {"root": root, "page_link": lambda pid: f"{root}/page/{pid}", "csrf": self.csrf.token(session)}
+        response = HTMLResponse(_env.get_template(template).render(**context), status_code=status)
+        if fresh:
+            response.set_cookie(
+                self._cookie(request), session, path=f"{root}/", httponly=True, samesite="strict", secure=False
+            )
+        return response
+
+    def _refuse(self, request: Request, why: str) -> HTMLResponse:
+        page = _env.get_template("error.html.j2").render(
+            title="Refused", root=self._root(request), status=403, code="forbidden", message=why
+        )
+        return HTMLResponse(page, status_code=403)
+
+    async def _guard(self, request: Request) -> tuple[Any, HTMLResponse | None]:
+        """The form of a state-changing request, or why it is refused (another origin, no valid CSRF token)."""
+        why = cross_origin(request.headers)
+        if why:
+            return None, self._refuse(request, f"{why}; open the viewer itself and edit there")
+        form = await request.form()
+        token = form.get("csrf")
+        if not self.csrf.valid(request.cookies.get(self._cookie(request)), token if isinstance(token, str) else None):
+            return None, self._refuse(request, "this form has expired or did not come from the viewer: reload the page")
+        return form, None
 
     async def home(self, request: Request) -> Response:
         async with self._api(request) as api:
@@ -356,6 +424,7 @@ class Viewer:
                         "html": Markup(value_html(prop, f"{root}/page/{row['id']}")),
                         "editable": editable,
                         "current": ((prop.get("select") or {}).get("name", "")) if editable else "",
+                        "shown": fingerprint((prop.get("select") or {}).get("name", "")) if editable else "",
                         "options": (col.get("select") or {}).get("options", []) if editable else [],
                     }
                 )
@@ -405,6 +474,7 @@ class Viewer:
                         "html": Markup(value_html(prop)),
                         "editable": kind in EDITABLE_TYPES,
                         "current": _form_value(prop),
+                        "shown": fingerprint(_form_value(prop)),
                         "options": (col.get("select") or {}).get("options", []),
                     }
                 )
@@ -422,32 +492,62 @@ class Viewer:
         )
 
     async def edit(self, request: Request) -> Response:
-        """A person's edit: only the properties whose value changed are sent, as Notion's UI would."""
+        """A person's edit: only the properties the person changed are sent, as Notion's UI would."""
         page_id = request.path_params["page_id"]
-        form = await request.form()
+        form, refused = await self._guard(request)
+        if refused:
+            return refused
         async with self._api(request) as api:
             page = await api.call("GET", f"/v1/pages/{page_id}")
-            current = page.get("properties") or {}
-            changes: dict[str, Any] = {}
-            for name, prop in current.items():
-                kind = prop.get("type", "")
-                if kind == "checkbox" and f"checkbox:{name}" in form:
-                    raw = "on" if f"prop:{name}" in form else ""
-                elif f"prop:{name}" in form:
-                    raw = str(form[f"prop:{name}"])
-                else:
-                    continue
-                if kind in EDITABLE_TYPES and raw != _form_value(prop):
-                    changes[name] = _property_value(kind, raw)
+            changes = _changes(form, page.get("properties") or {})
             if changes:
                 await api.call(
                     "PATCH", f"/v1/pages/{page_id}", {"properties": changes}, **{"X-Sandbox-Actor": "person"}
                 )
-        back = str(form.get("next") or f"{self._root(request)}/page/{page_id}")
-        if not back.startswith("/"):
-            back = f"{self._root(request)}/page/{page_id}"
+        back = safe_next(form.get("next"), self._root(request)) or f"{self._root(request)}/page/{page_id}"
         sep = "&" if "?" in back else "?"
         return RedirectResponse(f"{back}{sep}saved={len(changes)}", status_code=303)
+
+
+def safe_next(value: Any, root: str) -> str | None:
+    """``value`` if it is a path of the viewer itself (one leading ``/``, no scheme, ``//`` or backslash), else None."""
+    if not isinstance(value, str) or not value.startswith(f"{root}/") or "//" in value:
+        return None
+    if "\\" in value or any(ord(ch) < 0x21 for ch in value):
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
+
+
+def _normal(text: str) -> str:
+    """A form value as the person meant it: browsers send a textarea's line breaks as CRLF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def fingerprint(value: str) -> str:
+    """What the form shows of a value it rendered (``orig:NAME``), to tell later what the person changed."""
+    return hashlib.sha256(_normal(value).encode()).hexdigest()[:24]
+
+
+def _changes(form: Any, current: dict[str, Any]) -> dict[str, Any]:
+    """The properties the person changed: the value sent differs from the one the form showed and from now."""
+    changes: dict[str, Any] = {}
+    for name, prop in current.items():
+        kind = prop.get("type", "")
+        if kind not in EDITABLE_TYPES:
+            continue
+        if kind == "checkbox" and f"checkbox:{name}" in form:
+            raw = "on" if f"prop:{name}" in form else ""
+        elif f"prop:{name}" in form:
+            raw = _normal(str(form[f"prop:{name}"]))
+        else:
+            continue
+        shown = form.get(f"orig:{name}")
+        if isinstance(shown, str) and fingerprint(raw) == shown:
+            continue  # the person left it as the form showed it (it may have changed since: that change stays)
+        if raw != _normal(_form_value(prop)):
+            changes[name] = _property_value(kind, raw)
+    return changes
 
 
 def _form_value(prop: dict[str, Any]) -> str:
@@ -492,10 +592,25 @@ async def _errors(request: Request, exc: Exception) -> Response:
     return HTMLResponse(page, status_code=502 if status >= 500 else status)
 
 
-def viewer_app(token: str) -> Starlette:
+class SecurityHeaders:
+    """ASGI middleware: every viewer response may not be framed, sniffed or run inline script (CSP)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        async def with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message, headers=[*message.get("headers", []), *SECURITY_HEADERS])
+            await send(message)
+
+        await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
+def viewer_app(notion_asgi: Any, token: str) -> Any:
     """The viewer as an ASGI app (mounted at ``/_viewer`` on the Notion emulator's server)."""
-    viewer = Viewer(token)
-    return Starlette(
+    viewer = Viewer(notion_asgi, token)
+    app = Starlette(
         routes=[
             Route("/", viewer.home),
             Route("/ds/{ds_id}", viewer.data_source),
@@ -505,8 +620,9 @@ def viewer_app(token: str) -> Starlette:
         ],
         exception_handlers={ApiError: _errors, ValueError: _errors, httpx.HTTPError: _errors},
     )
+    return SecurityHeaders(app)
 
 
 def with_viewer(notion_asgi: Any, token: str) -> Starlette:
     """The Notion emulator's app with the viewer beside it: ``/_viewer/...`` is the viewer, the rest the API."""
-    return Starlette(routes=[Mount("/_viewer", viewer_app(token)), Mount("/", notion_asgi)])
+    return Starlette(routes=[Mount("/_viewer", viewer_app(notion_asgi, token)), Mount("/", notion_asgi)])

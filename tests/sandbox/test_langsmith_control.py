@@ -51,7 +51,7 @@ def test_rate_limits_429_with_retry_after(ls: Any, client: Any) -> None:
 
 
 def test_faults_and_reset(ls: Any, client: Any) -> None:
-    admin = httpx.Client(base_url=ls.base_url)
+    admin = httpx.Client(base_url=ls.base_url, headers={"Authorization": f"Bearer {ls.control.admin_token}"})
     assert admin.post("/_sandbox/faults", json={"status": {"500": 1.0}}).status_code == 200
     c = make_client(ls, auto_batch_tracing=False, retry_config=None)
     with pytest.raises(langsmith.utils.LangSmithError):

@@ -106,7 +106,7 @@ def test_rate_limit_with_client_retries(fresh_notion: Callable[..., Sandbox]) ->
 
 def test_injected_faults(fresh_notion: Callable[..., Sandbox]) -> None:
     sb = fresh_notion()
-    admin = httpx.Client(base_url=sb.notion_url)
+    admin = httpx.Client(base_url=sb.notion_url, headers={"Authorization": f"Bearer {sb.admin_token}"})
     assert admin.post("/_sandbox/faults", json={"status": {"503": 1.0}}).status_code == 200
     client = Client(auth=sb.notion.token, base_url=sb.notion_url, retry=False)
     err = error_of(client.users.me)
@@ -220,6 +220,6 @@ def test_admin_reset_clears_the_workspace(fresh_notion: Callable[..., Sandbox]) 
     sb = fresh_notion()
     client = Client(auth=sb.notion.token, base_url=sb.notion_url)
     client.pages.create(parent={"page_id": sb.notion.root_page_id}, properties={"title": [{"text": {"content": "z"}}]})
-    httpx.post(f"{sb.notion_url}/_sandbox/reset")
+    httpx.post(f"{sb.notion_url}/_sandbox/reset", headers={"Authorization": f"Bearer {sb.admin_token}"})
     assert client.blocks.children.list(sb.notion.root_page_id)["results"] == []
     assert client.pages.retrieve(sb.notion.root_page_id)["properties"]["title"]["title"][0]["plain_text"]

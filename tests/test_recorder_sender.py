@@ -38,7 +38,7 @@ def test_settings_cross_to_the_sender_through_the_environment(tmp_path, monkeypa
     original = Settings(
         _env_file=None,
         notion_token="ntn_" + "0123456789abcdefghijklmnop",
-        feedback_data_source_id="ds-1",
+        feedback_data_source_id="0123456789abcdef0123456789abcdef",
         property_map={"Rating": "Score"},
         redact_patterns=[r"\bACME-\d+\b"],
         home=Path("rel/home"),

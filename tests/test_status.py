@@ -48,7 +48,12 @@ def _populate(settings: Settings, job_module: str = "time:time") -> None:
     register_jobs(scheduler, settings, [dataclasses.replace(spec, ref=job_module) for spec in JOBS])
     scheduler.shutdown(wait=False)
     Lease(engine, 60, holder="host-a:123:abc").acquire()
-    set_cursor(engine, DS, settings.rating_key, (utcnow() - timedelta(minutes=7)).strftime("%Y-%m-%dT%H:%M:00.000Z"))
+    set_cursor(
+        engine,
+        settings.feedback_data_source_id,
+        settings.rating_key,
+        (utcnow() - timedelta(minutes=7)).strftime("%Y-%m-%dT%H:%M:00.000Z"),
+    )
     with engine.begin() as conn:
         for i, status in enumerate(["error", "error", "synced"]):
             conn.execute(

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from notion_feedback.errors import ConfigError
 from notion_feedback.notion.ids import parse_notion_id
@@ -127,7 +128,7 @@ class Settings(BaseSettings):
     # -- state and scheduling ---------------------------------------------------------------------------
     home: Path = Path(".notion-feedback")
     """Where local state lives: the state database, the recorder's spool, rendered charts."""
-    state_url: str | None = None
+    state_url: SecretStr | None = None
     """SQLAlchemy URL of the state store; default: a SQLite file under NOTION_FEEDBACK_HOME."""
     sync_interval_minutes: float = Field(5.0, gt=0)
     """How often the daemon syncs ratings to LangSmith."""
@@ -224,11 +225,30 @@ class Settings(BaseSettings):
 
     @cached_property
     def resolved_state_url(self) -> str:
-        return self.state_url or f"sqlite:///{self.home / 'state.sqlite3'}"
+        url = _plain(self.state_url)  # plain when set by model_copy, which does not validate
+        return url or f"sqlite:///{self.home / 'state.sqlite3'}"
 
     def secrets(self) -> list[str]:
         """The secret values, so output can be masked even where a secret slipped into a message."""
-        return [s.get_secret_value() for s in (self.notion_token, self.langsmith_api_key, self.alert_webhook_url) if s]
+        values = [
+            s.get_secret_value() for s in (self.notion_token, self.langsmith_api_key, self.alert_webhook_url) if s
+        ]
+        return values + _url_passwords(_plain(self.state_url))
+
+
+def _plain(value: SecretStr | str | None) -> str | None:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def _url_passwords(url: str | None) -> list[str]:
+    """The password inside a database URL (so it is masked even where the URL slipped into a message)."""
+    if not url:
+        return []
+    try:
+        password = make_url(url).password
+    except Exception:  # noqa: BLE001 - a URL SQLAlchemy cannot parse fails later, with its own message
+        return []
+    return [str(password)] if password else []
 
 
 def env_name(field: str) -> str:

@@ -21,7 +21,7 @@ from notion_feedback.notion.access import TOKEN_FIX, data_source_of
 from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, FEEDBACK_TITLE, REPORTS, REPORTS_TITLE, SCALES
 from notion_feedback.redact import mask_secrets
-from notion_feedback.state_check import NAME, state_checks
+from notion_feedback.state_check import NAME, mode_checks, state_checks
 
 INIT_FIX = "run `notion-feedback init --parent <page URL> --write-env` to create the workspace and save its ids"
 
@@ -250,7 +250,9 @@ def _spool_check(settings: Settings) -> list[CheckResult]:
 
 
 def _state_check(settings: Settings) -> list[CheckResult]:
-    return [CheckResult(NAME, ok, detail, fix) for ok, detail, fix in state_checks(settings)]
+    checks = state_checks(settings)
+    files = [CheckResult("file modes", ok, detail, fix) for ok, detail, fix in mode_checks(settings)]
+    return [CheckResult(NAME, ok, detail, fix) for ok, detail, fix in checks] + files
 
 
 def run_checks(settings: Settings) -> list[CheckResult]:

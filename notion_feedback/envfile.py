@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from notion_feedback.config import Settings, env_name
+from notion_feedback.private_files import write_private
+from notion_feedback.state import safe_url
 
 _SECTIONS = {
     "notion_token": "The two services",
@@ -57,7 +59,9 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
     out = []
     for name in Settings.model_fields:
         value = getattr(settings, name)
-        if isinstance(value, SecretStr):
+        if name == "state_url" and value is not None:
+            shown = safe_url(settings.resolved_state_url)  # the address helps; its password is hidden
+        elif isinstance(value, SecretStr):
             shown = "(set, hidden)"
         elif value is None:
             shown = "(unset)"
@@ -76,4 +80,4 @@ def update_env_file(path: Path, values: dict[str, str]) -> None:
         if "=" in line and not line.lstrip().startswith("#") and key in pending:
             lines[i] = f"{key}={pending.pop(key)}"
     lines += [f"{k}={v}" for k, v in pending.items()]
-    path.write_text("\n".join(lines) + "\n")
+    write_private(path, "\n".join(lines) + "\n")

@@ -33,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from notion_feedback.errors import StateStoreError
+from notion_feedback.private_files import private_file
 
 SCHEMA_VERSION = 1
 metadata = MetaData()
@@ -154,7 +155,7 @@ def open_state(url: str) -> Engine:
             return _engines[url]
         try:
             if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-                Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                private_file(Path(url.removeprefix("sqlite:///")).expanduser())  # it holds comments and answers
             engine = create_engine(driver_url(url), future=True, pool_pre_ping=True)
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)

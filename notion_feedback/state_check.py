@@ -12,9 +12,11 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from notion_feedback.capture.spool import SPOOL_FILE
 from notion_feedback.config import Settings, env_name
 from notion_feedback.errors import StateStoreError
 from notion_feedback.lease import current_holder
+from notion_feedback.private_files import too_open
 from notion_feedback.state import SCHEMA_VERSION, get_value, open_state, safe_url, set_value
 
 NAME = "state store"
@@ -60,6 +62,18 @@ def state_checks(settings: Settings) -> list[tuple[bool, str, str]]:
     else:
         lead = f"daemon {holder.holder} leads until {holder.expires_at:%H:%M:%S} UTC"
     return [(True, f"writable, schema {version}, {lead} ({shown})", "")]
+
+
+def mode_checks(settings: Settings) -> list[tuple[bool, str, str]]:
+    """Files of the product that others could read (state, spool, its lock, .env here), and its folder."""
+    url = settings.resolved_state_url
+    candidates = [settings.home, Path(".env"), settings.home / SPOOL_FILE, settings.home / f"{SPOOL_FILE}.lock"]
+    if url.startswith("sqlite:///"):
+        candidates.append(Path(url.removeprefix("sqlite:///")).expanduser())
+    problems = [why for why in map(too_open, candidates) if why]
+    if not problems:
+        return []
+    return [(False, "; ".join(problems), "they hold questions, answers, comments or tokens: run the chmod shown")]
 
 
 def _existing_ancestor(path: Path) -> Path:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from notion_feedback.errors import SpoolWriteError, StateStoreError
+from notion_feedback.private_files import private_file
 
 SPOOL_FILE = "spool.sqlite3"
 PENDING, SENDING, FAILED = "pending", "sending", "failed"
@@ -82,7 +83,7 @@ class Spool:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.path)  # the spool holds questions and answers: 0600, in a 0700 folder
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")

@@ -34,6 +34,7 @@ from notion_feedback.demo.traffic import Synthetic, generate, send
 from notion_feedback.errors import NotionFeedbackError
 from notion_feedback.notion.schema import FEEDBACK, property_name
 from notion_feedback.notion.text import plain_text
+from notion_feedback.private_files import write_private
 from notion_feedback.sandbox.langsmith_api import STATS_LIMIT_ENV
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions
 from notion_feedback.state import get_value, open_state, set_value
@@ -397,7 +398,7 @@ class Demo:
         """The settings that reach this demo's workspace again (`notion-feedback sandbox --data-dir` + these)."""
         path = self.options.data_dir / ENV_FILE
         keep = [k for k in self.env if not k.startswith("NOTION_FEEDBACK_RECORDER_")]
-        path.write_text("".join(f"{k}={self.env[k]}\n" for k in keep))
+        write_private(path, "".join(f"{k}={self.env[k]}\n" for k in keep))  # it holds the sandbox's tokens
         path.chmod(0o600)
         return path
 

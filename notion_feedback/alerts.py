@@ -8,6 +8,8 @@ in the state store's ``alert_state`` table.
 
 - No data (a quiet day, nobody rated) keeps a rule's state: silence neither fires nor resolves an alert.
 - Only the latest complete period moves the state: republishing or backfilling older reports never notifies.
+- An alert starts on the first day of the period that went off target, not when its report ran (the report of
+  Dec 1 runs on Dec 2, and must not say "since Dec 2"); a backfilled page older than an alert does not show it.
 - Delivery costs at most one Notion request per report whatever the number of transitions: one comment on the
   report page listing them all; plus one webhook POST (``NOTION_FEEDBACK_ALERT_WEBHOOK_URL``, Slack-compatible
   ``{"text": ...}``) when configured. Failures and timeouts are logged with the URL masked and never raised into
@@ -85,15 +87,26 @@ def load_states(engine: Engine, rules: Sequence[str]) -> dict[str, tuple[str, da
     return {r: (s, _aware(since)) for r, s, since in rows}
 
 
+def period_moment(period_start: date) -> datetime:
+    """The ``since`` of an alert that fired with the report of ``period_start``: that period's first day."""
+    return datetime(period_start.year, period_start.month, period_start.day, tzinfo=UTC)
+
+
 def plan(
     engine: Engine, checks: Sequence[Check], period: str, period_start: date, *, moves_state: bool = True
 ) -> AlertPlan:
-    """Compare each check with its rule's saved state; reads the state store only."""
+    """Compare each check with its rule's saved state; reads the state store only.
+
+    A state that began after this period (a backfilled page) is no state for it: the page shows the breach in
+    its KPI table, not an alert "since" a later day.
+    """
     out = AlertPlan(period, period_start, moves_state)
     states = load_states(engine, [rule_key(period, c) for c in checks])
     for c in checks:
         key = rule_key(period, c)
         state, since = states.get(key, (OK, None))
+        if since is not None and since.date() > period_start:
+            state, since = OK, None
         if c.ok is None:  # no data: keep the state
             if state == FIRING and since is not None:
                 out.still_firing.append((c, since))
@@ -110,15 +123,19 @@ def plan(
 
 
 def commit(engine: Engine, alert_plan: AlertPlan, now: datetime) -> None:
-    """Save the transitions (and the latest value of each rule that fired)."""
+    """Save the transitions (and the latest value of each rule that fired), dated by the report's period.
+
+    ``now`` (when the report ran) dates nothing a reader sees: it is at least a day after a daily report's day.
+    """
     if not alert_plan.moves_state:
         return
+    since = min(now, period_moment(alert_plan.period_start))
     with engine.begin() as conn:
         for t in alert_plan.transitions:
             conn.execute(alert_state.delete().where(alert_state.c.rule == t.rule))
             conn.execute(
                 alert_state.insert().values(
-                    rule=t.rule, state=FIRING if t.kind == FIRING else OK, value=t.check.value, since=now
+                    rule=t.rule, state=FIRING if t.kind == FIRING else OK, value=t.check.value, since=since
                 )
             )
         for c, _ in alert_plan.still_firing:

@@ -8,8 +8,10 @@ Figures are still cleared in ``finally`` so a failure half-way frees the memory 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Sequence
 from datetime import date
+from functools import partial
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -36,15 +38,39 @@ def _usd(value: float, _pos: object = None) -> str:
     return f"${value:.{decimals}f}"
 
 
-def render(draw: Callable[[Figure], None]) -> bytes:
-    """Draw on a fresh figure and return it as PNG bytes; the figure never outlives the call."""
+Draw = Callable[[Figure], None]
+# A target drawn inside the plot may sit at most this far above the data (the y-axis then ends just above it);
+# beyond, the axis keeps to the data and the target is marked off scale at the top edge, with its value.
+TARGET_IN_SCALE = 1.4
+HEADROOM = 1.1
+OFF_SCALE_HEADROOM = 1.3  # room above the data for the off-scale marker
+
+
+def _blank() -> Figure:
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def figure(draw: Draw) -> Figure:
+    """A drawn figure, kept: for looking at a chart's axes (tests); ``render`` is what reports use."""
+    fig = _blank()
+    draw(fig)
+    return fig
+
+
+def to_png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+    return buf.getvalue()
+
+
+def render(draw: Draw) -> bytes:
+    """Draw on a fresh figure and return it as PNG bytes; the figure never outlives the call."""
+    fig = _blank()
     try:
-        FigureCanvasAgg(fig)
         draw(fig)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
-        return buf.getvalue()
+        return to_png(fig)
     finally:
         fig.clear()
 
@@ -54,6 +80,58 @@ def _style(ax: Axes, title: str) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", alpha=0.3)
     ax.tick_params(labelsize=8)
+
+
+def _ylabel(ax: Axes, text: str) -> None:
+    ax.set_ylabel(text, fontsize=9)
+
+
+def window_title(base: str, points: Sequence[DayPoint]) -> str:
+    """ "…, last 30 days", saying how many of them had traffic when not all did (a young project's 14)."""
+    with_data = sum(1 for p in points if p.runs)
+    if with_data == len(points):
+        return f"{base}, last {len(points)} days"
+    return f"{base}, last {len(points)} days ({with_data} with data)"
+
+
+def _finite(values: Sequence[float | None]) -> list[float]:
+    return [v for v in values if v is not None and math.isfinite(v)]
+
+
+def plain(text: str) -> str:
+    """Text shown as typed: matplotlib reads a pair of ``$`` as math (``$0.01 … $0.12`` came out in italics)."""
+    return text.replace("$", r"\$")
+
+
+def scale_to_data(ax: Axes, values: Sequence[float | None], target: float | None = None, label: str = "") -> None:
+    """Y from 0 to just above the data; the target as a line when it is near the data, else an arrow and its label.
+
+    A target far above the data (a $0.11 daily target over $0.015 days) would squash the data into the bottom
+    of the plot; reading the data matters more than seeing the gap to scale, so the gap is written instead. The
+    label carries the target's value, so the off-scale marker says it too.
+    """
+    top = max(_finite(values), default=0.0)
+    if target is None or target <= 0:
+        ax.set_ylim(0, top * HEADROOM if top > 0 else 1)
+        return
+    if top <= 0 or target <= top * TARGET_IN_SCALE:
+        ax.axhline(target, color=RED, linestyle=":", label=plain(label))
+        ax.set_ylim(0, max(top * HEADROOM, target * 1.05))
+        return
+    ax.set_ylim(0, top * OFF_SCALE_HEADROOM)
+    ax.annotate(
+        plain(f"{label} (off scale)"),
+        xy=(0.99, 1.0),
+        xycoords="axes fraction",
+        xytext=(0.99, 0.92),
+        textcoords="axes fraction",
+        ha="right",
+        va="top",
+        fontsize=8,
+        color=RED,
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1},
+        arrowprops={"arrowstyle": "-|>", "color": RED, "relpos": (1.0, 1.0)},
+    )
 
 
 def _day_labels(ax: Axes, days: Sequence[date]) -> None:
@@ -73,139 +151,138 @@ def _daily_footer(fig: Figure, ax: Axes, points: Sequence[DayPoint], *, ncols: i
         _no_data(ax)
 
 
-def volume_chart(points: Sequence[DayPoint]) -> bytes:
+def _nan(v: float | None) -> float:
+    return float("nan") if v is None else v
+
+
+def draw_volume(fig: Figure, points: Sequence[DayPoint]) -> None:
     """Interactions per day (bars) and error rate (line, right axis)."""
+    ax = fig.add_subplot()
+    _style(ax, window_title("Interactions and error rate", points))
+    x = range(len(points))
+    ax.bar(x, [p.runs for p in points], color=BLUE, alpha=0.8, label="interactions")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _ylabel(ax, "interactions (per day)")
+    ax2 = ax.twinx()
+    rates = [_nan(p.error_rate) for p in points]
+    ax2.plot(x, rates, color=RED, marker="o", markersize=3, label="error rate")
+    ax2.yaxis.set_major_formatter(PercentFormatter(1.0))
+    scale_to_data(ax2, rates)
+    _ylabel(ax2, "error rate (%)")
+    ax2.spines[["top"]].set_visible(False)
+    ax2.tick_params(labelsize=8)
+    _daily_footer(fig, ax, points, ncols=3)
 
-    def draw(fig: Figure) -> None:
-        ax = fig.add_subplot()
-        _style(ax, f"Interactions and error rate, last {len(points)} days")
-        x = range(len(points))
-        ax.bar(x, [p.runs for p in points], color=BLUE, alpha=0.8, label="interactions")
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("interactions", fontsize=9)
-        ax2 = ax.twinx()
-        ax2.plot(
-            x,
-            [p.error_rate if p.error_rate is not None else float("nan") for p in points],
-            color=RED,
-            marker="o",
-            markersize=3,
-            label="error rate",
-        )
-        ax2.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax2.set_ylim(bottom=0)
-        ax2.spines[["top"]].set_visible(False)
-        ax2.tick_params(labelsize=8)
-        _daily_footer(fig, ax, points, ncols=3)
 
-    return render(draw)
+def volume_chart(points: Sequence[DayPoint]) -> bytes:
+    return render(partial(draw_volume, points=points))
+
+
+def draw_latency(fig: Figure, points: Sequence[DayPoint], target_avg_ms: float) -> None:
+    """Latency p50 / p95 / p99 and average per day, with the average's target."""
+    ax = fig.add_subplot()
+    _style(ax, window_title("Response time", points))
+    x = list(range(len(points)))
+    shown: list[float] = []
+
+    def line(attr: str, label: str, colour: str, style: str = "-") -> None:
+        ys = [_nan(getattr(p, attr)) / 1000.0 for p in points]
+        shown.extend(ys)
+        ax.plot(x, ys, style, color=colour, label=label, marker="o", markersize=2.5)
+
+    line("latency_p50_ms", "p50", BLUE)
+    line("latency_p95_ms", "p95 (est.)", ORANGE)
+    line("latency_p99_ms", "p99", RED)
+    line("latency_avg_ms", "average", GREEN, "--")
+    target = target_avg_ms / 1000.0
+    scale_to_data(ax, shown, target, f"target avg < {target:g} s")
+    _ylabel(ax, "response time (s)")
+    _daily_footer(fig, ax, points, ncols=5)
 
 
 def latency_chart(points: Sequence[DayPoint], target_avg_ms: float) -> bytes:
-    """Latency p50 / p95 / p99 and average per day, with the average's target."""
+    return render(partial(draw_latency, points=points, target_avg_ms=target_avg_ms))
 
-    def draw(fig: Figure) -> None:
-        ax = fig.add_subplot()
-        _style(ax, "Response time per day")
-        x = list(range(len(points)))
 
-        def line(attr: str, label: str, colour: str, style: str = "-") -> None:
-            ys = [getattr(p, attr) if getattr(p, attr) is not None else float("nan") for p in points]
-            ax.plot(x, [y / 1000.0 for y in ys], style, color=colour, label=label, marker="o", markersize=2.5)
+def draw_cost(fig: Figure, points: Sequence[DayPoint], target_per_interaction: float) -> None:
+    """Daily total (top) and cost per interaction against its target (bottom): one dollar scale per panel.
 
-        line("latency_p50_ms", "p50", BLUE)
-        line("latency_p95_ms", "p95 (est.)", ORANGE)
-        line("latency_p99_ms", "p99", RED)
-        line("latency_avg_ms", "average", GREEN, "--")
-        ax.axhline(target_avg_ms / 1000.0, color=GREY, linestyle=":", label=f"target avg < {target_avg_ms / 1000:g} s")
-        ax.set_ylabel("seconds", fontsize=9)
-        ax.set_ylim(bottom=0)
-        _daily_footer(fig, ax, points, ncols=5)
-
-    return render(draw)
+    The per-interaction target belongs to the per-interaction scale only; drawn across the daily totals it
+    made cheap days look over target.
+    """
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(1, 1))
+    _style(top, window_title("Cost per day", points))
+    x = list(range(len(points)))
+    totals = [p.cost or 0.0 for p in points]
+    top.bar(x, totals, color=BLUE, alpha=0.7, label="total per day")
+    top.yaxis.set_major_formatter(FuncFormatter(_usd))
+    scale_to_data(top, totals)
+    _ylabel(top, "total (USD/day)")
+    _style(bottom, "")
+    per = [_nan(p.cost_per_interaction) for p in points]
+    bottom.plot(x, per, color=ORANGE, marker="o", markersize=3, label="per interaction")
+    bottom.yaxis.set_major_formatter(FuncFormatter(_usd))
+    scale_to_data(bottom, per, target_per_interaction, f"target < {_usd(target_per_interaction)}")
+    _ylabel(bottom, "per interaction (USD)")
+    _daily_footer(fig, bottom, points, ncols=3)
 
 
 def cost_chart(points: Sequence[DayPoint], target_per_interaction: float) -> bytes:
-    """Daily cost (bars) and cost per interaction against its target (line, right axis)."""
+    return render(partial(draw_cost, points=points, target_per_interaction=target_per_interaction))
 
-    def draw(fig: Figure) -> None:
-        ax = fig.add_subplot()
-        _style(ax, "Cost per day")
-        x = list(range(len(points)))
-        ax.bar(x, [p.cost or 0.0 for p in points], color=BLUE, alpha=0.7, label="total (USD)")
-        ax.yaxis.set_major_formatter(FuncFormatter(_usd))
-        ax2 = ax.twinx()
-        per = [p.cost_per_interaction if p.cost_per_interaction is not None else float("nan") for p in points]
-        ax2.plot(x, per, color=ORANGE, marker="o", markersize=3, label="per interaction")
-        ax2.axhline(target_per_interaction, color=RED, linestyle=":", label=f"target < ${target_per_interaction:g}")
-        ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:.4f}"))
-        ax2.set_ylim(bottom=0, top=max([target_per_interaction * 1.5, *[v for v in per if v == v]]))
-        ax2.spines[["top"]].set_visible(False)
-        ax2.tick_params(labelsize=8)
-        _daily_footer(fig, ax, points, ncols=3)
 
-    return render(draw)
+def draw_rating(fig: Figure, distribution: dict[str, int], options: Sequence[str], average: float | None) -> None:
+    """How many ratings each option got, in the scale's order."""
+    ax = fig.add_subplot()
+    _style(ax, "Ratings" + (f" (average {average:.2f})" if average is not None else ""))
+    labels = list(options) + [k for k in distribution if k not in options]
+    counts = [distribution.get(o, 0) for o in labels]
+    colours = [RED, ORANGE, ORANGE, BLUE, GREEN] if len(labels) == 5 else [BLUE] * len(labels)
+    bars = ax.bar([_WORDS.get(x, x) for x in labels], counts, color=colours[: len(labels)])
+    ax.bar_label(bars, fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("rating", fontsize=9)
+    _ylabel(ax, "ratings (count)")
+    if not sum(counts):
+        _no_data(ax)
 
 
 def rating_chart(distribution: dict[str, int], options: Sequence[str], average: float | None) -> bytes:
-    """How many ratings each option got, in the scale's order."""
+    return render(partial(draw_rating, distribution=distribution, options=options, average=average))
 
-    def draw(fig: Figure) -> None:
-        ax = fig.add_subplot()
-        title = "Ratings" + (f" (average {average:.2f})" if average is not None else "")
-        _style(ax, title)
-        labels = list(options) + [k for k in distribution if k not in options]
-        counts = [distribution.get(o, 0) for o in labels]
-        colours = [RED, ORANGE, ORANGE, BLUE, GREEN] if len(labels) == 5 else [BLUE] * len(labels)
-        bars = ax.bar([_WORDS.get(x, x) for x in labels], counts, color=colours[: len(labels)])
-        ax.bar_label(bars, fontsize=8)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("rating", fontsize=9)
-        if not sum(counts):
-            _no_data(ax)
 
-    return render(draw)
+def draw_forecast(fig: Figure, fc: Forecast, daily_line: float | None, line_label: str) -> None:
+    """Daily cost so far (bars), the projection for the next 30 days with its 95 % band, and a budget line."""
+    ax = fig.add_subplot()
+    n = len(fc.history)
+    ahead = f" and the next {len(fc.projection)}" if fc.projection else ""
+    _style(ax, f"Daily cost: the last {n} day{'s' if n != 1 else ''} with data{ahead}")
+    days = [d for d, _ in fc.history] + [p.day for p in fc.projection]
+    ax.bar(range(n), [c for _, c in fc.history], color=BLUE, alpha=0.75, label="cost per day")
+    if fc.projection:
+        x = list(range(n, len(days)))
+        ax.plot(x, [p.cost for p in fc.projection], color=ORANGE, label=plain(f"forecast ({fc.method})"))
+        ax.fill_between(
+            x,
+            [p.low for p in fc.projection],
+            [p.high for p in fc.projection],
+            color=ORANGE,
+            alpha=0.2,
+            label="95 % band (one day)",
+        )
+    ax.yaxis.set_major_formatter(FuncFormatter(_usd))
+    shown = [c for _, c in fc.history] + [v for p in fc.projection for v in (p.cost, p.high)]
+    label = f"{line_label} = {_usd(daily_line)}/day" if daily_line else ""
+    scale_to_data(ax, shown, daily_line, label)
+    _ylabel(ax, "cost (USD/day)")
+    if days:
+        _day_labels(ax, days)
+    fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=4)
+    if not fc.history:
+        _no_data(ax)
+    elif not fc.projection:
+        ax.text(0.02, 0.95, "too little history to forecast", ha="left", va="top", transform=ax.transAxes, color=GREY)
 
 
 def forecast_chart(fc: Forecast, daily_line: float | None, line_label: str) -> bytes:
-    """Daily cost so far (bars), the projection for the next 30 days with its 95 % band, and a budget line."""
-
-    def draw(fig: Figure) -> None:
-        ax = fig.add_subplot()
-        _style(ax, "Daily cost: history and forecast")
-        days = [d for d, _ in fc.history] + [p.day for p in fc.projection]
-        n = len(fc.history)
-        ax.bar(range(n), [c for _, c in fc.history], color=BLUE, alpha=0.75, label="cost per day")
-        if fc.projection:
-            x = list(range(n, len(days)))
-            ax.plot(x, [p.cost for p in fc.projection], color=ORANGE, label=f"forecast ({fc.method})")
-            ax.fill_between(
-                x,
-                [p.low for p in fc.projection],
-                [p.high for p in fc.projection],
-                color=ORANGE,
-                alpha=0.2,
-                label="95 % band (one day)",
-            )
-        if daily_line:
-            ax.axhline(daily_line, color=RED, linestyle=":", label=line_label)
-        ax.yaxis.set_major_formatter(FuncFormatter(_usd))
-        ax.set_ylim(bottom=0)
-        if days:
-            _day_labels(ax, days)
-        fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=4)
-        if not fc.history:
-            _no_data(ax)
-        elif not fc.projection:
-            ax.text(
-                0.98,
-                0.95,
-                "too little history to forecast",
-                ha="right",
-                va="top",
-                transform=ax.transAxes,
-                color=GREY,
-                fontsize=9,
-            )
-
-    return render(draw)
+    return render(partial(draw_forecast, fc=fc, daily_line=daily_line, line_label=line_label))

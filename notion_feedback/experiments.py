@@ -194,6 +194,7 @@ class Comparison:
 
     @property
     def verdict(self) -> str:
+        """The first line; like every line it leaves the pair unnamed, since the page names it ("B vs A: …")."""
         return self.lines[0] if self.lines else ""
 
 
@@ -236,7 +237,7 @@ def _level(alpha: float) -> str:
 def _rating_lines(c: Arm, v: Arm, alpha: float, scale_span: float) -> tuple[TestResult | None, int | None, list[str]]:
     if c.rating_avg is None or v.rating_avg is None:
         where = "either arm" if c.rating_avg is None and v.rating_avg is None else "one arm"
-        return None, None, [f"{v.name} vs {c.name}: no ratings yet in {where}."]
+        return None, None, [f"No ratings yet in {where}."]
     sd_c, worst_c = _sample_sd(c, scale_span)
     sd_v, worst_v = _sample_sd(v, scale_span)
     diff = v.rating_avg - c.rating_avg
@@ -250,7 +251,7 @@ def _rating_lines(c: Arm, v: Arm, alpha: float, scale_span: float) -> tuple[Test
             None,
             max(lacking, 1),
             [
-                f"{v.name} vs {c.name}: not enough data yet: need ≈{max(lacking, 1):,} more ratings per arm "
+                f"Not enough data yet: need ≈{max(lacking, 1):,} more ratings per arm "
                 f"(have {have}; at least {MIN_RATINGS} per arm before judging)."
             ],
         )
@@ -258,7 +259,7 @@ def _rating_lines(c: Arm, v: Arm, alpha: float, scale_span: float) -> tuple[Test
     word = "higher" if diff > 0 else "lower"
     spread = " (spread not reported: the scale's widest assumed)" if worst_c or worst_v else ""
     if test is None:
-        return None, None, [f"{v.name} vs {c.name}: every rating is identical in both arms; nothing to test."]
+        return None, None, ["Every rating is identical in both arms; nothing to test."]
     base = (
         f"{v.name} rated {abs(diff):.2f} {word} than {c.name}"
         if round(abs(diff), 2)

@@ -112,7 +112,7 @@ def test_alert_fires_once_stays_quiet_then_resolves(ws: Settings, sandbox: Sandb
     assert len(_comments(s, r1.page_id)) == 1 and len(hook.bodies) == 1
     page2 = make_notion_client(s).blocks.children.list(r2.page_id, page_size=100)["results"]
     texts = [plain_text(b[b["type"]].get("rich_text", [])) for b in page2 if "rich_text" in b[b["type"]]]
-    assert any(t.startswith(f"⚠️ Still off target since {d1 + timedelta(days=1):%Y-%m-%d}: Average") for t in texts)
+    assert any(t.startswith(f"⚠️ Still off target since {d1:%Y-%m-%d}: Average") for t in texts)
 
     # day 3: back on target -> a recovery notice on that day's page and to the webhook
     r3 = report.publish_report(s, "day", now=d3 + timedelta(days=1, hours=8))
@@ -197,7 +197,8 @@ def test_report_shows_ab_verdicts_cost_advice_and_forecast(ws: Settings, sandbox
     assert "Cost forecast and savings" in headings and "A/B comparison" in headings
     assert "Verdicts (against A, at 95 % confidence)" in headings
     verdict = next(t for t in texts if t.startswith("B vs A: "))
-    assert "B rated" in verdict or "not enough data yet" in verdict
+    assert "B rated" in verdict or "Not enough data yet" in verdict
+    assert sum(t.count("B vs A") for t in texts) == 1
     assert any(t.startswith("Month to date (") for t in texts)
     assert any(t.startswith(f"Projected {(start + timedelta(days=19)):%B} total: ≈$") and "trend" in t for t in texts)
     assert any("monthly budget" in t for t in texts)

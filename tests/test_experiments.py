@@ -78,7 +78,7 @@ def test_too_few_ratings_says_how_many_more() -> None:
     assert c.rating is None
     # sample sds ~1.04 and 1.06; n for delta 0.4 ≈ 7.85*(1.09+1.125)/0.16 = 109 per arm; 9 in the smaller arm
     assert c.ratings_needed == ex.sample_size_per_arm(1.0 * math.sqrt(12 / 11), 1.0 * math.sqrt(9 / 8), 0.4) - 9
-    assert c.verdict.startswith(f"B vs A: not enough data yet: need ≈{c.ratings_needed:,} more ratings per arm")
+    assert c.verdict.startswith(f"Not enough data yet: need ≈{c.ratings_needed:,} more ratings per arm")
 
 
 def test_not_significant_with_enough_data_and_success_rate_test() -> None:

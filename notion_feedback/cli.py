@@ -19,7 +19,7 @@ app = typer.Typer(
         "Start with `notion-feedback demo` (no accounts needed: it runs on local emulators of both APIs)."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_show_locals=False,
 )
 

@@ -79,3 +79,58 @@ def test_sandbox_refuses_a_non_loopback_host() -> None:
     )
     assert result.returncode == 2
     assert "loopback" in result.stderr
+
+
+def _burst(env: dict[str, str], n: int = 12) -> list[int]:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {env['NOTION_TOKEN']}", "Notion-Version": "2025-09-03"}
+    return [httpx.get(f"{env['NOTION_BASE_URL']}/v1/users/me", headers=headers).status_code for _ in range(n)]
+
+
+def test_a_reopened_data_dir_keeps_its_ports_and_rate_limits(tmp_path: Path) -> None:
+    """A saved env file (the demo's DIR/demo.env, a shell's sandbox.env) stays right after a restart."""
+    ws = tmp_path / "ws"
+    proc, first = _start("--data-dir", str(ws), "--no-rate-limit")
+    _stop(proc)
+    (ws / "demo.env").write_text("".join(f"{k}={v}\n" for k, v in first.items()))
+    proc, again = _start("--data-dir", str(ws))
+    try:
+        assert again == first, "same ports, same tokens"
+        assert set(_burst(again)) == {200}, "still without rate limits, as saved"
+    finally:
+        _stop(proc)
+    import socket
+
+    with socket.socket() as squatter:  # the saved Notion port is taken now: a free one, and demo.env follows
+        squatter.bind(("127.0.0.1", int(first["NOTION_BASE_URL"].rsplit(":", 1)[1])))
+        proc, moved = _start("--data-dir", str(ws), "--rate-limit")
+        try:
+            assert moved["NOTION_BASE_URL"] != first["NOTION_BASE_URL"]
+            assert f"NOTION_BASE_URL={moved['NOTION_BASE_URL']}" in (ws / "demo.env").read_text().splitlines()
+            assert 429 in _burst(moved, 30), "--rate-limit turns them on again"
+        finally:
+            _stop(proc)
+
+
+def test_the_help_example_does_not_hang(tmp_path: Path) -> None:
+    """`sandbox --help` shows a way to take the lines into a shell that returns."""
+    help_text = subprocess.run(
+        [sys.executable, "-m", "notion_feedback.cli", "sandbox", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},
+        check=True,
+    ).stdout
+    assert "eval" not in help_text and "> sandbox.env &" in help_text
+    script = "notion-feedback sandbox --data-dir ./ws > sandbox.env &\nsleep 3; set -a; . ./sandbox.env; set +a\n"
+    bindir = Path(sys.executable).parent
+    run = subprocess.run(
+        ["bash", "-c", script + 'echo "got $NOTION_BASE_URL"; kill %1; wait'],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"},
+    )
+    assert "got http://127.0.0.1:" in run.stdout, run.stderr

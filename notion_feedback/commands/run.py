@@ -11,7 +11,10 @@ from notion_feedback.daemon import run_daemon
 
 def run(
     quick: bool = typer.Option(
-        False, "--quick", help="Demo schedule: sync every 20 s, reports every few minutes (not for production)."
+        False,
+        "--quick",
+        metavar="",
+        help="Demo schedule: sync every 20 s, reports every few minutes (not for production).",
     ),
 ) -> None:
     """Run the scheduled jobs until stopped: the rating sync every NOTION_FEEDBACK_SYNC_INTERVAL_MINUTES (5),

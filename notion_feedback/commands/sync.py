@@ -49,9 +49,9 @@ def _report(s: SyncSummary) -> None:
 
 def sync(
     full: bool = typer.Option(
-        False, "--full", help="Read every row and compare with LangSmith itself, repairing any drift."
+        False, "--full", metavar="", help="Read every row and compare with LangSmith itself, repairing any drift."
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Read and compare only; write nothing anywhere."),
+    dry_run: bool = typer.Option(False, "--dry-run", metavar="", help="Read and compare only; write nothing anywhere."),
 ) -> None:
     """Send new, changed and cleared Notion ratings to LangSmith as feedback, now (the daemon does it every
     NOTION_FEEDBACK_SYNC_INTERVAL_MINUTES).

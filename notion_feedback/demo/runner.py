@@ -215,7 +215,7 @@ class Demo:
                 ).start()
         except OSError as exc:
             raise DemoError(
-                f"cannot start the sandbox: {exc}", "pick free ports with --port-notion/--port-langsmith (or 0)"
+                f"cannot start the sandbox: {exc}", "pick free ports with --notion-port/--langsmith-port (or 0)"
             ) from exc
         return self.sandbox
 

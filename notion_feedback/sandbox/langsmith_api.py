@@ -51,12 +51,17 @@ API_PREFIXES = (
 STATS_LIMIT_ENV = "LANGSMITH_SANDBOX_STATS_LIMIT"  # "N/SECONDS", e.g. "20/10" (the EU figure)
 
 
+def parse_limit(raw: str) -> Limit:
+    """ "N/SECONDS" (e.g. "20/10") as a limit."""
+    n, _, secs = raw.partition("/")
+    return Limit.per_window(int(n), float(secs or 10))
+
+
 def default_limits(stats_limit: Limit | None = None) -> dict[str, Limit]:
     if stats_limit is None:
         raw = os.environ.get(STATS_LIMIT_ENV)
         if raw:
-            n, _, secs = raw.partition("/")
-            stats_limit = Limit.per_window(int(n), float(secs or 10))
+            stats_limit = parse_limit(raw)
     return {
         "feedback": Limit.per_window(2000, 10),
         "runs_multipart": Limit.per_window(6000, 10),

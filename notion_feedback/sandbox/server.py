@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -13,6 +14,7 @@ from typing import Any
 
 import uvicorn
 
+from notion_feedback.sandbox.langsmith_api import STATS_LIMIT_ENV, parse_limit
 from notion_feedback.sandbox.web_guard import LoopbackHostGuard
 
 
@@ -22,7 +24,7 @@ class SandboxOptions:
     notion_port: int = 0  # 0 picks a free port
     langsmith_port: int = 0
     data_dir: Path | None = None  # None keeps state in memory
-    rate_limit: bool = True
+    rate_limit: bool | None = True  # None: as the sandbox in data_dir last ran (on when it never ran)
     notion_token: str | None = None  # None: a fresh random token (or the one saved under data_dir)
     langsmith_api_key: str | None = None
     admin_token: str | None = None  # Bearer token of the /_sandbox/* admin routes; None: fresh (or saved)
@@ -83,6 +85,33 @@ def _secret(data_dir: Path | None, name: str, prefix: str, given: str | None) ->
     return value
 
 
+SAVED_OPTIONS = "sandbox.json"  # under data_dir: the ports and limits of the last start, for a reopen
+
+
+def _saved(data_dir: Path | None) -> dict[str, Any]:
+    path = data_dir / SAVED_OPTIONS if data_dir else None
+    try:
+        return json.loads(path.read_text()) if path and path.exists() else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save(data_dir: Path, values: dict[str, Any]) -> None:
+    fd = os.open(data_dir / SAVED_OPTIONS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(values, out)
+
+
+def _serve(app: Any, host: str, port: int, saved_port: int) -> ServerThread:
+    """A server on ``port``; when none was asked for, the port it had last time if still free, else any."""
+    if port == 0 and saved_port:
+        try:
+            return ServerThread(app, host, saved_port).start()
+        except OSError:
+            pass  # taken since: a free one (the CLI then rewrites the demo's settings)
+    return ServerThread(app, host, port).start()
+
+
 class Sandbox:
     """Both emulators, started together. ``with Sandbox() as sb: sb.env()`` gives the variables a client needs."""
 
@@ -97,6 +126,9 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         opts = self.options
+        saved = _saved(opts.data_dir)
+        rate_limit = opts.rate_limit if opts.rate_limit is not None else saved.get("rate_limit", True)
+        stats_limit = os.environ.get(STATS_LIMIT_ENV) or saved.get("stats_limit")
         if opts.data_dir:
             opts.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.admin_token = _secret(opts.data_dir, "admin-token", "sbx_admin_", opts.admin_token)
@@ -105,12 +137,12 @@ class Sandbox:
                 from notion_feedback.sandbox.notion_api import create_notion_emulator
 
                 token = _secret(opts.data_dir, "notion-token", "ntn_sandbox_", opts.notion_token)
-                self.notion = create_notion_emulator(token=token, data_dir=opts.data_dir, rate_limit=opts.rate_limit)
+                self.notion = create_notion_emulator(token=token, data_dir=opts.data_dir, rate_limit=rate_limit)
                 self.notion.control.admin_token = self.admin_token
                 from notion_feedback.sandbox.viewer import with_viewer
 
                 app = with_viewer(self.notion.asgi, token)  # the workspace viewer at /_viewer/
-                server = ServerThread(app, opts.host, opts.notion_port).start()
+                server = _serve(app, opts.host, opts.notion_port, saved.get("notion_port", 0))
                 self._servers.append(server)
                 self.notion_url = server.url
                 self.notion.base_url = server.url
@@ -119,18 +151,26 @@ class Sandbox:
                 from notion_feedback.sandbox.langsmith_api import create_langsmith_emulator
 
                 key = _secret(opts.data_dir, "langsmith-key", "lsv2_sandbox_", opts.langsmith_api_key)
+                limits = {"stats_limit": parse_limit(stats_limit)} if stats_limit else {}
                 self.langsmith = create_langsmith_emulator(
-                    api_key=key, data_dir=opts.data_dir, rate_limit=opts.rate_limit
+                    api_key=key, data_dir=opts.data_dir, rate_limit=rate_limit, **limits
                 )
                 self.langsmith.control.admin_token = self.admin_token
-                server = ServerThread(self.langsmith.asgi, opts.host, opts.langsmith_port).start()
+                server = _serve(self.langsmith.asgi, opts.host, opts.langsmith_port, saved.get("langsmith_port", 0))
                 self._servers.append(server)
                 self.langsmith_url = server.url
                 self.langsmith.base_url = server.url
         except BaseException:
             self.stop()
             raise
+        if opts.data_dir:
+            ports = {"notion_port": self._port(self.notion_url), "langsmith_port": self._port(self.langsmith_url)}
+            _save(opts.data_dir, saved | ports | {"rate_limit": rate_limit, "stats_limit": stats_limit})
         return self
+
+    @staticmethod
+    def _port(url: str) -> int:
+        return int(url.rsplit(":", 1)[1]) if url else 0
 
     def stop(self) -> None:
         for server in reversed(self._servers):

@@ -131,6 +131,7 @@ def measure_mode(env: dict[str, str], settings: Settings, mode: str, calls: int,
             raise RuntimeError(f"the {mode} sender did not start sending")
         time.sleep(0.02)
     phases = []
+    recorder.window_samples = []  # from record() returning to the row committed in the spool, per row
     t_all = time.perf_counter()
     for name, pause in (("tight loop", 0.0), (f"one per {paced_ms:g} ms", paced_ms / 1000)):
         its = interactions(calls)
@@ -152,7 +153,15 @@ def measure_mode(env: dict[str, str], settings: Settings, mode: str, calls: int,
     recorder.close()
     time.sleep(0.2)
     rows = created_pages(env) - before
-    return {"phases": phases, "drained": drained, "drain_s": drain_s, "rows": rows, "total": WARMUP + 2 * calls}
+    window = recorder.window_samples
+    return {
+        "phases": phases,
+        "drained": drained,
+        "drain_s": drain_s,
+        "rows": rows,
+        "total": WARMUP + 2 * calls,
+        "window": window,
+    }
 
 
 def main() -> None:
@@ -214,6 +223,11 @@ def main() -> None:
                     f"agent work {mode:<7} ({phase.name}, ~20 µs of Python)  p50 {w50:6.1f} µs  p99 {w99:7.1f} µs  "
                     f"vs no recorder p50 {i50:6.1f} µs  p99 {i99:7.1f} µs  (p99 x{w99 / i99:.1f})"
                 )
+        w50, w99, wmax = percentiles(result["window"])
+        print(
+            f"durability {mode:<7} record() → on disk, n={len(result['window'])}: p50 {w50 / 1000:6.1f} ms  "
+            f"p99 {w99 / 1000:6.1f} ms  max {wmax / 1000:6.1f} ms  (a SIGKILL inside this window loses the row)"
+        )
         print(
             f"drain    {mode:<7} all delivered: {result['drained']}; {result['rows']} of {result['total']} rows "
             f"in Notion, {result['drain_s']:.1f} s after the timed calls began"

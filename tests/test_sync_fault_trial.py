@@ -26,6 +26,7 @@ def test_fault_trial_small(state_url: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # ~7 minutes on 2 cores: 2,000 edits, 20 kills, and the verification pass
 def test_fault_trial_full(state_url: str) -> None:
     result = trial(ratings=2000, kills=20, rate=0.2, seed=1, log=lambda _: None, state_url=_store(state_url))
     assert result["kills"] >= 20 and result["trashed"] > 0 and result["reverts"] > 100

@@ -70,3 +70,18 @@ def settings(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
         langsmith_requests_per_second=1000,
         langsmith_stats_per_10s=10000,
     )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium (Debian's), one per test module; fails with how to install it when missing."""
+    from browser_support import CHROMIUM_ARGS, chromium_path
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

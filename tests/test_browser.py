@@ -8,7 +8,6 @@ unless NOTION_FEEDBACK_SKIP_BROWSER=1 says this machine cannot run browsers.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,29 +17,7 @@ from notion_feedback.demo import Demo, DemoOptions, DemoResult
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = os.environ.get("NOTION_FEEDBACK_SCREENSHOTS")  # a folder to keep the screenshots in
-
-
-def chromium_path() -> str:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or ""):
-        if candidate and Path(candidate).exists():
-            return candidate
-    if os.environ.get("NOTION_FEEDBACK_SKIP_BROWSER") == "1":
-        pytest.skip("NOTION_FEEDBACK_SKIP_BROWSER=1 and Chromium is not installed")
-    pytest.fail(
-        "Chromium is not installed: run `scripts/install-browser` (as root: apt-get install chromium), "
-        "or set NOTION_FEEDBACK_SKIP_BROWSER=1 on a machine that cannot run browsers"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -57,19 +34,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, DemoR
     )
     with Demo(options) as running:
         yield running, running.cycle()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    executable = chromium_path()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _shot(page: object, tmp_path: Path, name: str) -> Path:

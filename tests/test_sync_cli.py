@@ -8,11 +8,8 @@ from typer.testing import CliRunner
 from notion_feedback.cli import app
 
 
-def test_sync_command_prints_summary_and_requests(sandbox, settings, monkeypatch) -> None:
-    world = make_world(sandbox, settings)
-    run = world.trace_runs(1)[0]
-    world.add_row(run, rating="5")
-    world.add_row("oops", rating="5")
+def _point_cli_at(world, sandbox, monkeypatch) -> None:
+    """The CLI reads its settings from the environment: point it at this test's workspace."""
     env = sandbox.env() | {
         "LANGSMITH_PROJECT": world.settings.langsmith_project,
         "NOTION_FEEDBACK_HOME": str(world.settings.home),
@@ -20,6 +17,14 @@ def test_sync_command_prints_summary_and_requests(sandbox, settings, monkeypatch
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+
+
+def test_sync_command_prints_summary_and_requests(sandbox, settings, monkeypatch) -> None:
+    world = make_world(sandbox, settings)
+    run = world.trace_runs(1)[0]
+    world.add_row(run, rating="5")
+    world.add_row("oops", rating="5")
+    _point_cli_at(world, sandbox, monkeypatch)
     runner = CliRunner()
     dry = runner.invoke(app, ["sync", "--dry-run"])
     assert dry.exit_code == 0, dry.output
@@ -37,13 +42,7 @@ def test_row_content_with_console_markup_is_printed_as_text(sandbox, settings, m
     """A Run ID or rating written by any Notion user is shown as typed, never read as console markup."""
     world = make_world(sandbox, settings)
     world.add_row("[/red] [bold]x[/bold] [link=javascript:alert(1)]", rating="5")
-    env = sandbox.env() | {
-        "LANGSMITH_PROJECT": world.settings.langsmith_project,
-        "NOTION_FEEDBACK_HOME": str(world.settings.home),
-        "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": world.ds_id,
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    _point_cli_at(world, sandbox, monkeypatch)
     for args in (["sync"], ["sync", "--full"], ["sync", "--dry-run"]):
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, result.output

@@ -53,7 +53,10 @@ class FaultPlan:
 
     statuses: dict[int, float] = field(default_factory=dict)
     latency_ms: float = 0.0
-    storm_until: float = 0.0  # monotonic time until which every API request gets 429
+    # Every API request gets 429 for ``storm_seconds``, counted from the first request the plan meets (not from
+    # when it was installed), so a client that starts late still meets the whole storm.
+    storm_seconds: float = 0.0
+    storm_until: float = 0.0  # monotonic end of the storm once it has begun; 0 until then
     timeout: float = 0.0  # probability a request hangs for ``timeout_seconds`` before failing with 504
     timeout_seconds: float = 30.0
     after_effect: float = 0.0  # share of status faults injected after the request took effect
@@ -69,8 +72,7 @@ class FaultPlan:
             after_effect=float(body.get("after_effect", 0.0)),
             rng=random.Random(body.get("seed")),
         )
-        if body.get("storm_seconds"):
-            plan.storm_until = time.monotonic() + float(body["storm_seconds"])
+        plan.storm_seconds = float(body.get("storm_seconds") or 0.0)
         total = sum(plan.statuses.values()) + plan.timeout
         if total > 1.0 or any(p < 0 for p in plan.statuses.values()):
             raise ValueError("fault probabilities must each be >= 0 and add up to at most 1")
@@ -80,11 +82,23 @@ class FaultPlan:
         return {
             "status": {str(k): v for k, v in self.statuses.items()},
             "latency_ms": self.latency_ms,
-            "storm_remaining_seconds": max(0.0, self.storm_until - time.monotonic()),
+            "storm_remaining_seconds": self.storm_remaining(),
             "timeout": self.timeout,
             "timeout_seconds": self.timeout_seconds,
             "after_effect": self.after_effect,
         }
+
+    def storm_remaining(self) -> float:
+        """Seconds of 429 storm still to come (the whole storm while no request has met it yet)."""
+        if not self.storm_until:
+            return self.storm_seconds
+        return max(0.0, self.storm_until - time.monotonic())
+
+    def in_storm(self) -> bool:
+        """Whether this request falls in the storm; the first request to ask starts its clock."""
+        if self.storm_seconds and not self.storm_until:
+            self.storm_until = time.monotonic() + self.storm_seconds
+        return self.storm_until > time.monotonic()
 
     def draw(self) -> tuple[str, int] | None:
         """Pick this request's fault: ("timeout", 504), ("before"|"after", status) or None."""
@@ -290,7 +304,7 @@ class ControlMiddleware:
 
         if plan.latency_ms:
             await asyncio.sleep(plan.latency_ms / 1000)
-        if plan.storm_until > time.monotonic():
+        if plan.in_storm():
             await self._error(send_counted, 429, "rate_limited", "Rate limited (sandbox 429 storm).", 1.0)
         elif (wait := control.check_rate(method, path)) is not None:
             await self._error(send_counted, 429, "rate_limited", "You have been rate limited. Retry later.", wait)

@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     disk; beyond it, or beyond NOTION_FEEDBACK_RECORDER_QUEUE_MB of text, record() writes to the spool itself."""
     recorder_queue_mb: float = Field(32.0, gt=0)
     """Text, in millions of characters, that rows waiting in memory may hold (bounds the recorder's memory)."""
+    recorder_max_unsaved_seconds: float = Field(1.0, gt=0, le=60)
+    """Longest a recorded row waits in memory before it is on disk, where a crash of the agent cannot lose it. The
+    recorder keeps in memory only what its background thread writes in half this time; beyond it (a burst faster than
+    the disk), record() writes the row to the spool itself (~100 µs instead of ~10 µs)."""
     recorder_flush_seconds: float = Field(10.0, gt=0)
     """How long flush()/close() and the exit hook wait for queued rows."""
     recorder_backoff_seconds: float = Field(1.0, gt=0, le=60)

@@ -123,6 +123,30 @@ def test_full_memory_queue_spills_to_the_spool_without_blocking(ws_settings) -> 
     assert len(run_ids(settings)) == 20
 
 
+def test_no_row_waits_in_memory_longer_than_the_durability_bound(ws_settings) -> None:
+    """Memory holds only what the intake writes in half the bound, and nothing older than the bound: past either,
+    record() puts the row on disk itself before it returns."""
+    settings = ws_settings.model_copy(update={"recorder_max_unsaved_seconds": 0.2})
+    recorder = Recorder(settings, start=False)  # nobody drains: only record() itself can write
+    its = []
+    for i in range(600):
+        with interaction("agent", enabled=False) as it:
+            pass
+        recorder.record(it, question=f"q{i}", answer="a")
+        its.append(it)
+    assert len(recorder._queue) == 200  # what the intake is first assumed to write in half the bound (2,000/s)
+    assert recorder.stats.overflowed == 400 and recorder.spool.undelivered() == 400
+    time.sleep(0.25)  # the oldest queued row is now older than the bound
+    with interaction("agent", enabled=False) as late:
+        pass
+    recorder.record(late, question="late", answer="a")
+    assert recorder.stats.overflowed == 401 and recorder.spool.undelivered() == 401
+    recorder.start()
+    assert recorder.flush(30)
+    recorder.close()
+    assert sorted(run_ids(settings)) == sorted([it.run_id for it in its] + [late.run_id])
+
+
 def test_unknown_outcome_is_checked_by_run_id_before_resending(ws_settings) -> None:
     """A row marked 'sending' (the process died after the request) that Notion has is not written again."""
     with interaction("agent", enabled=False) as done_it:

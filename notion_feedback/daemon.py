@@ -35,7 +35,7 @@ from apscheduler.util import ref_to_obj
 from sqlalchemy.exc import SQLAlchemyError
 
 from notion_feedback.config import Settings
-from notion_feedback.errors import NotionFeedbackError
+from notion_feedback.errors import DaemonError
 from notion_feedback.jobruns import ERROR, MISSED, OK, JobRecorder
 from notion_feedback.lease import FENCE_MARGIN_SECONDS, Fence, Lease, fenced
 from notion_feedback.state import open_state
@@ -47,10 +47,6 @@ JOBSTORE_TABLE = "apscheduler_jobs"
 # masked, structured line instead, so the executor's own logger stays quiet.
 _EXECUTOR_LOGGER = "notion_feedback.daemon.executor"
 logging.getLogger(_EXECUTOR_LOGGER).setLevel(logging.CRITICAL)
-
-
-class DaemonError(NotionFeedbackError):
-    """The daemon cannot start (a job reference does not resolve, the job store cannot be opened)."""
 
 
 def _tz(settings: Settings) -> ZoneInfo:

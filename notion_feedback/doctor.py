@@ -17,7 +17,7 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from notion_feedback.config import Settings, env_name
 from notion_feedback.errors import NotionFeedbackError
-from notion_feedback.notion.access import TOKEN_FIX, data_source_of
+from notion_feedback.notion.access import TOKEN_FIX, access_error, data_source_of
 from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, FEEDBACK_TITLE, REPORTS, REPORTS_TITLE, SCALES
 from notion_feedback.redact import mask_secrets
@@ -36,12 +36,10 @@ class CheckResult:
 
 def _notion_failure(exc: Exception, settings: Settings) -> tuple[str, str]:
     """What a Notion failure means, in words, and what to do."""
+    problem = access_error(exc, "check the integration", "the integration's workspace")
+    if problem is not None:
+        return problem.message, problem.fix
     if isinstance(exc, APIResponseError):
-        if exc.status == 401:
-            return (
-                "Notion rejected the token (401 unauthorized)",
-                TOKEN_FIX,
-            )
         return f"Notion answered {exc.status} {exc.code}", "see https://status.notion.so or try again later"
     if isinstance(exc, httpx.ConnectError | RequestTimeoutError | httpx.TimeoutException):
         return (

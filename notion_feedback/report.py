@@ -38,10 +38,10 @@ from notion_feedback import alerts as al
 from notion_feedback import charts as ch
 from notion_feedback import costs, experiments, kpi
 from notion_feedback.config import Settings, require
-from notion_feedback.errors import ConfigError, NotionAccessError
+from notion_feedback.errors import ConfigError
 from notion_feedback.notion import blocks as nb
 from notion_feedback.notion import uploads
-from notion_feedback.notion.access import with_data_sources
+from notion_feedback.notion.access import access_error, with_data_sources
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.client import request_counts as notion_counts
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
@@ -565,12 +565,15 @@ def publish_report(
     try:
         page_id, url, created = write_page(notion, engine, settings, data, content)
     except APIResponseError as exc:
-        if exc.status in (401, 403, 404):
-            raise NotionAccessError(
-                f"Notion refused the report page ({exc.code})",
-                "share the Reports database with the integration, or run `notion-feedback init` again",
-            ) from exc
-        raise
+        problem = access_error(
+            exc,
+            "write the report page",
+            "the Reports database",
+            "share the Reports database with the integration, or run `notion-feedback init` again",
+        )
+        if problem is None:
+            raise
+        raise problem from exc
     delivery = al.Delivery()
     if data.alert_plan.moves_state:
         step("alerts")

@@ -211,8 +211,9 @@ class SyncPass:
                 exc.summary = s
             if not is_transient(exc):
                 raise
+            cause = getattr(exc, "message", str(exc))[:200]
             error = SyncIncompleteError(
-                f"the sync stopped early: {exc.__class__.__name__}: {str(exc)[:200]} (after repeated retries); "
+                f"the sync stopped early: {exc.__class__.__name__}: {cause} (after repeated retries); "
                 f"{s.rows_seen} rows were handled and saved",
                 "nothing is lost: the next pass resumes from the saved cursor. If it persists, check the service's "
                 "status page or lower NOTION_FEEDBACK_NOTION_REQUESTS_PER_SECOND",
@@ -558,7 +559,7 @@ class SyncPass:
         except fb.FeedbackRejectedError as exc:
             new.score = None
             new.status, new.error_kind = store.ERROR, "rejected"
-            new.error = f"LangSmith did not accept this rating: {exc}"
+            new.error = f"LangSmith did not accept this rating: {exc.message}"
             return new, "error"
         new.status, new.score, new.comment = store.SYNCED, value.score, value.comment
         return new, action

@@ -18,7 +18,7 @@ import notion_client
 from notion_client.errors import RequestTimeoutError
 
 from notion_feedback.errors import NotionFeedbackError
-from notion_feedback.smith.feedback import TransientLangSmithError
+from notion_feedback.errors import SyncIncompleteError as SyncIncompleteError  # re-exported: callers import it here
 
 T = TypeVar("T")
 ATTEMPTS = 6
@@ -27,19 +27,17 @@ MAX_SLEEP = 8.0
 NOTION_TRANSIENT = frozenset({409, 429, 500, 502, 503, 504, 529})
 
 
-class SyncIncompleteError(NotionFeedbackError):
-    """The pass stopped early (a service kept failing); everything before the stop is saved. ``summary`` tells."""
-
-    summary: Any = None
-
-
 def notion_status(exc: BaseException) -> int | None:
     status = getattr(exc, "status", None)
     return int(status) if isinstance(status, int) else None
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (TransientLangSmithError, RequestTimeoutError, httpx.TransportError)):
+    """Whether waiting and sending again may help: the product's errors say so themselves (``permanent``); the
+    SDKs' timeouts and dropped connections may; a Notion answer by its status."""
+    if isinstance(exc, NotionFeedbackError):
+        return not exc.permanent
+    if isinstance(exc, RequestTimeoutError | httpx.TransportError):
         return True
     if isinstance(exc, notion_client.errors.HTTPResponseError):
         status = notion_status(exc)

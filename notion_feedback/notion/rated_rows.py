@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from notion_feedback.config import Settings
-from notion_feedback.errors import NotionFeedbackError, SchemaDriftError
+from notion_feedback.errors import QueryCapError, SchemaDriftError
 from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, Prop, property_name
 from notion_feedback.notion.text import plain_text
@@ -147,10 +147,6 @@ def notion_time(moment: datetime) -> str:
 
 def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-class QueryCapError(NotionFeedbackError):
-    """More rows share one minute than one Notion query can return, even split by creation time."""
 
 
 def _edited(op: str, value: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import langsmith
 from langsmith import utils as ls_utils
 
-from notion_feedback.errors import LangSmithAccessError
+from notion_feedback.errors import LangSmithAccessError, SeriesUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,6 @@ SERIES_METRICS = {
 
 
 INCLUSIVE_END = timedelta(microseconds=1)
-
-
-class SeriesUnavailable(Exception):
-    """The server has no dashboard endpoint (older or self-hosted): callers fall back to per-day stats."""
 
 
 def number(value: Any) -> float | None:

@@ -46,6 +46,7 @@ from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.client import request_counts as notion_counts
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
 from notion_feedback.notion.text import plain_text, title_text
+from notion_feedback.smith import projects
 from notion_feedback.smith.client import make_langsmith_client
 from notion_feedback.smith.client import request_counts as smith_counts
 from notion_feedback.state import open_state, published_reports, utcnow
@@ -217,7 +218,7 @@ def gather(
 ) -> ReportData:
     """The period's KPIs, the previous period's, and the trend: a constant number of LangSmith requests."""
     start, end = kpi.period_range(period, anchor)
-    project = kpi.resolve_project(smith, engine, settings.langsmith_project)
+    project = projects.project_id(smith, settings.langsmith_project)
     current = kpi.compute_kpis(smith, settings, project, period, start, end)
     p_start, p_end = kpi.previous_range(period, start)
     previous = kpi.compute_kpis(smith, settings, project, period, p_start, p_end, groups=False)

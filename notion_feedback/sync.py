@@ -55,6 +55,7 @@ from notion_feedback.notion.schema import SCALES, RatingScale
 from notion_feedback.notion.writeback import BLANK, REMOVED, SYNCED, Shown, error_shown, write_status
 from notion_feedback.smith import client as smith_factory
 from notion_feedback.smith import feedback as fb
+from notion_feedback.smith import projects
 from notion_feedback.state import open_state
 from notion_feedback.sync_retry import (
     SyncIncompleteError,
@@ -313,8 +314,7 @@ class SyncPass:
         """The id of LANGSMITH_PROJECT, looked up once per pass, for rows written without a Project ID."""
         if self._default_project is False:
             try:
-                project = with_retries(self.smith.read_project, project_name=self.settings.langsmith_project)
-                self._default_project = str(project.id)
+                self._default_project = with_retries(projects.project_id, self.smith, self.settings.langsmith_project)
             except Exception as exc:  # noqa: BLE001 - an unknown project is a row problem, not a crash
                 if is_transient(exc):
                     raise

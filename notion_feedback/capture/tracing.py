@@ -25,7 +25,6 @@ import logging
 import threading
 import traceback
 import uuid
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,13 +32,14 @@ from typing import Any, TypeVar
 
 import langsmith
 from langsmith import run_helpers, run_trees
-from langsmith import utils as ls_utils
 from langsmith.uuid import uuid7_from_datetime
 
 from notion_feedback.config import Settings, load_settings
 from notion_feedback.costs import price_usd, provider_of
 from notion_feedback.errors import NotionFeedbackError
+from notion_feedback.smith import projects
 from notion_feedback.smith.client import client_options
+from notion_feedback.smith.projects import ProjectRef
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -142,46 +142,7 @@ def current_tracer() -> Tracer:
         return _tracer
 
 
-# -- the LangSmith project id, resolved once per (endpoint, project name) ------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProjectRef:
-    id: str
-    url: str | None  # the project's page in the LangSmith app
-
-
-_projects: dict[tuple[str, str], ProjectRef] = {}
-_projects_lock = threading.Lock()
-
-
-def cached_project(api_url: str, project_name: str) -> ProjectRef | None:
-    return _projects.get((api_url.rstrip("/"), project_name))
-
-
-def resolve_project(client: langsmith.Client, project_name: str, *, fresh: bool = False) -> ProjectRef:
-    """The project's UUID (``session_id``), which feedback needs and ``RunTree`` does not know client-side.
-
-    Read once per process and project (``fresh`` reads again); created when missing (the first run would create
-    it anyway).
-    """
-    key = (client.api_url.rstrip("/"), project_name)
-    if not fresh and (ref := _projects.get(key)) is not None:
-        return ref
-    with _projects_lock:
-        if not fresh and (ref := _projects.get(key)) is not None:
-            return ref
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            try:
-                project = client.read_project(project_name=project_name)
-            except ls_utils.LangSmithNotFoundError:
-                try:
-                    project = client.create_project(project_name)
-                except ls_utils.LangSmithConflictError:
-                    project = client.read_project(project_name=project_name)
-        ref = _projects[key] = ProjectRef(str(project.id), project.url)
-        return ref
+# -- the LangSmith project id: smith.projects resolves it once per (endpoint, project name) -------------------------
 
 
 def trace_url(project: ProjectRef | None, run_id: str, start_time: datetime) -> str | None:
@@ -328,13 +289,13 @@ class Interaction:
         """The LangSmith project UUID (one request per process and project; None when tracing is off)."""
         if not self.enabled:
             return None
-        return resolve_project(self._client(), self.project_name).id
+        return projects.project(self._client(), self.project_name, create=True).id
 
     @property
     def trace_url(self) -> str | None:
         if not self.enabled or self.start_time is None:
             return None
-        return trace_url(resolve_project(self._client(), self.project_name), self.run_id, self.start_time)
+        return trace_url(projects.project(self._client(), self.project_name, create=True), self.run_id, self.start_time)
 
     @property
     def latency_ms(self) -> float | None:

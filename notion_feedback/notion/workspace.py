@@ -144,7 +144,7 @@ def setup_langsmith(settings: Settings, created: list[str]) -> str:
     """The project (created if missing) and the feedback config of the rating key; returns the project id."""
     import langsmith.utils as ls_utils
 
-    from notion_feedback.capture.tracing import resolve_project
+    from notion_feedback.smith import projects
     from notion_feedback.smith.client import make_langsmith_client
 
     client = make_langsmith_client(settings)
@@ -167,7 +167,7 @@ def setup_langsmith(settings: Settings, created: list[str]) -> str:
                         f"set NOTION_FEEDBACK_RATING_KEY to a new key, or NOTION_FEEDBACK_RATING_SCALE to match "
                         f"{settings.rating_key!r}",
                     )
-            project_id = resolve_project(client, settings.langsmith_project, fresh=True).id
+            project_id = projects.project(client, settings.langsmith_project, create=True, fresh=True).id
     except ls_utils.LangSmithAuthError:
         raise LangSmithAccessError(
             "LangSmith rejected the API key", "set LANGSMITH_API_KEY to a key of your LangSmith workspace"

@@ -69,17 +69,6 @@ def _post(client: langsmith.Client, path: str, body: dict[str, Any]) -> Any:
     return response.json()
 
 
-def project_id(client: langsmith.Client, project_name: str) -> str:
-    """The project's UUID (the API's ``session``), or an error that says which project is missing."""
-    try:
-        return str(client.read_project(project_name=project_name).id)
-    except ls_utils.LangSmithNotFoundError as exc:
-        raise LangSmithAccessError(
-            f"LangSmith has no project named {project_name!r}",
-            "set LANGSMITH_PROJECT to the project your agent traces into (it exists after the first trace)",
-        ) from exc
-
-
 def get_run_stats(
     client: langsmith.Client,
     project: str,

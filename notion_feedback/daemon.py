@@ -92,9 +92,12 @@ class JobSpec:
     """Its interval on the quick schedule (the demo's): minutes become seconds."""
 
 
+SYNC_JOB = "sync_ratings"
+"""The rating sync's job id: in the job store, in job-run records, and what ``status`` reads the sync lag from."""
+
 # The job table: the one place that says what the daemon runs.
 JOBS: tuple[JobSpec, ...] = (
-    JobSpec("sync_ratings", "jobs.sync_ratings:run", every_sync, 20),
+    JobSpec(SYNC_JOB, "jobs.sync_ratings:run", every_sync, 20),
     JobSpec("verify_ratings", "jobs.verify_ratings:run", every_verify, 90),
     JobSpec("drain_spool", "jobs.drain_spool:run", every_sync, 20),
     JobSpec("daily_report", "jobs.daily_report:run", daily_at_report_time, 120),

@@ -14,12 +14,10 @@ from sqlalchemy.exc import NoSuchTableError
 
 from notion_feedback.capture.spool import SPOOL_FILE, SpoolSummary, read_summary
 from notion_feedback.config import Settings
-from notion_feedback.daemon import JOBS, JOBSTORE_TABLE
+from notion_feedback.daemon import JOBS, JOBSTORE_TABLE, SYNC_JOB
 from notion_feedback.jobruns import OK, JobRun, last_runs, recent_runs
 from notion_feedback.lease import LeaseInfo, current_holder
 from notion_feedback.state import open_state, synced_ratings, utcnow
-
-SYNC_JOB = "sync_ratings"
 
 
 @dataclass

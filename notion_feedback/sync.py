@@ -48,7 +48,6 @@ from notion_feedback.notion.rated_rows import (
     RatedRow,
     iter_row_pages,
     notion_time,
-    parse_time,
     resolve_columns,
 )
 from notion_feedback.notion.schema import SCALES, RatingScale
@@ -63,6 +62,7 @@ from notion_feedback.sync_retry import (
     notion_status,
     with_retries,
 )
+from notion_feedback.timeutil import parse_iso
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[["SyncSummary"], None]
@@ -198,7 +198,7 @@ class SyncPass:
             since = None
             if s.cursor_before and not self.full:
                 lookback = timedelta(minutes=self.settings.sync_lookback_minutes)
-                since = notion_time(parse_time(s.cursor_before) - lookback)
+                since = notion_time(parse_iso(s.cursor_before) - lookback)
             query = self._notion_call(self.notion.data_sources.query, "read the Feedback rows")
             for rows in iter_row_pages(query, self.ds_id, self.cols, since):
                 self._page(rows)
@@ -257,7 +257,7 @@ class SyncPass:
             self.progress(self.summary)
         last = rows[-1].last_edited_time
         s = self.summary
-        if not self.dry_run and (s.cursor_after is None or parse_time(last) > parse_time(s.cursor_after)):
+        if not self.dry_run and (s.cursor_after is None or parse_iso(last) > parse_iso(s.cursor_after)):
             store.set_cursor(self.engine, self.ds_id, self.key, last)
             s.cursor_after = last
 
@@ -681,10 +681,9 @@ def _date(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        moment = parse_time(value)
+        return parse_iso(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _backoff(base: store.Stored, kind: str) -> tuple[int, str]:

@@ -40,6 +40,7 @@ from notion_feedback.errors import NotionFeedbackError
 from notion_feedback.smith import projects
 from notion_feedback.smith.client import client_options
 from notion_feedback.smith.projects import ProjectRef
+from notion_feedback.timeutil import as_utc
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,12 +62,6 @@ def pseudonymous_user(user_id: str | None) -> str | None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -190,7 +185,7 @@ class Span:
         usage = self.run.extra.get("metadata", {}).get("usage_metadata")
         if usage:
             out.setdefault("usage_metadata", usage)
-        self.run.end(outputs=out, error=error, end_time=_utc(end_time) or _now())
+        self.run.end(outputs=out, error=error, end_time=as_utc(end_time) or _now())
         self.owner._send(self.run, posted=self._posted)
         self._posted = True
 
@@ -249,8 +244,8 @@ class Interaction:
         self.inputs = dict(inputs or {})
         self.client = client
         self._project_name = project_name
-        self.start_time = _utc(start_time)
-        self.end_time = _utc(end_time)
+        self.start_time = as_utc(start_time)
+        self.end_time = as_utc(end_time)
         self._run_id = str(run_id) if run_id is not None else None
         self._enabled = enabled
         self.enabled = False
@@ -340,7 +335,7 @@ class Interaction:
             name=name,
             run_type=run_type,  # type: ignore[arg-type]
             inputs=dict(inputs or {}),
-            start_time=_utc(start_time) or _now(),
+            start_time=as_utc(start_time) or _now(),
             extra={"metadata": self._metadata() | dict(metadata or {})},
             tags=list(self.tags),
         )
@@ -377,7 +372,7 @@ class Interaction:
     ) -> Span:
         """A point-in-time decision of the agent (a route, a fallback), recorded as a finished child run."""
         inputs = {"options": options} if options is not None else {}
-        at = _utc(at) or _now()
+        at = as_utc(at) or _now()
         span = self._child(name, "chain", inputs, {"decision": True}, at, at)
         span.end({"choice": choice, "reason": reason} if reason else {"choice": choice}, end_time=at)
         return span

@@ -20,6 +20,7 @@ import langsmith
 from langsmith import utils as ls_utils
 
 from notion_feedback.errors import LangSmithAccessError, SeriesUnavailable
+from notion_feedback.timeutil import parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -175,9 +176,7 @@ def parse_dashboard(section: dict[str, Any], timezone: str, rating_key: str) -> 
             stamp = point.get("timestamp")
             if not stamp:
                 continue
-            moment = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-            day = moment.astimezone(tz).date()
+            day = parse_iso(str(stamp)).astimezone(tz).date()
             out.setdefault(day, {})[name] = number(point.get("value"))
     return out
 

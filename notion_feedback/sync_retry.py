@@ -17,14 +17,14 @@ import httpx
 import notion_client
 from notion_client.errors import RequestTimeoutError
 
-from notion_feedback.errors import NotionFeedbackError
+from notion_feedback.errors import NotionFeedbackError, is_permanent_status
 from notion_feedback.errors import SyncIncompleteError as SyncIncompleteError  # re-exported: callers import it here
 
 T = TypeVar("T")
 ATTEMPTS = 6
 CONNECT_ATTEMPTS = 2
 MAX_SLEEP = 8.0
-NOTION_TRANSIENT = frozenset({409, 429, 500, 502, 503, 504, 529})
+NOTION_CONFLICT = 409  # Notion's conflict_error: another write won the race; sending again is the documented fix
 
 
 def notion_status(exc: BaseException) -> int | None:
@@ -41,7 +41,7 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, notion_client.errors.HTTPResponseError):
         status = notion_status(exc)
-        return status is None or status in NOTION_TRANSIENT or status >= 500
+        return status is None or status == NOTION_CONFLICT or not is_permanent_status(status)
     return False
 
 

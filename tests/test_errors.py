@@ -134,6 +134,11 @@ def test_one_mapping_of_notion_refusals(status: int, code: str, kind: str | None
         assert str(status) in problem.message
 
 
+@pytest.mark.parametrize(("status", "transient"), [(400, False), (404, False), (409, True), (429, True), (529, True)])
+def test_the_sync_retries_a_notion_answer_by_its_status(status: int, transient: bool) -> None:
+    assert is_transient(_notion_error(status, "x")) is transient
+
+
 def test_permanent_can_be_set_per_instance() -> None:
     assert errors.TransientLangSmithError("x").permanent is False
     assert errors.TransientLangSmithError("x", permanent=True).permanent is True

@@ -27,11 +27,11 @@ from notion_feedback.errors import (
     LangSmithAccessError,
     RunNotFoundError,
     TransientLangSmithError,
+    is_permanent_status,
 )
 
 # Fixed forever: changing it would orphan every feedback already written.
 FEEDBACK_NAMESPACE = uuid.UUID("6f0b7c2e-3d51-5b8e-9a57-4e1c0f2d9b11")
-TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 529})
 
 
 _quiet = threading.local()
@@ -77,7 +77,7 @@ def _translate(exc: Exception, what: str) -> Exception:
     if isinstance(exc, (ls_utils.LangSmithConnectionError, requests.RequestException)):
         return TransientLangSmithError(f"{what}: connection failed ({exc.__class__.__name__})")
     status = http_status(exc)
-    if status in TRANSIENT_STATUSES or (status is not None and status >= 500):
+    if status is not None and status >= 400 and not is_permanent_status(status):
         return TransientLangSmithError(f"{what}: HTTP {status}")
     if status in (401, 403) or isinstance(exc, ls_utils.LangSmithUserError):
         return LangSmithAccessError(

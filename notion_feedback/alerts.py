@@ -34,6 +34,7 @@ from notion_feedback.kpi import Check
 from notion_feedback.notion.text import rich_text
 from notion_feedback.redact import mask_secrets
 from notion_feedback.state import alert_state
+from notion_feedback.timeutil import as_utc
 
 log = logging.getLogger(__name__)
 OK, FIRING, RESOLVED = "ok", "firing", "resolved"
@@ -74,17 +75,12 @@ class AlertPlan:
         return [t for t in self.transitions if t.kind == RESOLVED]
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def load_states(engine: Engine, rules: Sequence[str]) -> dict[str, tuple[str, datetime]]:
     with engine.connect() as conn:
         rows = conn.execute(
             select(alert_state.c.rule, alert_state.c.state, alert_state.c.since).where(alert_state.c.rule.in_(rules))
         ).all()
-    return {r: (s, _aware(since)) for r, s, since in rows}
+    return {r: (s, as_utc(since)) for r, s, since in rows}
 
 
 def period_moment(period_start: date) -> datetime:

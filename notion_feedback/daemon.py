@@ -35,7 +35,7 @@ from apscheduler.util import ref_to_obj
 from sqlalchemy.exc import SQLAlchemyError
 
 from notion_feedback.config import Settings
-from notion_feedback.errors import NotionFeedbackError
+from notion_feedback.errors import DaemonError
 from notion_feedback.jobruns import ERROR, MISSED, OK, JobRecorder
 from notion_feedback.lease import FENCE_MARGIN_SECONDS, Fence, Lease, fenced
 from notion_feedback.state import open_state
@@ -47,10 +47,6 @@ JOBSTORE_TABLE = "apscheduler_jobs"
 # masked, structured line instead, so the executor's own logger stays quiet.
 _EXECUTOR_LOGGER = "notion_feedback.daemon.executor"
 logging.getLogger(_EXECUTOR_LOGGER).setLevel(logging.CRITICAL)
-
-
-class DaemonError(NotionFeedbackError):
-    """The daemon cannot start (a job reference does not resolve, the job store cannot be opened)."""
 
 
 def _tz(settings: Settings) -> ZoneInfo:
@@ -96,9 +92,12 @@ class JobSpec:
     """Its interval on the quick schedule (the demo's): minutes become seconds."""
 
 
+SYNC_JOB = "sync_ratings"
+"""The rating sync's job id: in the job store, in job-run records, and what ``status`` reads the sync lag from."""
+
 # The job table: the one place that says what the daemon runs.
 JOBS: tuple[JobSpec, ...] = (
-    JobSpec("sync_ratings", "jobs.sync_ratings:run", every_sync, 20),
+    JobSpec(SYNC_JOB, "jobs.sync_ratings:run", every_sync, 20),
     JobSpec("verify_ratings", "jobs.verify_ratings:run", every_verify, 90),
     JobSpec("drain_spool", "jobs.drain_spool:run", every_sync, 20),
     JobSpec("daily_report", "jobs.daily_report:run", daily_at_report_time, 120),

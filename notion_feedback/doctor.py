@@ -16,8 +16,8 @@ from notion_client import APIResponseError
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from notion_feedback.config import Settings, env_name
-from notion_feedback.errors import NotionFeedbackError
-from notion_feedback.notion.access import TOKEN_FIX, data_source_of
+from notion_feedback.errors import LangSmithAccessError, NotionFeedbackError
+from notion_feedback.notion.access import TOKEN_FIX, access_error, data_source_of
 from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, FEEDBACK_TITLE, REPORTS, REPORTS_TITLE, SCALES
 from notion_feedback.redact import mask_secrets
@@ -36,12 +36,10 @@ class CheckResult:
 
 def _notion_failure(exc: Exception, settings: Settings) -> tuple[str, str]:
     """What a Notion failure means, in words, and what to do."""
+    problem = access_error(exc, "check the integration", "the integration's workspace")
+    if problem is not None:
+        return problem.message, problem.fix
     if isinstance(exc, APIResponseError):
-        if exc.status == 401:
-            return (
-                "Notion rejected the token (401 unauthorized)",
-                TOKEN_FIX,
-            )
         return f"Notion answered {exc.status} {exc.code}", "see https://status.notion.so or try again later"
     if isinstance(exc, httpx.ConnectError | RequestTimeoutError | httpx.TimeoutException):
         return (
@@ -125,6 +123,7 @@ def _notion_checks(settings: Settings) -> list[CheckResult]:
 def _langsmith_checks(settings: Settings) -> list[CheckResult]:
     import langsmith.utils as ls_utils
 
+    from notion_feedback.smith import projects
     from notion_feedback.smith.client import make_langsmith_client
 
     if settings.langsmith_api_key is None:
@@ -136,7 +135,7 @@ def _langsmith_checks(settings: Settings) -> list[CheckResult]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            project = client.read_project(project_name=settings.langsmith_project)
+            project_id = projects.project(client, settings.langsmith_project, fresh=True).id
         except ls_utils.LangSmithAuthError:
             return [
                 CheckResult("langsmith endpoint", True, f"{endpoint} answers"),
@@ -158,7 +157,7 @@ def _langsmith_checks(settings: Settings) -> list[CheckResult]:
                     "https://eu.api.smith.langchain.com) and your network",
                 )
             ]
-        except ls_utils.LangSmithNotFoundError:
+        except LangSmithAccessError:  # no such project
             return [
                 CheckResult("langsmith endpoint", True, f"{endpoint} answers"),
                 CheckResult("langsmith key", True, "accepted"),
@@ -175,7 +174,7 @@ def _langsmith_checks(settings: Settings) -> list[CheckResult]:
         results = [
             CheckResult("langsmith endpoint", True, f"{endpoint} answers"),
             CheckResult("langsmith key", True, "accepted"),
-            CheckResult("langsmith project", True, f"{project.name!r} ({project.id})"),
+            CheckResult("langsmith project", True, f"{settings.langsmith_project!r} ({project_id})"),
         ]
         wanted = SCALES[settings.rating_scale].feedback_config()
         try:

@@ -10,13 +10,14 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, desc, func, select
 
 from notion_feedback.redact import mask_secrets
 from notion_feedback.state import job_runs, utcnow
+from notion_feedback.timeutil import as_utc
 
 log = logging.getLogger("notion_feedback.jobs")
 
@@ -39,12 +40,6 @@ class JobRun:
         if self.finished_at is None:
             return None
         return round((self.finished_at - self.started_at).total_seconds(), 3)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def summary_of(result: Any) -> dict[str, Any]:
@@ -103,7 +98,7 @@ class JobRecorder:
                 .values(finished_at=finished, outcome=outcome, summary=summary_text, error=error_text)
             )
             started = conn.execute(select(job_runs.c.started_at).where(job_runs.c.id == run_id)).scalar_one()
-        run = JobRun(run_id, job, _utc(started) or finished, finished, outcome, json.loads(summary_text), error_text)
+        run = JobRun(run_id, job, as_utc(started) or finished, finished, outcome, json.loads(summary_text), error_text)
         fields: dict[str, Any] = {"job": job, "outcome": outcome, "duration_s": run.duration_seconds}
         fields |= {k: v for k, v in _counts(run.summary).items() if k not in fields}
         if error_text:
@@ -124,7 +119,7 @@ def _row(row: Any) -> JobRun:
     except ValueError:
         summary = {"result": row.summary}
     return JobRun(
-        row.id, row.job, _utc(row.started_at), _utc(row.finished_at), row.outcome or RUNNING, summary, row.error
+        row.id, row.job, as_utc(row.started_at), as_utc(row.finished_at), row.outcome or RUNNING, summary, row.error
     )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select
 from notion_feedback.config import Settings
 from notion_feedback.notion.schema import SCALES
 from notion_feedback.smith import stats as ls
-from notion_feedback.state import get_value, kpi_daily, set_value, utcnow
+from notion_feedback.state import kpi_daily, utcnow
 
 Z99 = 2.3263  # standard normal quantiles
 Z95 = 1.6449
@@ -202,19 +202,6 @@ def group_kpis(response: dict[str, Any], rating_key: str) -> list[GroupKpis]:
             )
         )
     return sorted(out, key=lambda g: (-g.runs, g.name))
-
-
-def resolve_project(client: langsmith.Client, engine: Engine, project_name: str) -> str:
-    """The project's UUID, remembered in the state store (a project's id never changes)."""
-    key = f"langsmith_project_id:{project_name}"
-    with engine.connect() as conn:
-        cached = get_value(conn, key)
-    if cached:
-        return cached
-    pid = ls.project_id(client, project_name)
-    with engine.begin() as conn:
-        set_value(conn, key, pid)
-    return pid
 
 
 def compute_kpis(

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from notion_feedback.errors import LeaseLostError
 from notion_feedback.state import leases, utcnow
+from notion_feedback.timeutil import as_utc
 
 DAEMON_LEASE = "daemon"
 
@@ -29,11 +30,6 @@ DAEMON_LEASE = "daemon"
 def make_holder_id() -> str:
     """Who holds the lease, readable in `status`: host, pid and a random part (pids are reused)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def _as_utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we write is UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -111,7 +107,7 @@ def current_holder(engine: Engine, name: str = DAEMON_LEASE) -> LeaseInfo | None
         row = conn.execute(select(leases).where(leases.c.name == name)).first()
     if row is None:
         return None
-    return LeaseInfo(row.name, row.holder, _as_utc(row.expires_at))
+    return LeaseInfo(row.name, row.holder, as_utc(row.expires_at))
 
 
 # A write that starts this close to the lease's expiry is refused: the takeover could happen while it is in flight.

@@ -38,14 +38,15 @@ from notion_feedback import alerts as al
 from notion_feedback import charts as ch
 from notion_feedback import costs, experiments, kpi
 from notion_feedback.config import Settings, require
-from notion_feedback.errors import ConfigError, NotionAccessError
+from notion_feedback.errors import ConfigError
 from notion_feedback.notion import blocks as nb
 from notion_feedback.notion import uploads
-from notion_feedback.notion.access import with_data_sources
+from notion_feedback.notion.access import access_error, with_data_sources
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.client import request_counts as notion_counts
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
 from notion_feedback.notion.text import plain_text, title_text
+from notion_feedback.smith import projects
 from notion_feedback.smith.client import make_langsmith_client
 from notion_feedback.smith.client import request_counts as smith_counts
 from notion_feedback.state import open_state, published_reports, utcnow
@@ -217,7 +218,7 @@ def gather(
 ) -> ReportData:
     """The period's KPIs, the previous period's, and the trend: a constant number of LangSmith requests."""
     start, end = kpi.period_range(period, anchor)
-    project = kpi.resolve_project(smith, engine, settings.langsmith_project)
+    project = projects.project_id(smith, settings.langsmith_project)
     current = kpi.compute_kpis(smith, settings, project, period, start, end)
     p_start, p_end = kpi.previous_range(period, start)
     previous = kpi.compute_kpis(smith, settings, project, period, p_start, p_end, groups=False)
@@ -565,12 +566,15 @@ def publish_report(
     try:
         page_id, url, created = write_page(notion, engine, settings, data, content)
     except APIResponseError as exc:
-        if exc.status in (401, 403, 404):
-            raise NotionAccessError(
-                f"Notion refused the report page ({exc.code})",
-                "share the Reports database with the integration, or run `notion-feedback init` again",
-            ) from exc
-        raise
+        problem = access_error(
+            exc,
+            "write the report page",
+            "the Reports database",
+            "share the Reports database with the integration, or run `notion-feedback init` again",
+        )
+        if problem is None:
+            raise
+        raise problem from exc
     delivery = al.Delivery()
     if data.alert_plan.moves_state:
         step("alerts")

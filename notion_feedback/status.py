@@ -14,12 +14,11 @@ from sqlalchemy.exc import NoSuchTableError
 
 from notion_feedback.capture.spool import SPOOL_FILE, SpoolSummary, read_summary
 from notion_feedback.config import Settings
-from notion_feedback.daemon import JOBS, JOBSTORE_TABLE
+from notion_feedback.daemon import JOBS, JOBSTORE_TABLE, SYNC_JOB
 from notion_feedback.jobruns import OK, JobRun, last_runs, recent_runs
 from notion_feedback.lease import LeaseInfo, current_holder
 from notion_feedback.state import open_state, synced_ratings, utcnow
-
-SYNC_JOB = "sync_ratings"
+from notion_feedback.timeutil import parse_iso
 
 
 @dataclass
@@ -55,10 +54,9 @@ def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def next_runs(engine: Engine) -> dict[str, datetime | None]:

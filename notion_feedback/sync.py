@@ -48,13 +48,13 @@ from notion_feedback.notion.rated_rows import (
     RatedRow,
     iter_row_pages,
     notion_time,
-    parse_time,
     resolve_columns,
 )
 from notion_feedback.notion.schema import SCALES, RatingScale
 from notion_feedback.notion.writeback import BLANK, REMOVED, SYNCED, Shown, error_shown, write_status
 from notion_feedback.smith import client as smith_factory
 from notion_feedback.smith import feedback as fb
+from notion_feedback.smith import projects
 from notion_feedback.state import open_state
 from notion_feedback.sync_retry import (
     SyncIncompleteError,
@@ -62,6 +62,7 @@ from notion_feedback.sync_retry import (
     notion_status,
     with_retries,
 )
+from notion_feedback.timeutil import parse_iso
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[["SyncSummary"], None]
@@ -197,7 +198,7 @@ class SyncPass:
             since = None
             if s.cursor_before and not self.full:
                 lookback = timedelta(minutes=self.settings.sync_lookback_minutes)
-                since = notion_time(parse_time(s.cursor_before) - lookback)
+                since = notion_time(parse_iso(s.cursor_before) - lookback)
             query = self._notion_call(self.notion.data_sources.query, "read the Feedback rows")
             for rows in iter_row_pages(query, self.ds_id, self.cols, since):
                 self._page(rows)
@@ -211,8 +212,9 @@ class SyncPass:
                 exc.summary = s
             if not is_transient(exc):
                 raise
+            cause = getattr(exc, "message", str(exc))[:200]
             error = SyncIncompleteError(
-                f"the sync stopped early: {exc.__class__.__name__}: {str(exc)[:200]} (after repeated retries); "
+                f"the sync stopped early: {exc.__class__.__name__}: {cause} (after repeated retries); "
                 f"{s.rows_seen} rows were handled and saved",
                 "nothing is lost: the next pass resumes from the saved cursor. If it persists, check the service's "
                 "status page or lower NOTION_FEEDBACK_NOTION_REQUESTS_PER_SECOND",
@@ -255,7 +257,7 @@ class SyncPass:
             self.progress(self.summary)
         last = rows[-1].last_edited_time
         s = self.summary
-        if not self.dry_run and (s.cursor_after is None or parse_time(last) > parse_time(s.cursor_after)):
+        if not self.dry_run and (s.cursor_after is None or parse_iso(last) > parse_iso(s.cursor_after)):
             store.set_cursor(self.engine, self.ds_id, self.key, last)
             s.cursor_after = last
 
@@ -312,8 +314,7 @@ class SyncPass:
         """The id of LANGSMITH_PROJECT, looked up once per pass, for rows written without a Project ID."""
         if self._default_project is False:
             try:
-                project = with_retries(self.smith.read_project, project_name=self.settings.langsmith_project)
-                self._default_project = str(project.id)
+                self._default_project = with_retries(projects.project_id, self.smith, self.settings.langsmith_project)
             except Exception as exc:  # noqa: BLE001 - an unknown project is a row problem, not a crash
                 if is_transient(exc):
                     raise
@@ -558,7 +559,7 @@ class SyncPass:
         except fb.FeedbackRejectedError as exc:
             new.score = None
             new.status, new.error_kind = store.ERROR, "rejected"
-            new.error = f"LangSmith did not accept this rating: {exc}"
+            new.error = f"LangSmith did not accept this rating: {exc.message}"
             return new, "error"
         new.status, new.score, new.comment = store.SYNCED, value.score, value.comment
         return new, action
@@ -680,10 +681,9 @@ def _date(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        moment = parse_time(value)
+        return parse_iso(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _backoff(base: store.Stored, kind: str) -> tuple[int, str]:

@@ -17,20 +17,14 @@ import httpx
 import notion_client
 from notion_client.errors import RequestTimeoutError
 
-from notion_feedback.errors import NotionFeedbackError
-from notion_feedback.smith.feedback import TransientLangSmithError
+from notion_feedback.errors import NotionFeedbackError, is_permanent_status
+from notion_feedback.errors import SyncIncompleteError as SyncIncompleteError  # re-exported: callers import it here
 
 T = TypeVar("T")
 ATTEMPTS = 6
 CONNECT_ATTEMPTS = 2
 MAX_SLEEP = 8.0
-NOTION_TRANSIENT = frozenset({409, 429, 500, 502, 503, 504, 529})
-
-
-class SyncIncompleteError(NotionFeedbackError):
-    """The pass stopped early (a service kept failing); everything before the stop is saved. ``summary`` tells."""
-
-    summary: Any = None
+NOTION_CONFLICT = 409  # Notion's conflict_error: another write won the race; sending again is the documented fix
 
 
 def notion_status(exc: BaseException) -> int | None:
@@ -39,11 +33,15 @@ def notion_status(exc: BaseException) -> int | None:
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (TransientLangSmithError, RequestTimeoutError, httpx.TransportError)):
+    """Whether waiting and sending again may help: the product's errors say so themselves (``permanent``); the
+    SDKs' timeouts and dropped connections may; a Notion answer by its status."""
+    if isinstance(exc, NotionFeedbackError):
+        return not exc.permanent
+    if isinstance(exc, RequestTimeoutError | httpx.TransportError):
         return True
     if isinstance(exc, notion_client.errors.HTTPResponseError):
         status = notion_status(exc)
-        return status is None or status in NOTION_TRANSIENT or status >= 500
+        return status is None or status == NOTION_CONFLICT or not is_permanent_status(status)
     return False
 
 

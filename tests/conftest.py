@@ -11,6 +11,7 @@ from state_backend import backend, fresh_state_url
 
 from notion_feedback.config import Settings
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions
+from notion_feedback.smith import projects
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +53,7 @@ def sandbox(sandbox_session: Sandbox) -> Iterator[Sandbox]:
     for emulator in (sandbox_session.notion, sandbox_session.langsmith):
         emulator.control.reset()
         emulator.control.set_limits(enabled=False)
+    projects.forget()  # the reset deleted every project: ids this process remembered are gone
     yield sandbox_session
 
 

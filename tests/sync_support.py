@@ -164,9 +164,9 @@ class World:
 
 def make_world(sb: Any, settings: Settings, **overrides: Any) -> World:
     """Create the workspace with the product's own ``init`` and return settings that point at it."""
-    from notion_feedback.capture import tracing
+    from notion_feedback.smith import projects
 
-    tracing._projects.clear()  # noqa: SLF001 - the per-process project cache outlives the sandbox's reset
+    projects.forget()  # the per-process project cache outlives the sandbox's reset
     ids = init_workspace(settings, settings.parent_page_id)  # type: ignore[arg-type]
     update = {"feedback_data_source_id": ids.feedback_data_source_id, "langsmith_requests_per_second": 1000.0}
     settings = settings.model_copy(update=update | overrides)

@@ -10,6 +10,7 @@ from report_helpers import Interaction, trace
 
 from notion_feedback import kpi
 from notion_feedback.config import Settings
+from notion_feedback.smith import projects
 from notion_feedback.smith import stats as ls
 from notion_feedback.smith.client import make_langsmith_client
 from notion_feedback.state import open_state
@@ -151,7 +152,7 @@ def test_day_kpis_match_hand_computed_values(settings: Settings) -> None:
     ]
     trace(settings, known)
     smith = make_langsmith_client(settings)
-    project = kpi.resolve_project(smith, open_state(settings.resolved_state_url), settings.langsmith_project)
+    project = projects.project_id(smith, settings.langsmith_project)
     k = kpi.compute_kpis(smith, settings, project, "day", d, d)
 
     assert k.runs == 5
@@ -199,7 +200,7 @@ def test_cache_asks_only_for_days_that_are_not_final(settings: Settings) -> None
     trace(settings, [Interaction(_at(_day(i), 12), 1.0, 100 * i, 0.001 * i) for i in range(1, 8)])
     smith = make_langsmith_client(settings)
     engine = open_state(settings.resolved_state_url)
-    project = kpi.resolve_project(smith, engine, settings.langsmith_project)
+    project = projects.project_id(smith, settings.langsmith_project)
     now = datetime.now(UTC)
     first = kpi.daily_series(smith, engine, settings, project, _day(10), _day(1), now=now)
     assert first.requests == 1 and len(first.fetched) == 10
@@ -230,7 +231,7 @@ def test_rating_distribution_comes_free_when_feedback_carries_its_option(
         settings, [Interaction(_at(d, 9 + i), 1.0, 500, 0.002, rating=r) for i, r in enumerate(ratings)], labels=labels
     )
     smith = make_langsmith_client(settings)
-    project = kpi.resolve_project(smith, open_state(settings.resolved_state_url), settings.langsmith_project)
+    project = projects.project_id(smith, settings.langsmith_project)
     before = sandbox.langsmith.control.count("POST /runs/stats")
     k = kpi.compute_kpis(smith, settings, project, "day", d, d)
     assert sandbox.langsmith.control.count("POST /runs/stats") - before == stats_calls

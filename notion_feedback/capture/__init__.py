@@ -26,10 +26,10 @@ from notion_feedback.capture.tracing import (
     interaction,
     llm_call,
     pseudonymous_user,
-    resolve_project,
     tool,
 )
 from notion_feedback.capture.variants import assign_variant
+from notion_feedback.smith.projects import project as resolve_project
 
 __all__ = [
     "Interaction",

@@ -38,8 +38,6 @@ from notion_feedback.capture.sender import SpoolSender, start_sender_process
 from notion_feedback.capture.spool import DELIVERED, FOUND_EXISTING, REFUSED, RETRIES, SPOOL_FILE, Spool
 from notion_feedback.capture.tracing import (
     Interaction,
-    ProjectRef,
-    cached_project,
     configure_tracing,
     reset_tracing,
     trace_url,
@@ -47,6 +45,7 @@ from notion_feedback.capture.tracing import (
 from notion_feedback.config import Settings, require
 from notion_feedback.errors import SpoolWriteError
 from notion_feedback.notion.rows import RowValues
+from notion_feedback.smith.projects import ProjectRef, cached_project
 
 log = logging.getLogger(__name__)
 

@@ -29,12 +29,12 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 from pydantic import SecretStr
 
 from notion_feedback.capture.spool import FOUND_EXISTING, RETRIES, SENDING, SPOOL_FILE, Spool, SpooledRow
-from notion_feedback.capture.tracing import resolve_project
 from notion_feedback.config import Settings, env_name, require
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.rows import RowValues, feedback_children, feedback_properties, run_id_filter
 from notion_feedback.ratelimit import RateLimiter
 from notion_feedback.redact import mask_secrets
+from notion_feedback.smith import projects
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class SpoolSender:
             client = self._smith()
             if client is not None:
                 try:
-                    project = resolve_project(client, name)
+                    project = projects.project(client, name, create=True)
                 except (ls_utils.LangSmithConnectionError, ls_utils.LangSmithRateLimitError) as exc:
                     log.warning("LangSmith unreachable while resolving project %r: %s", name, type(exc).__name__)
                     return None

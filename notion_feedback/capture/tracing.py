@@ -25,7 +25,6 @@ import logging
 import threading
 import traceback
 import uuid
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,13 +32,15 @@ from typing import Any, TypeVar
 
 import langsmith
 from langsmith import run_helpers, run_trees
-from langsmith import utils as ls_utils
 from langsmith.uuid import uuid7_from_datetime
 
 from notion_feedback.config import Settings, load_settings
 from notion_feedback.costs import price_usd, provider_of
 from notion_feedback.errors import NotionFeedbackError
+from notion_feedback.smith import projects
 from notion_feedback.smith.client import client_options
+from notion_feedback.smith.projects import ProjectRef
+from notion_feedback.timeutil import as_utc
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,12 +62,6 @@ def pseudonymous_user(user_id: str | None) -> str | None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -142,46 +137,7 @@ def current_tracer() -> Tracer:
         return _tracer
 
 
-# -- the LangSmith project id, resolved once per (endpoint, project name) ------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProjectRef:
-    id: str
-    url: str | None  # the project's page in the LangSmith app
-
-
-_projects: dict[tuple[str, str], ProjectRef] = {}
-_projects_lock = threading.Lock()
-
-
-def cached_project(api_url: str, project_name: str) -> ProjectRef | None:
-    return _projects.get((api_url.rstrip("/"), project_name))
-
-
-def resolve_project(client: langsmith.Client, project_name: str, *, fresh: bool = False) -> ProjectRef:
-    """The project's UUID (``session_id``), which feedback needs and ``RunTree`` does not know client-side.
-
-    Read once per process and project (``fresh`` reads again); created when missing (the first run would create
-    it anyway).
-    """
-    key = (client.api_url.rstrip("/"), project_name)
-    if not fresh and (ref := _projects.get(key)) is not None:
-        return ref
-    with _projects_lock:
-        if not fresh and (ref := _projects.get(key)) is not None:
-            return ref
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            try:
-                project = client.read_project(project_name=project_name)
-            except ls_utils.LangSmithNotFoundError:
-                try:
-                    project = client.create_project(project_name)
-                except ls_utils.LangSmithConflictError:
-                    project = client.read_project(project_name=project_name)
-        ref = _projects[key] = ProjectRef(str(project.id), project.url)
-        return ref
+# -- the LangSmith project id: smith.projects resolves it once per (endpoint, project name) -------------------------
 
 
 def trace_url(project: ProjectRef | None, run_id: str, start_time: datetime) -> str | None:
@@ -229,7 +185,7 @@ class Span:
         usage = self.run.extra.get("metadata", {}).get("usage_metadata")
         if usage:
             out.setdefault("usage_metadata", usage)
-        self.run.end(outputs=out, error=error, end_time=_utc(end_time) or _now())
+        self.run.end(outputs=out, error=error, end_time=as_utc(end_time) or _now())
         self.owner._send(self.run, posted=self._posted)
         self._posted = True
 
@@ -288,8 +244,8 @@ class Interaction:
         self.inputs = dict(inputs or {})
         self.client = client
         self._project_name = project_name
-        self.start_time = _utc(start_time)
-        self.end_time = _utc(end_time)
+        self.start_time = as_utc(start_time)
+        self.end_time = as_utc(end_time)
         self._run_id = str(run_id) if run_id is not None else None
         self._enabled = enabled
         self.enabled = False
@@ -328,13 +284,13 @@ class Interaction:
         """The LangSmith project UUID (one request per process and project; None when tracing is off)."""
         if not self.enabled:
             return None
-        return resolve_project(self._client(), self.project_name).id
+        return projects.project(self._client(), self.project_name, create=True).id
 
     @property
     def trace_url(self) -> str | None:
         if not self.enabled or self.start_time is None:
             return None
-        return trace_url(resolve_project(self._client(), self.project_name), self.run_id, self.start_time)
+        return trace_url(projects.project(self._client(), self.project_name, create=True), self.run_id, self.start_time)
 
     @property
     def latency_ms(self) -> float | None:
@@ -379,7 +335,7 @@ class Interaction:
             name=name,
             run_type=run_type,  # type: ignore[arg-type]
             inputs=dict(inputs or {}),
-            start_time=_utc(start_time) or _now(),
+            start_time=as_utc(start_time) or _now(),
             extra={"metadata": self._metadata() | dict(metadata or {})},
             tags=list(self.tags),
         )
@@ -416,7 +372,7 @@ class Interaction:
     ) -> Span:
         """A point-in-time decision of the agent (a route, a fallback), recorded as a finished child run."""
         inputs = {"options": options} if options is not None else {}
-        at = _utc(at) or _now()
+        at = as_utc(at) or _now()
         span = self._child(name, "chain", inputs, {"decision": True}, at, at)
         span.end({"choice": choice, "reason": reason} if reason else {"choice": choice}, end_time=at)
         return span

@@ -31,7 +31,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from notion_feedback.config import Settings, load_settings
 from notion_feedback.demo.traffic import Synthetic, generate, send
-from notion_feedback.errors import NotionFeedbackError
+from notion_feedback.errors import DemoError
 from notion_feedback.notion.schema import FEEDBACK, property_name
 from notion_feedback.notion.text import plain_text
 from notion_feedback.private_files import write_private
@@ -46,10 +46,6 @@ TRAFFIC_KEY = "demo.traffic"
 RATINGS_KEY = "demo.ratings"
 ENV_FILE = "demo.env"
 DAILY_BACKFILL = 3  # daily report pages published at once (the trend charts still cover every day)
-
-
-class DemoError(NotionFeedbackError):
-    """The demo could not run (ports taken, a data directory from another configuration, ...)."""
 
 
 @dataclass

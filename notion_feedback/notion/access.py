@@ -30,23 +30,39 @@ def unreachable(settings: Settings, exc: BaseException) -> ServiceUnreachableErr
     )
 
 
+SHARE_FIX = "open it in Notion → ••• (top right) → Connections → add your integration, then run this again"
+
+
+def access_error(exc: BaseException, what: str, subject: str, fix: str = SHARE_FIX) -> NotionAccessError | None:
+    """The one reading of a Notion refusal, for every caller: a 401 is the token, a 403/404 (or a 400 that says
+    the object is not found) means ``subject`` is not shared with the integration or is gone; anything else (a
+    429, a 5xx, a validation error) is not an access problem and gives None. The error is permanent: the same
+    request fails until the user changes something."""
+    status = getattr(exc, "status", None)
+    if not isinstance(exc, notion_client.errors.HTTPResponseError) or not isinstance(status, int):
+        return None
+    code = getattr(exc, "code", "") or ""
+    if status == 401:
+        return NotionAccessError(f"Notion refused the token while trying to {what} (401 unauthorized)", TOKEN_FIX)
+    if status in (403, 404) or (status == 400 and code in ("object_not_found", "restricted_resource", "")):
+        shown = f"{status} {code}".strip()
+        return NotionAccessError(
+            f"Notion could not {what}: {subject} is not shared with the integration, or is gone ({shown})", fix
+        )
+    return None
+
+
 def translate(exc: BaseException, what: str, settings: Settings, field: str = "feedback_data_source_id") -> Any:
     """The user-facing error for ``exc`` while trying to ``what``, or None when it is not a settings problem."""
     if isinstance(exc, httpx.ConnectError | httpx.UnsupportedProtocol):
         return unreachable(settings, exc)
-    status = getattr(exc, "status", None)
-    if not isinstance(exc, notion_client.errors.HTTPResponseError) or not isinstance(status, int):
-        return None
-    if status == 401:
-        return NotionAccessError(f"Notion refused the token while trying to {what} (401 unauthorized)", TOKEN_FIX)
-    if status in (400, 403, 404) and getattr(exc, "code", "") in ("object_not_found", "restricted_resource", ""):
-        return NotionAccessError(
-            f"Notion could not {what}: {getattr(settings, field)} ({env_name(field)}) is not shared with the "
-            "integration, or is gone",
-            "open the database in Notion → ••• → Connections → add your integration; or run `notion-feedback "
-            f"init` again and update {env_name(field)}",
-        )
-    return None
+    return access_error(
+        exc,
+        what,
+        f"{getattr(settings, field)} ({env_name(field)})",
+        "open the database in Notion → ••• → Connections → add your integration; or run `notion-feedback "
+        f"init` again and update {env_name(field)}",
+    )
 
 
 def data_source_of(notion: notion_client.Client, settings: Settings, field: str) -> tuple[str, dict[str, Any]]:

@@ -28,7 +28,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from notion_feedback.notion.text import ELLIPSIS, MAX_RUNS, rich_text
+from notion_feedback.notion.limits import MAX_RUNS, MAX_TEXT_CHARS
+from notion_feedback.notion.text import ELLIPSIS, rich_text
 
 Block = dict[str, Any]
 MAX_CHILDREN = 100
@@ -99,7 +100,7 @@ def inline(text: str) -> list[dict[str, Any]]:
     if len(out) > MAX_RUNS:
         out = out[:MAX_RUNS]
         last = out[-1]["text"]
-        last["content"] = last["content"][: 2000 - len(ELLIPSIS)] + ELLIPSIS
+        last["content"] = last["content"][: MAX_TEXT_CHARS - len(ELLIPSIS)] + ELLIPSIS
     return out
 
 

@@ -14,10 +14,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from notion_feedback.config import Settings
-from notion_feedback.errors import NotionFeedbackError, SchemaDriftError
+from notion_feedback.errors import QueryCapError, SchemaDriftError
 from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, Prop, property_name
 from notion_feedback.notion.text import plain_text
+from notion_feedback.timeutil import parse_iso
 
 PAGE_SIZE = 100
 QUERY_RESULT_CAP = 10_000
@@ -145,14 +146,6 @@ def notion_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-class QueryCapError(NotionFeedbackError):
-    """More rows share one minute than one Notion query can return, even split by creation time."""
-
-
 def _edited(op: str, value: str) -> dict[str, Any]:
     return {"timestamp": "last_edited_time", "last_edited_time": {op: value}}
 
@@ -205,7 +198,7 @@ def iter_row_pages(
                 yield rows
         if not capped or last_seen is None:
             return
-        if bound is not None and bound_op == "on_or_after" and parse_time(last_seen) <= parse_time(bound):
+        if bound is not None and bound_op == "on_or_after" and parse_iso(last_seen) <= parse_iso(bound):
             yield from _one_minute_by_creation(query, cols, base, last_seen)
             bound, bound_op = last_seen, "after"
         else:
@@ -231,7 +224,7 @@ def _one_minute_by_creation(
                 last_created = response["results"][-1].get("created_time") or last_created
         if not capped or last_created is None:
             return
-        if created is not None and parse_time(last_created) <= parse_time(created):
+        if created is not None and parse_iso(last_created) <= parse_iso(created):
             raise QueryCapError(
                 f"more than {QUERY_RESULT_CAP:,} Feedback rows were both created and last edited in the minute "
                 f"{minute}: one Notion query cannot return them all",

@@ -10,11 +10,10 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
+from notion_feedback.notion.limits import MAX_RUNS, MAX_SELECT_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS
 from notion_feedback.notion.schema import FEEDBACK, Prop, property_name
-from notion_feedback.notion.text import MAX_RUN_CHARS, MAX_RUNS, rich_text, title_text
+from notion_feedback.notion.text import rich_text, title_text
 
-MAX_SELECT_CHARS = 100
-MAX_URL_CHARS = 2000
 MAX_BODY_PARAGRAPHS = 10  # a question of up to 2 million characters is kept whole in the row's body
 
 
@@ -92,7 +91,7 @@ def feedback_properties(row: RowValues, property_map: dict[str, str]) -> dict[st
 
 def feedback_children(row: RowValues) -> list[dict[str, Any]]:
     """The row's page body: the whole question when the title had to cut it (sent in the same create request)."""
-    if len(row.question) <= MAX_RUN_CHARS:
+    if len(row.question) <= MAX_TEXT_CHARS:
         return []
     runs = rich_text(row.question, max_runs=MAX_RUNS * MAX_BODY_PARAGRAPHS)
     paragraphs = [runs[i : i + MAX_RUNS] for i in range(0, len(runs), MAX_RUNS)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-MAX_RUN_CHARS = 2000
-MAX_RUNS = 100
+from notion_feedback.notion.limits import MAX_RUNS, MAX_TEXT_CHARS
+
 ELLIPSIS = "…"
 
 
@@ -13,10 +13,10 @@ def rich_text(text: str, *, max_runs: int = MAX_RUNS, href: str | None = None) -
     """Split ``text`` into runs Notion accepts; text beyond ``max_runs`` runs is cut with an ellipsis."""
     if not text:
         return []
-    runs = [text[i : i + MAX_RUN_CHARS] for i in range(0, len(text), MAX_RUN_CHARS)]
+    runs = [text[i : i + MAX_TEXT_CHARS] for i in range(0, len(text), MAX_TEXT_CHARS)]
     if len(runs) > max_runs:
         runs = runs[:max_runs]
-        runs[-1] = runs[-1][: MAX_RUN_CHARS - len(ELLIPSIS)] + ELLIPSIS
+        runs[-1] = runs[-1][: MAX_TEXT_CHARS - len(ELLIPSIS)] + ELLIPSIS
     out = []
     for run in runs:
         item: dict[str, Any] = {"type": "text", "text": {"content": run}}
@@ -26,7 +26,7 @@ def rich_text(text: str, *, max_runs: int = MAX_RUNS, href: str | None = None) -
     return out
 
 
-def title_text(text: str, limit: int = MAX_RUN_CHARS) -> list[dict[str, Any]]:
+def title_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[dict[str, Any]]:
     """A one-run title: the first ``limit`` characters, cut with an ellipsis when longer."""
     text = " ".join(text.split()) if "\n" in text else text
     if len(text) > limit:

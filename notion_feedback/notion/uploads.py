@@ -13,17 +13,13 @@ from typing import Any
 import notion_client
 from sqlalchemy import Engine
 
-from notion_feedback.errors import NotionFeedbackError
+from notion_feedback.errors import UploadTooLargeError
 from notion_feedback.state import get_value, set_value, utcnow
 
 SINGLE_PART_MAX = 20 * 1024 * 1024  # single-part uploads: 20 MB whatever the plan
 FREE_PLAN_MAX = 5 * 1024 * 1024
 _LIMIT_KEY = "notion_upload_limit"
 _LIMIT_TTL = timedelta(days=1)
-
-
-class UploadTooLargeError(NotionFeedbackError):
-    """A file is over the workspace's upload limit."""
 
 
 def upload_limit(client: notion_client.Client, engine: Engine | None = None) -> int:

@@ -16,7 +16,8 @@ from notion_client import APIResponseError
 from notion_client.helpers import iterate_paginated_api
 
 from notion_feedback.config import Settings, require
-from notion_feedback.errors import ConfigError, LangSmithAccessError, NotionAccessError
+from notion_feedback.errors import ConfigError, LangSmithAccessError
+from notion_feedback.notion.access import access_error
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.ids import parse_notion_id
 from notion_feedback.notion.schema import (
@@ -31,8 +32,6 @@ from notion_feedback.notion.schema import (
 )
 
 log = logging.getLogger(__name__)
-
-SHARE_FIX = "open the page in Notion → ••• (top right) → Connections → add your integration, then run this again"
 
 
 @dataclass
@@ -81,16 +80,6 @@ def _title(obj: dict[str, Any]) -> str:
     return "".join(t.get("plain_text") or t.get("text", {}).get("content", "") for t in obj.get("title") or [])
 
 
-def _access_error(exc: APIResponseError, what: str) -> NotionAccessError:
-    if exc.status == 401:
-        return NotionAccessError(
-            "Notion rejected the token (401 unauthorized)",
-            "set NOTION_TOKEN to your integration's secret (Notion → Settings → Connections → Develop or manage "
-            "integrations)",
-        )
-    return NotionAccessError(f"{what} is not reachable with this integration ({exc.status} {exc.code})", SHARE_FIX)
-
-
 class _Setup:
     def __init__(self, settings: Settings, parent: str) -> None:
         self.settings = settings
@@ -101,7 +90,7 @@ class _Setup:
         try:
             self.notion.pages.retrieve(self.parent)
         except APIResponseError as exc:
-            raise _access_error(exc, f"the page {self.parent}") from None
+            raise access_error(exc, "open the parent page", f"the page {self.parent}") or exc from None
 
     def _from_data_source(self, data_source_id: str) -> tuple[str, str] | None:
         try:
@@ -110,7 +99,7 @@ class _Setup:
             if exc.status in (400, 404):
                 log.warning("data source %s from settings not found; looking under the page instead", data_source_id)
                 return None
-            raise _access_error(exc, f"the data source {data_source_id}") from None
+            raise access_error(exc, "read the data source", f"the data source {data_source_id}") or exc from None
         parent = ds.get("parent") or {}
         return parent.get("database_id") or ds.get("database_parent", {}).get("database_id", ""), ds["id"]
 
@@ -155,7 +144,7 @@ def setup_langsmith(settings: Settings, created: list[str]) -> str:
     """The project (created if missing) and the feedback config of the rating key; returns the project id."""
     import langsmith.utils as ls_utils
 
-    from notion_feedback.capture.tracing import resolve_project
+    from notion_feedback.smith import projects
     from notion_feedback.smith.client import make_langsmith_client
 
     client = make_langsmith_client(settings)
@@ -178,7 +167,7 @@ def setup_langsmith(settings: Settings, created: list[str]) -> str:
                         f"set NOTION_FEEDBACK_RATING_KEY to a new key, or NOTION_FEEDBACK_RATING_SCALE to match "
                         f"{settings.rating_key!r}",
                     )
-            project_id = resolve_project(client, settings.langsmith_project, fresh=True).id
+            project_id = projects.project(client, settings.langsmith_project, create=True, fresh=True).id
     except ls_utils.LangSmithAuthError:
         raise LangSmithAccessError(
             "LangSmith rejected the API key", "set LANGSMITH_API_KEY to a key of your LangSmith workspace"

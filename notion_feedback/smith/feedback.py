@@ -22,11 +22,16 @@ import langsmith
 import requests
 from langsmith import utils as ls_utils
 
-from notion_feedback.errors import LangSmithAccessError, NotionFeedbackError
+from notion_feedback.errors import (
+    FeedbackRejectedError,
+    LangSmithAccessError,
+    RunNotFoundError,
+    TransientLangSmithError,
+    is_permanent_status,
+)
 
 # Fixed forever: changing it would orphan every feedback already written.
 FEEDBACK_NAMESPACE = uuid.UUID("6f0b7c2e-3d51-5b8e-9a57-4e1c0f2d9b11")
-TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 529})
 
 
 _quiet = threading.local()
@@ -45,18 +50,6 @@ logging.getLogger("langsmith.client").addFilter(_OwnErrorsFilter())
 def feedback_id(page_id: str, key: str) -> str:
     """The feedback id of a row and key: the same on every machine and after any crash."""
     return str(uuid.uuid5(FEEDBACK_NAMESPACE, f"{uuid.UUID(page_id)}:{key}"))
-
-
-class TransientLangSmithError(NotionFeedbackError):
-    """Worth sending again later: rate limited, overloaded, a 5xx, a timeout or a dropped connection."""
-
-
-class RunNotFoundError(NotionFeedbackError):
-    """LangSmith has no such run in that project (mistyped id, not ingested yet, or expired)."""
-
-
-class FeedbackRejectedError(NotionFeedbackError):
-    """LangSmith refused the feedback itself (a 4xx other than 404/409): retried only when the row changes."""
 
 
 def http_status(exc: BaseException) -> int | None:
@@ -84,7 +77,7 @@ def _translate(exc: Exception, what: str) -> Exception:
     if isinstance(exc, (ls_utils.LangSmithConnectionError, requests.RequestException)):
         return TransientLangSmithError(f"{what}: connection failed ({exc.__class__.__name__})")
     status = http_status(exc)
-    if status in TRANSIENT_STATUSES or (status is not None and status >= 500):
+    if status is not None and status >= 400 and not is_permanent_status(status):
         return TransientLangSmithError(f"{what}: HTTP {status}")
     if status in (401, 403) or isinstance(exc, ls_utils.LangSmithUserError):
         return LangSmithAccessError(

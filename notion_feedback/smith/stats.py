@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import langsmith
 from langsmith import utils as ls_utils
 
-from notion_feedback.errors import LangSmithAccessError
+from notion_feedback.errors import LangSmithAccessError, SeriesUnavailable
+from notion_feedback.timeutil import parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,6 @@ SERIES_METRICS = {
 
 
 INCLUSIVE_END = timedelta(microseconds=1)
-
-
-class SeriesUnavailable(Exception):
-    """The server has no dashboard endpoint (older or self-hosted): callers fall back to per-day stats."""
 
 
 def number(value: Any) -> float | None:
@@ -71,17 +68,6 @@ def _post(client: langsmith.Client, path: str, body: dict[str, Any]) -> Any:
             "check LANGSMITH_API_KEY (and LANGSMITH_WORKSPACE_ID for org-scoped keys)",
         ) from exc
     return response.json()
-
-
-def project_id(client: langsmith.Client, project_name: str) -> str:
-    """The project's UUID (the API's ``session``), or an error that says which project is missing."""
-    try:
-        return str(client.read_project(project_name=project_name).id)
-    except ls_utils.LangSmithNotFoundError as exc:
-        raise LangSmithAccessError(
-            f"LangSmith has no project named {project_name!r}",
-            "set LANGSMITH_PROJECT to the project your agent traces into (it exists after the first trace)",
-        ) from exc
 
 
 def get_run_stats(
@@ -190,9 +176,7 @@ def parse_dashboard(section: dict[str, Any], timezone: str, rating_key: str) -> 
             stamp = point.get("timestamp")
             if not stamp:
                 continue
-            moment = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-            day = moment.astimezone(tz).date()
+            day = parse_iso(str(stamp)).astimezone(tz).date()
             out.setdefault(day, {})[name] = number(point.get("value"))
     return out
 

@@ -14,11 +14,16 @@ confirmed); some rows share a Run ID with another row (one feedback per run: one
 malformed Run ID (never sent), and rated rows are moved to the trash. The figures are taken twice: after the
 final incremental pass, and after the scheduled verification pass (``verify_ratings``), both unkilled and
 fault-free: the second must be exact.
+
+Before the ratings, part of the rows are written by the real recorder in agent processes that are SIGKILLed
+(sender included) while they deliver under the same faults, then restarted: each recorded run must end as
+exactly one row (``recorder_missing``, ``recorder_duplicated``); those rows are then rated like the others.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import signal
@@ -52,6 +57,20 @@ except SyncIncompleteError as exc:
     sys.exit(3)
 """
 INCREMENTAL, VERIFY = "sync_ratings", "verify_ratings"
+RECORDER_CHILD = """
+import json, sys, uuid
+from notion_feedback.capture import Recorder, interaction
+from notion_feedback.config import Settings
+
+recorder = Recorder(Settings(_env_file=None))
+for run in json.loads(sys.stdin.readline()):
+    with interaction("agent", enabled=False, run_id=uuid.UUID(run)) as it:
+        pass
+    recorder.record(it, question="question of " + run, answer="answer")
+print("recorded", flush=True)
+sys.exit(0 if recorder.close(timeout=600) else 1)
+"""
+DURABILITY_BOUND_SECONDS = 1.0  # NOTION_FEEDBACK_RECORDER_MAX_UNSAVED_SECONDS's default
 
 
 def faults(rate: float, seed: int) -> dict[str, Any]:
@@ -99,6 +118,63 @@ def _pass(env: dict[str, str], kill_after: float | None, job: str = INCREMENTAL)
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
         return "killed"
+
+
+def _agent(env: dict[str, str], runs: list[str], kill_after: float | None) -> str:
+    """An agent process that records ``runs`` (none: it only delivers what its spool holds), killed with SIGKILL
+    ``kill_after`` seconds after its last record() returned (never inside the durability bound)."""
+    env = env | {"NOTION_FEEDBACK_RECORDER_SENDER": "thread", "NOTION_FEEDBACK_RECORDER_REQUESTS_PER_SECOND": "20"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RECORDER_CHILD],
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    proc.stdin.write(json.dumps(runs) + "\n")  # type: ignore[union-attr]
+    proc.stdin.flush()  # type: ignore[union-attr]
+    assert proc.stdout.readline().strip() == "recorded"  # type: ignore[union-attr]
+    try:
+        proc.wait(timeout=None if kill_after is None else DURABILITY_BOUND_SECONDS + kill_after)
+        return "done" if proc.returncode == 0 else f"exit {proc.returncode}"
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        return "killed"
+
+
+def _record_rows(world: World, env: dict[str, str], n: int, kills: int, rng: random.Random) -> dict[str, Any]:
+    """``n`` runs recorded by agents killed ``kills`` times mid-delivery; then one that finishes. Rows per run."""
+    runs = world.batch_runs(n)
+    outcomes = [_agent(env, runs, rng.uniform(0.0, 1.5))]
+    while outcomes.count("killed") < kills:
+        outcomes.append(_agent(env, [], rng.uniform(0.2, 1.5)))
+    while (outcome := _agent(env, [], None)) != "done":
+        outcomes.append(outcome)
+    rows = _pages_by_run(world)
+    return {
+        "recorded": n,
+        "recorder_kills": outcomes.count("killed"),
+        "recorder_missing": sum(run not in rows for run in runs),
+        "recorder_duplicated": sum(max(0, len(rows.get(run, [])) - 1) for run in runs),
+        "pages": [page for run in runs for page in rows.get(run, [])],
+    }
+
+
+def _pages_by_run(world: World) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    cursor = None
+    while True:
+        body: dict[str, Any] = {"page_size": 100, **({"start_cursor": cursor} if cursor else {})}
+        page = world._request("POST", f"/v1/data_sources/{world.ds_id}/query", body, person=False)
+        for row in page["results"]:
+            run = "".join(t["plain_text"] for t in row["properties"][world.prop("run_id")]["rich_text"])
+            found.setdefault(run, []).append(row["id"])
+        cursor = page.get("next_cursor")
+        if not page.get("has_more"):
+            return found
 
 
 @dataclass
@@ -173,6 +249,8 @@ def trial(
     rows: int | None = None,
     log: Any = print,
     state_url: str | None = None,
+    recorded: int = 60,
+    recorder_kills: int = 3,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     started = time.monotonic()
@@ -190,6 +268,10 @@ def trial(
         child_env = _child_env(world, sb)
         sb.notion.control.faults = FaultPlan.from_json(faults(rate, seed))
         sb.langsmith.control.faults = FaultPlan.from_json(faults(rate, seed + 1))
+        capture = _record_rows(world, child_env, recorded, recorder_kills, rng)
+        log(f"recorded {recorded} runs through {capture['recorder_kills']} killed agents")
+        table.pages += capture["pages"]
+        table.live += capture.pop("pages")
         done_edits = killed = passes = 0
         batch = max(1, ratings // (kills + 5))
         while done_edits < ratings or killed < kills:
@@ -215,6 +297,7 @@ def trial(
         assert _pass(child_env, None, VERIFY) == "done"
         after_verify = compare(world)
         return {
+            **capture,
             "ratings_edits": done_edits,
             "reverts": table.reverts,
             "rows": len(table.pages),
@@ -227,7 +310,8 @@ def trial(
             "feedback": len(world.feedback()),
             "after_incremental": after_incremental,
             **after_verify,
-            "exact": not any(after_verify.values()),
+            "exact": not any(after_verify.values())
+            and not (capture["recorder_missing"] or capture["recorder_duplicated"]),
             "seconds": round(time.monotonic() - started, 1),
         }
 

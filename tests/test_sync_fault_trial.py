@@ -1,4 +1,4 @@
-"""The fault trial (bench/fault_trial.py): faults on both services and SIGKILLed sync processes lose nothing."""
+"""The fault trial (bench/fault_trial.py): faults on both services, SIGKILLed agents and sync processes lose nothing."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def test_fault_trial_small(state_url: str) -> None:
     assert result["kills"] == 4 and result["faults_injected"] > 0 and result["reverts"] > 0
     assert (result["missing"], result["stale"], result["duplicated"], result["orphaned"]) == (0, 0, 0, 0), result
     assert result["refused_by_langsmith_422"] == 0  # malformed Run IDs never reach LangSmith
+    assert result["recorder_kills"] == 3 and (result["recorder_missing"], result["recorder_duplicated"]) == (0, 0)
     assert result["exact"]
 
 
@@ -32,4 +33,5 @@ def test_fault_trial_full(state_url: str) -> None:
     assert result["kills"] >= 20 and result["trashed"] > 0 and result["reverts"] > 100
     assert result["after_incremental"]["orphaned"] > 0  # trashed rows: only the verification pass sees them
     assert result["exact"], result
+    assert result["recorder_kills"] >= 3 and (result["recorder_missing"], result["recorder_duplicated"]) == (0, 0)
     assert result["refused_by_langsmith_422"] == 0

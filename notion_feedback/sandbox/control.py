@@ -59,7 +59,7 @@ class FaultPlan:
     storm_until: float = 0.0  # monotonic end of the storm once it has begun; 0 until then
     timeout: float = 0.0  # probability a request hangs for ``timeout_seconds`` before failing with 504
     timeout_seconds: float = 30.0
-    after_effect: float = 0.0  # share of status faults injected after the request took effect
+    after_effect: float = 0.0  # share of status faults (429 excepted) injected after the request took effect
     rng: random.Random = field(default_factory=random.Random)
 
     @classmethod
@@ -108,7 +108,10 @@ class FaultPlan:
         x -= self.timeout
         for status, p in self.statuses.items():
             if x < p:
-                when = "after" if self.rng.random() < self.after_effect else "before"
+                # A rate-limited request is refused before it is done, by Notion and LangSmith alike: a 429 never
+                # comes after the effect.
+                after = self.rng.random() < self.after_effect and status != 429
+                when = "after" if after else "before"
                 return (when, status)
             x -= p
         return None

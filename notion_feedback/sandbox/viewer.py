@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from notion_feedback.sandbox.viewer_format import format_number, number_format
 from notion_feedback.sandbox.web_guard import CsrfTokens, cross_origin
 
 NOTION_VERSION = "2025-09-03"
@@ -161,8 +162,8 @@ def chip(option: dict[str, Any] | None) -> str:
     return f'<span class="chip bg-{_e(option.get("color", "default"))}">{_e(option.get("name", ""))}</span>'
 
 
-def value_html(prop: dict[str, Any], page_link: str | None = None) -> str:
-    """One property value, read-only, the way Notion shows it in a table cell."""
+def value_html(prop: dict[str, Any], page_link: str | None = None, column: dict[str, Any] | None = None) -> str:
+    """One property value, read-only, the way Notion shows it in a table cell (``column``: its schema entry)."""
     kind = prop.get("type", "")
     value = prop.get(kind)
     if kind == "title":
@@ -175,9 +176,7 @@ def value_html(prop: dict[str, Any], page_link: str | None = None) -> str:
     if kind == "multi_select":
         return " ".join(chip(o) for o in value or [])
     if kind == "number":
-        if value is None:
-            return ""
-        return _e(f"{value:,.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}")
+        return _e(format_number(value, number_format(column)))
     if kind == "checkbox":
         return "☑" if value else "☐"
     if kind == "date":
@@ -423,7 +422,7 @@ class Viewer:
                     {
                         "name": col["name"],
                         "type": col["type"],
-                        "html": Markup(value_html(prop, f"{root}/page/{row['id']}")),
+                        "html": Markup(value_html(prop, f"{root}/page/{row['id']}", col)),
                         "editable": editable,
                         "current": ((prop.get("select") or {}).get("name", "")) if editable else "",
                         "shown": fingerprint((prop.get("select") or {}).get("name", "")) if editable else "",
@@ -473,7 +472,7 @@ class Viewer:
                     {
                         "name": col["name"],
                         "type": kind,
-                        "html": Markup(value_html(prop)),
+                        "html": Markup(value_html(prop, column=col)),
                         "editable": kind in EDITABLE_TYPES,
                         "current": _form_value(prop),
                         "shown": fingerprint(_form_value(prop)),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -30,6 +31,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from notion_feedback.sandbox.viewer_format import format_number, number_format
+from notion_feedback.sandbox.viewer_runs import RUN_PATH, RunNotFound, run_context, run_link
 from notion_feedback.sandbox.web_guard import CsrfTokens, cross_origin
 
 NOTION_VERSION = "2025-09-03"
@@ -334,9 +336,10 @@ def _ordered_schema(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class Viewer:
-    def __init__(self, notion_asgi: Any, token: str) -> None:
+    def __init__(self, notion_asgi: Any, token: str, smith: Callable[[], Any] | None = None) -> None:
         self.notion_asgi = notion_asgi
         self.token = token
+        self.smith = smith or (lambda: None)  # the LangSmith emulator, when the sandbox runs one
         self.csrf = CsrfTokens()
 
     def _api(self, request: Request) -> Api:
@@ -492,6 +495,19 @@ class Viewer:
             back=str(request.url.path),
         )
 
+    async def run(self, request: Request) -> Response:
+        """A LangSmith run as the app's run page shows it: where the rows' Trace links lead on the sandbox."""
+        tenant, project = request.path_params["tenant"], request.path_params["project"]
+        link = run_link(self._root(request), tenant, project)
+        try:
+            context = await run_context(self.smith(), tenant, project, request.path_params["run_id"], link)
+        except RunNotFound as exc:
+            page = _env.get_template("error.html.j2").render(
+                title="Not found", root=self._root(request), status=404, code="not_found", message=str(exc)
+            )
+            return HTMLResponse(page, status_code=404)
+        return self._render(request, "run.html.j2", **context)
+
     async def edit(self, request: Request) -> Response:
         """A person's edit: only the properties the person changed are sent, as Notion's UI would."""
         page_id = request.path_params["page_id"]
@@ -608,15 +624,17 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
 
 
-def viewer_app(notion_asgi: Any, token: str) -> Any:
-    """The viewer as an ASGI app (mounted at ``/_viewer`` on the Notion emulator's server)."""
-    viewer = Viewer(notion_asgi, token)
+def viewer_app(notion_asgi: Any, token: str, smith: Callable[[], Any] | None = None) -> Any:
+    """The viewer as an ASGI app (mounted at ``/_viewer`` on the Notion emulator's server); ``smith`` gives the
+    LangSmith emulator whose run pages it shows."""
+    viewer = Viewer(notion_asgi, token, smith)
     app = Starlette(
         routes=[
             Route("/", viewer.home),
             Route("/ds/{ds_id}", viewer.data_source),
             Route("/page/{page_id}", viewer.page, methods=["GET"]),
             Route("/page/{page_id}", viewer.edit, methods=["POST"]),
+            Route(RUN_PATH, viewer.run, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         exception_handlers={ApiError: _errors, ValueError: _errors, httpx.HTTPError: _errors},
@@ -624,6 +642,6 @@ def viewer_app(notion_asgi: Any, token: str) -> Any:
     return SecurityHeaders(app)
 
 
-def with_viewer(notion_asgi: Any, token: str) -> Starlette:
+def with_viewer(notion_asgi: Any, token: str, smith: Callable[[], Any] | None = None) -> Starlette:
     """The Notion emulator's app with the viewer beside it: ``/_viewer/...`` is the viewer, the rest the API."""
-    return Starlette(routes=[Mount("/_viewer", viewer_app(notion_asgi, token)), Mount("/", notion_asgi)])
+    return Starlette(routes=[Mount("/_viewer", viewer_app(notion_asgi, token, smith)), Mount("/", notion_asgi)])

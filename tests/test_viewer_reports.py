@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -98,3 +99,47 @@ def test_the_reports_table_shows_numbers_as_notion_formats_them(reports: dict[st
 )
 def test_number_formats(value: float | None, fmt: str, shown: str) -> None:
     assert format_number(value, fmt) == shown
+
+
+def test_init_gives_the_reports_database_a_view_by_date_newest_first(
+    reports: dict[str, Any], settings: Settings
+) -> None:
+    notion = reports["notion"]
+    listed = notion.request(path="views", method="GET", query={"data_source_id": reports["ds_id"]})
+    (ref,) = listed["results"]
+    view = notion.request(path=f"views/{ref['id']}", method="GET")
+    assert view["type"] == "table" and view["sorts"] == [{"property": REPORTS.date.name, "direction": "descending"}]
+    again = init_workspace(settings, settings.parent_page_id, langsmith=False)
+    assert again.created == []
+    assert len(notion.request(path="views", method="GET", query={"data_source_id": reports["ds_id"]})["results"]) == 1
+
+
+def test_the_reports_table_lists_rows_by_date_newest_first(reports: dict[str, Any]) -> None:
+    page = httpx.get(reports["url"])
+    dates = [_cell(r, REPORTS.date.name) for r in _rows(page.text)]
+    assert dates == ["2026-11-24", "2026-11-22", "2026-11-20"], "published 20, 24, 22: shown by Date, not creation"
+    assert "View: Newest first" in page.text
+
+
+def test_a_data_source_without_a_view_lists_its_newest_rows_first(reports: dict[str, Any], sandbox: Sandbox) -> None:
+    notion = reports["notion"]
+    db = notion.databases.create(
+        parent={"type": "page_id", "page_id": sandbox.notion.root_page_id},
+        title=[{"type": "text", "text": {"content": "Loose"}}],
+        initial_data_source={"properties": {"Name": {"title": {}}}},
+    )
+    ds = db["data_sources"][0]["id"]
+    clock = sandbox.notion.control.clock
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC), frozen=True)
+    try:
+        for name in ("first", "second"):
+            clock.advance(120)  # created_time is in minutes: two rows two minutes apart
+            notion.pages.create(
+                parent={"type": "data_source_id", "data_source_id": ds},
+                properties={"Name": {"title": [{"type": "text", "text": {"content": name}}]}},
+            )
+    finally:
+        clock.set(None)
+    page = httpx.get(f"{sandbox.notion.viewer_url}ds/{ds}")
+    names = [_cell(r, "Name") for r in _rows(page.text)]
+    assert names == ["second", "first"] and "View:" not in page.text

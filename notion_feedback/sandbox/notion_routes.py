@@ -77,6 +77,11 @@ ROUTES = [
     ("GET", "/v1/comments", "comments_list"),
     ("GET", "/v1/comments/{comment_id}", "comments_retrieve"),
     ("POST", "/v1/search", "search"),
+    ("POST", "/v1/views", "views_create"),
+    ("GET", "/v1/views", "views_list"),
+    ("GET", "/v1/views/{view_id}", "views_retrieve"),
+    ("PATCH", "/v1/views/{view_id}", "views_update"),
+    ("DELETE", "/v1/views/{view_id}", "views_delete"),
 ]
 _COMPILED = [(_route(m, p), op) for m, p, op in ROUTES]
 
@@ -282,7 +287,35 @@ class NotionRoutes:
             return ws.retrieve_comment(pid("comment_id"))
         if op == "search":
             return ws.search(body)
+        if op.startswith("views_"):
+            return self._views(op, p, q, body, ctx)
         raise NotionError(400, "invalid_request_url", "Invalid request URL.")
+
+    def _views(self, op: str, p: dict[str, str], q: Any, body: Any, ctx: Ctx) -> dict[str, Any]:
+        from notion_feedback.sandbox.notion_workspace import cursor_index, list_response
+
+        ws = self.ws
+        if op == "views_create":
+            return ws.create_view(body, ctx)
+        if op == "views_list":
+            db, ds = q.get("database_id"), q.get("data_source_id")
+            views = ws.list_views(
+                path_id(db, "database_id") if db else None, path_id(ds, "data_source_id") if ds else None
+            )
+            start, size = (
+                cursor_index(views, q.get("start_cursor")),
+                page_size_of(q.get("page_size"), "query.page_size"),
+            )
+            out = list_response(views[start : start + size], "view")
+            if start + size < len(views):
+                out["next_cursor"], out["has_more"] = views[start + size]["id"], True
+            return out
+        view_id = path_id(p["view_id"], "view_id")
+        if op == "views_retrieve":
+            return ws.retrieve_view(view_id)
+        if op == "views_update":
+            return ws.update_view(view_id, body, ctx)
+        return ws.delete_view(view_id)
 
     def _list_uploads(self, status: str | None, cursor: str | None, page_size: int) -> dict[str, Any]:
         from notion_feedback.sandbox.notion_workspace import cursor_index, list_response

@@ -36,6 +36,7 @@ from notion_feedback.sandbox.web_guard import CsrfTokens, cross_origin
 
 NOTION_VERSION = "2025-09-03"
 PAGE_SIZE = 50
+NEWEST_FIRST = [{"timestamp": "created_time", "direction": "descending"}]  # a data source without a view
 MAX_DEPTH = 4  # nesting rendered below a page (Notion pages rarely go deeper; reports use 2)
 STATIC = Path(__file__).parent / "static"
 EDITABLE_TYPES = ("select", "rich_text", "number", "checkbox")
@@ -329,6 +330,13 @@ def _title_of(obj: dict[str, Any]) -> str:
     return "Untitled"
 
 
+async def _first_view(api: Api, ds_id: str) -> dict[str, Any] | None:
+    """The first view (tab) of the database showing this data source, or None when it has none."""
+    listed = await api.call("GET", f"/v1/views?{urlencode({'data_source_id': ds_id, 'page_size': 1})}")
+    refs = listed.get("results") or []
+    return await api.call("GET", f"/v1/views/{refs[0]['id']}") if refs else None
+
+
 def _ordered_schema(schema: dict[str, Any]) -> list[dict[str, Any]]:
     """Title first, then the properties in the order the data source lists them."""
     props = [dict(p, name=name) for name, p in schema.items()]
@@ -404,15 +412,15 @@ class Viewer:
     async def data_source(self, request: Request) -> Response:
         ds_id = request.path_params["ds_id"]
         cursor = request.query_params.get("cursor")
-        body: dict[str, Any] = {
-            "page_size": PAGE_SIZE,
-            "sorts": [{"timestamp": "created_time", "direction": "descending"}],
-        }
-        if cursor:
-            body["start_cursor"] = cursor
         async with self._api(request) as api:
             source = await api.call("GET", f"/v1/data_sources/{ds_id}")
-            rows = await api.call("POST", f"/v1/data_sources/{ds_id}/query", body)
+            view = await _first_view(api, ds_id)
+            body: dict[str, Any] = {"page_size": PAGE_SIZE, "sorts": NEWEST_FIRST}
+            if view:  # as Notion opens a database: its first view's sorts and filter
+                body |= {"sorts": view.get("sorts") or NEWEST_FIRST, "filter": view.get("filter")}
+            if cursor:
+                body["start_cursor"] = cursor
+            rows = await api.call("POST", f"/v1/data_sources/{ds_id}/query", {k: v for k, v in body.items() if v})
         root = self._root(request)
         columns = _ordered_schema(source.get("properties") or {})
         table = []
@@ -441,6 +449,7 @@ class Viewer:
             "table.html.j2",
             title=_title_of(source),
             ds_id=ds_id,
+            view_name=(view or {}).get("name"),
             columns=columns,
             rows=table,
             next_link=next_link,

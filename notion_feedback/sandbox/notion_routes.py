@@ -265,17 +265,8 @@ class NotionRoutes:
             return ws.update_block(pid("block_id"), body, ctx)
         if op == "blocks_delete":
             return ws.delete_block(pid("block_id"), ctx)
-        if op == "file_uploads_create":
-            actor_type = "person" if ctx.actor == ws.person_id else "bot"
-            return ws.create_upload(body, ctx.actor, actor_type)
-        if op == "file_uploads_list":
-            return self._list_uploads(q.get("status"), q.get("start_cursor"), size())
-        if op == "file_uploads_retrieve":
-            return ws.render_upload(ws._upload(pid("file_upload_id")))
-        if op == "file_uploads_send":
-            return ws.send_upload(pid("file_upload_id"), body["data"], body["filename"], body["part_number"])
-        if op == "file_uploads_complete":
-            return ws.complete_upload(pid("file_upload_id"))
+        if op.startswith("file_uploads_"):
+            return self._uploads(op, p, q, body, ctx)
         if op == "comments_create":
             return ws.create_comment(body, ctx)
         if op == "comments_list":
@@ -290,6 +281,21 @@ class NotionRoutes:
         if op.startswith("views_"):
             return self._views(op, p, q, body, ctx)
         raise NotionError(400, "invalid_request_url", "Invalid request URL.")
+
+    def _uploads(self, op: str, p: dict[str, str], q: Any, body: Any, ctx: Ctx) -> dict[str, Any]:
+        ws = self.ws
+        if op == "file_uploads_create":
+            actor_type = "person" if ctx.actor == ws.person_id else "bot"
+            return ws.create_upload(body, ctx.actor, actor_type)
+        if op == "file_uploads_list":
+            size = page_size_of(q.get("page_size"), "query.page_size")
+            return self._list_uploads(q.get("status"), q.get("start_cursor"), size)
+        upload_id = path_id(p["file_upload_id"], "file_upload_id")
+        if op == "file_uploads_retrieve":
+            return ws.render_upload(ws._upload(upload_id))
+        if op == "file_uploads_send":
+            return ws.send_upload(upload_id, body["data"], body["filename"], body["part_number"])
+        return ws.complete_upload(upload_id)
 
     def _views(self, op: str, p: dict[str, str], q: Any, body: Any, ctx: Ctx) -> dict[str, Any]:
         from notion_feedback.sandbox.notion_workspace import cursor_index, list_response

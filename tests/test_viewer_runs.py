@@ -79,6 +79,15 @@ def test_hostile_run_names_are_shown_as_text(ws_settings: Settings, sandbox: San
     assert hrefs and not [h for h in hrefs if not h.startswith("/_viewer/")], hrefs
 
 
+def test_run_pages_keep_the_viewers_guards(ws_settings: Settings, sandbox: Sandbox) -> None:
+    _, url = _record(ws_settings, "guarded-agent", "search")
+    page = httpx.get(url)
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    rebound = httpx.get(url, headers={"Host": "evil.example"})
+    assert rebound.status_code == 421 and "guarded-agent" not in rebound.text
+
+
 def test_an_unknown_or_malformed_run_is_a_404_page(sandbox: Sandbox) -> None:
     base = f"{sandbox.notion_url}/_viewer/langsmith/o/t/projects/p/{uuid.uuid4()}/r/"
     for run in (str(uuid.uuid4()), "not-a-run", "%3Cscript%3E"):

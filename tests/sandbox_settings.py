@@ -8,7 +8,7 @@ from typing import Any
 from notion_feedback.config import Settings
 
 # What `Sandbox.env()` prints that is a setting under the same name (the root page is the workspace's parent).
-_SETTINGS = ("NOTION_TOKEN", "NOTION_BASE_URL", "LANGSMITH_API_KEY", "LANGSMITH_ENDPOINT")
+_SETTINGS = ("NOTION_TOKEN", "NOTION_BASE_URL", "LANGSMITH_API_KEY", "LANGSMITH_ENDPOINT", "LANGSMITH_WEB_URL")
 
 
 def sandbox_settings(env: dict[str, str], home: Path, **overrides: Any) -> Settings:

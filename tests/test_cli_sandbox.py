@@ -21,7 +21,7 @@ def _start(*args: str) -> tuple[subprocess.Popen, dict[str, str]]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     env: dict[str, str] = {}
-    while len(env) < 6:
+    while len(env) < 7:
         line = proc.stdout.readline()
         assert line, f"sandbox exited early: {proc.stderr.read()}"
         name, _, value = line.strip().partition("=")
@@ -43,8 +43,10 @@ def test_sandbox_command_serves_both_sdks_and_keeps_state(tmp_path: Path) -> Non
             "NOTION_SANDBOX_ROOT_PAGE_ID",
             "LANGSMITH_ENDPOINT",
             "LANGSMITH_API_KEY",
+            "LANGSMITH_WEB_URL",
             "NOTION_SANDBOX_ADMIN_TOKEN",
         }
+        assert env["LANGSMITH_WEB_URL"] == env["NOTION_BASE_URL"] + "/_viewer/langsmith"
         assert env["NOTION_BASE_URL"].startswith("http://127.0.0.1:")
         notion = notion_client.Client(auth=env["NOTION_TOKEN"], base_url=env["NOTION_BASE_URL"])
         page = notion.pages.create(

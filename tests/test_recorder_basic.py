@@ -43,7 +43,10 @@ def run_ids(settings: Settings) -> list[str]:
 def test_row_has_every_property_and_text_is_redacted(ws_settings, sandbox) -> None:
     env = sandbox.env()
     client = langsmith.Client(
-        api_url=env["LANGSMITH_ENDPOINT"], api_key=env["LANGSMITH_API_KEY"], auto_batch_tracing=False
+        api_url=env["LANGSMITH_ENDPOINT"],
+        api_key=env["LANGSMITH_API_KEY"],
+        web_url=env["LANGSMITH_WEB_URL"],  # as the product's own clients are configured on the sandbox
+        auto_batch_tracing=False,
     )
     recorder = Recorder(ws_settings)
     long_answer = "word " * 2000  # 10,000 characters: several runs

@@ -29,6 +29,7 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 from pydantic import SecretStr
 
 from notion_feedback.capture.spool import FOUND_EXISTING, RETRIES, SENDING, SPOOL_FILE, Spool, SpooledRow
+from notion_feedback.capture.tracing import trace_url
 from notion_feedback.config import Settings, env_name, require
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.rows import RowValues, feedback_children, feedback_properties, run_id_filter
@@ -181,7 +182,7 @@ class SpoolSender:
                     payload["project_id"] = project.id
                     start = payload.get("run_start")
                     if start and project.url:
-                        payload["trace_url"] = f"{project.url}/r/{row.run_id}?trace_id={row.run_id}&start_time={start}"
+                        payload["trace_url"] = trace_url(project, row.run_id, start)
         return payload
 
     def _exists(self, run_id: str) -> bool:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
 
 import langsmith
 from langsmith import run_helpers, run_trees
@@ -140,11 +141,15 @@ def current_tracer() -> Tracer:
 # -- the LangSmith project id: smith.projects resolves it once per (endpoint, project name) -------------------------
 
 
-def trace_url(project: ProjectRef | None, run_id: str, start_time: datetime) -> str | None:
-    """The run's page in the LangSmith app (the same form as ``Client.get_run_url``), without a request."""
+def trace_url(project: ProjectRef | None, run_id: str, start_time: datetime | str) -> str | None:
+    """The run's page in the LangSmith app (the same form as ``Client.get_run_url``), without a request.
+
+    The query values are percent-encoded: a start time's ``+00:00`` would otherwise read back as a space.
+    """
     if project is None or not project.url:
         return None
-    return f"{project.url}/r/{run_id}?trace_id={run_id}&start_time={start_time.isoformat()}"
+    start = start_time.isoformat() if isinstance(start_time, datetime) else start_time
+    return f"{project.url}/r/{quote(run_id, safe='')}?{urlencode({'trace_id': run_id, 'start_time': start})}"
 
 
 # -- spans ------------------------------------------------------------------------------------------------------------

@@ -140,6 +140,37 @@ class _Setup:
         return db["id"], sources[0]["id"]
 
 
+REPORTS_VIEW_NAME = "Newest first"
+
+
+def ensure_reports_view(notion: Any, database_id: str, data_source_id: str, date_name: str, created: list[str]) -> None:
+    """The Reports database opens on a table of its rows by Date, newest first (a view is all that can sort them
+    in Notion's UI). A view already sorted that way is kept; a workspace whose API has no views is left as it is."""
+    newest_first = [{"property": date_name, "direction": "descending"}]
+    try:
+        listed = notion.request(path="views", method="GET", query={"data_source_id": data_source_id})
+        for ref in listed.get("results") or []:
+            view = notion.request(path=f"views/{ref['id']}", method="GET")
+            if view.get("sorts") == newest_first:
+                return
+        notion.request(
+            path="views",
+            method="POST",
+            body={
+                "data_source_id": data_source_id,
+                "database_id": database_id,
+                "name": REPORTS_VIEW_NAME,
+                "type": "table",
+                "sorts": newest_first,
+                "position": {"type": "start"},
+            },
+        )
+    except APIResponseError as exc:
+        log.warning("the Reports view sorted by %s was not made (%s %s)", date_name, exc.status, exc.code)
+        return
+    created.append(f"Notion view {REPORTS_VIEW_NAME!r} of {REPORTS_TITLE!r}")
+
+
 def setup_langsmith(settings: Settings, created: list[str]) -> str:
     """The project (created if missing) and the feedback config of the rating key; returns the project id."""
     import langsmith.utils as ls_utils
@@ -196,5 +227,6 @@ def init_workspace(settings: Settings, parent: str, *, langsmith: bool = True) -
     rp_db, rp_ds = setup.find_or_create(
         REPORTS_TITLE, settings.reports_data_source_id, reports_schema(settings), created, children
     )
+    ensure_reports_view(setup.notion, rp_db, rp_ds, property_name(REPORTS.date, settings.property_map), created)
     project_id = setup_langsmith(settings, created) if langsmith and settings.langsmith_api_key else None
     return WorkspaceIds(parent_id, fb_db, fb_ds, rp_db, rp_ds, project_id, created)

@@ -77,6 +77,11 @@ ROUTES = [
     ("GET", "/v1/comments", "comments_list"),
     ("GET", "/v1/comments/{comment_id}", "comments_retrieve"),
     ("POST", "/v1/search", "search"),
+    ("POST", "/v1/views", "views_create"),
+    ("GET", "/v1/views", "views_list"),
+    ("GET", "/v1/views/{view_id}", "views_retrieve"),
+    ("PATCH", "/v1/views/{view_id}", "views_update"),
+    ("DELETE", "/v1/views/{view_id}", "views_delete"),
 ]
 _COMPILED = [(_route(m, p), op) for m, p, op in ROUTES]
 
@@ -260,17 +265,8 @@ class NotionRoutes:
             return ws.update_block(pid("block_id"), body, ctx)
         if op == "blocks_delete":
             return ws.delete_block(pid("block_id"), ctx)
-        if op == "file_uploads_create":
-            actor_type = "person" if ctx.actor == ws.person_id else "bot"
-            return ws.create_upload(body, ctx.actor, actor_type)
-        if op == "file_uploads_list":
-            return self._list_uploads(q.get("status"), q.get("start_cursor"), size())
-        if op == "file_uploads_retrieve":
-            return ws.render_upload(ws._upload(pid("file_upload_id")))
-        if op == "file_uploads_send":
-            return ws.send_upload(pid("file_upload_id"), body["data"], body["filename"], body["part_number"])
-        if op == "file_uploads_complete":
-            return ws.complete_upload(pid("file_upload_id"))
+        if op.startswith("file_uploads_"):
+            return self._uploads(op, p, q, body, ctx)
         if op == "comments_create":
             return ws.create_comment(body, ctx)
         if op == "comments_list":
@@ -282,7 +278,50 @@ class NotionRoutes:
             return ws.retrieve_comment(pid("comment_id"))
         if op == "search":
             return ws.search(body)
+        if op.startswith("views_"):
+            return self._views(op, p, q, body, ctx)
         raise NotionError(400, "invalid_request_url", "Invalid request URL.")
+
+    def _uploads(self, op: str, p: dict[str, str], q: Any, body: Any, ctx: Ctx) -> dict[str, Any]:
+        ws = self.ws
+        if op == "file_uploads_create":
+            actor_type = "person" if ctx.actor == ws.person_id else "bot"
+            return ws.create_upload(body, ctx.actor, actor_type)
+        if op == "file_uploads_list":
+            size = page_size_of(q.get("page_size"), "query.page_size")
+            return self._list_uploads(q.get("status"), q.get("start_cursor"), size)
+        upload_id = path_id(p["file_upload_id"], "file_upload_id")
+        if op == "file_uploads_retrieve":
+            return ws.render_upload(ws._upload(upload_id))
+        if op == "file_uploads_send":
+            return ws.send_upload(upload_id, body["data"], body["filename"], body["part_number"])
+        return ws.complete_upload(upload_id)
+
+    def _views(self, op: str, p: dict[str, str], q: Any, body: Any, ctx: Ctx) -> dict[str, Any]:
+        from notion_feedback.sandbox.notion_workspace import cursor_index, list_response
+
+        ws = self.ws
+        if op == "views_create":
+            return ws.create_view(body, ctx)
+        if op == "views_list":
+            db, ds = q.get("database_id"), q.get("data_source_id")
+            views = ws.list_views(
+                path_id(db, "database_id") if db else None, path_id(ds, "data_source_id") if ds else None
+            )
+            start, size = (
+                cursor_index(views, q.get("start_cursor")),
+                page_size_of(q.get("page_size"), "query.page_size"),
+            )
+            out = list_response(views[start : start + size], "view")
+            if start + size < len(views):
+                out["next_cursor"], out["has_more"] = views[start + size]["id"], True
+            return out
+        view_id = path_id(p["view_id"], "view_id")
+        if op == "views_retrieve":
+            return ws.retrieve_view(view_id)
+        if op == "views_update":
+            return ws.update_view(view_id, body, ctx)
+        return ws.delete_view(view_id)
 
     def _list_uploads(self, status: str | None, cursor: str | None, page_size: int) -> dict[str, Any]:
         from notion_feedback.sandbox.notion_workspace import cursor_index, list_response

@@ -42,6 +42,7 @@ from notion_feedback.sandbox.notion_props import (
 )
 from notion_feedback.sandbox.notion_query import compile_filter, compile_sorts, find_prop
 from notion_feedback.sandbox.notion_store import Store
+from notion_feedback.sandbox.notion_views import ViewsMixin
 
 MAX_QUERY_RESULTS = 10_000
 FREE_FILE_LIMIT = 5 * 1024 * 1024
@@ -56,7 +57,7 @@ class Ctx:
     actor: str
 
 
-class Workspace(ContentMixin, FilesMixin):
+class Workspace(ContentMixin, FilesMixin, ViewsMixin):
     """All state of one emulated Notion workspace, shared with one integration (the bot)."""
 
     def __init__(self, store: Store, clock: Callable[[], datetime], workspace_name: str = "Sandbox workspace") -> None:

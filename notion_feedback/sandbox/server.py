@@ -17,6 +17,8 @@ import uvicorn
 from notion_feedback.sandbox.langsmith_api import STATS_LIMIT_ENV, parse_limit
 from notion_feedback.sandbox.web_guard import LoopbackHostGuard
 
+SMITH_WEB_PATH = "/_viewer/langsmith"  # on the Notion server: the LangSmith app's pages, as the viewer shows them
+
 
 @dataclass
 class SandboxOptions:
@@ -141,7 +143,8 @@ class Sandbox:
                 self.notion.control.admin_token = self.admin_token
                 from notion_feedback.sandbox.viewer import with_viewer
 
-                app = with_viewer(self.notion.asgi, token)  # the workspace viewer at /_viewer/
+                # the workspace viewer at /_viewer/, trace pages included (the LangSmith emulator starts next)
+                app = with_viewer(self.notion.asgi, token, smith=lambda: self.langsmith)
                 server = _serve(app, opts.host, opts.notion_port, saved.get("notion_port", 0))
                 self._servers.append(server)
                 self.notion_url = server.url
@@ -167,6 +170,11 @@ class Sandbox:
             ports = {"notion_port": self._port(self.notion_url), "langsmith_port": self._port(self.langsmith_url)}
             _save(opts.data_dir, saved | ports | {"rate_limit": rate_limit, "stats_limit": stats_limit})
         return self
+
+    @property
+    def langsmith_web_url(self) -> str:
+        """Where the viewer serves the LangSmith app's run pages: trace URLs built on it open there."""
+        return f"{self.notion_url}{SMITH_WEB_PATH}"
 
     @staticmethod
     def _port(url: str) -> int:
@@ -197,5 +205,7 @@ class Sandbox:
             }
         if self.langsmith is not None:
             out |= {"LANGSMITH_ENDPOINT": self.langsmith_url, "LANGSMITH_API_KEY": self.langsmith.api_key}
+            if self.notion is not None:  # trace links (the app's /o/.../r/<run> pages) open in the viewer
+                out["LANGSMITH_WEB_URL"] = self.langsmith_web_url
         out["NOTION_SANDBOX_ADMIN_TOKEN"] = self.admin_token  # Authorization: Bearer ... on /_sandbox/*
         return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -29,10 +30,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from notion_feedback.sandbox.viewer_format import format_number, number_format
+from notion_feedback.sandbox.viewer_runs import RUN_PATH, RunNotFound, run_context, run_link
 from notion_feedback.sandbox.web_guard import CsrfTokens, cross_origin
 
 NOTION_VERSION = "2025-09-03"
 PAGE_SIZE = 50
+NEWEST_FIRST = [{"timestamp": "created_time", "direction": "descending"}]  # a data source without a view
 MAX_DEPTH = 4  # nesting rendered below a page (Notion pages rarely go deeper; reports use 2)
 STATIC = Path(__file__).parent / "static"
 EDITABLE_TYPES = ("select", "rich_text", "number", "checkbox")
@@ -161,8 +165,8 @@ def chip(option: dict[str, Any] | None) -> str:
     return f'<span class="chip bg-{_e(option.get("color", "default"))}">{_e(option.get("name", ""))}</span>'
 
 
-def value_html(prop: dict[str, Any], page_link: str | None = None) -> str:
-    """One property value, read-only, the way Notion shows it in a table cell."""
+def value_html(prop: dict[str, Any], page_link: str | None = None, column: dict[str, Any] | None = None) -> str:
+    """One property value, read-only, the way Notion shows it in a table cell (``column``: its schema entry)."""
     kind = prop.get("type", "")
     value = prop.get(kind)
     if kind == "title":
@@ -175,9 +179,7 @@ def value_html(prop: dict[str, Any], page_link: str | None = None) -> str:
     if kind == "multi_select":
         return " ".join(chip(o) for o in value or [])
     if kind == "number":
-        if value is None:
-            return ""
-        return _e(f"{value:,.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}")
+        return _e(format_number(value, number_format(column)))
     if kind == "checkbox":
         return "☑" if value else "☐"
     if kind == "date":
@@ -328,6 +330,13 @@ def _title_of(obj: dict[str, Any]) -> str:
     return "Untitled"
 
 
+async def _first_view(api: Api, ds_id: str) -> dict[str, Any] | None:
+    """The first view (tab) of the database showing this data source, or None when it has none."""
+    listed = await api.call("GET", f"/v1/views?{urlencode({'data_source_id': ds_id, 'page_size': 1})}")
+    refs = listed.get("results") or []
+    return await api.call("GET", f"/v1/views/{refs[0]['id']}") if refs else None
+
+
 def _ordered_schema(schema: dict[str, Any]) -> list[dict[str, Any]]:
     """Title first, then the properties in the order the data source lists them."""
     props = [dict(p, name=name) for name, p in schema.items()]
@@ -335,9 +344,10 @@ def _ordered_schema(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class Viewer:
-    def __init__(self, notion_asgi: Any, token: str) -> None:
+    def __init__(self, notion_asgi: Any, token: str, smith: Callable[[], Any] | None = None) -> None:
         self.notion_asgi = notion_asgi
         self.token = token
+        self.smith = smith or (lambda: None)  # the LangSmith emulator, when the sandbox runs one
         self.csrf = CsrfTokens()
 
     def _api(self, request: Request) -> Api:
@@ -402,15 +412,15 @@ class Viewer:
     async def data_source(self, request: Request) -> Response:
         ds_id = request.path_params["ds_id"]
         cursor = request.query_params.get("cursor")
-        body: dict[str, Any] = {
-            "page_size": PAGE_SIZE,
-            "sorts": [{"timestamp": "created_time", "direction": "descending"}],
-        }
-        if cursor:
-            body["start_cursor"] = cursor
         async with self._api(request) as api:
             source = await api.call("GET", f"/v1/data_sources/{ds_id}")
-            rows = await api.call("POST", f"/v1/data_sources/{ds_id}/query", body)
+            view = await _first_view(api, ds_id)
+            body: dict[str, Any] = {"page_size": PAGE_SIZE, "sorts": NEWEST_FIRST}
+            if view:  # as Notion opens a database: its first view's sorts and filter
+                body |= {"sorts": view.get("sorts") or NEWEST_FIRST, "filter": view.get("filter")}
+            if cursor:
+                body["start_cursor"] = cursor
+            rows = await api.call("POST", f"/v1/data_sources/{ds_id}/query", {k: v for k, v in body.items() if v})
         root = self._root(request)
         columns = _ordered_schema(source.get("properties") or {})
         table = []
@@ -423,7 +433,7 @@ class Viewer:
                     {
                         "name": col["name"],
                         "type": col["type"],
-                        "html": Markup(value_html(prop, f"{root}/page/{row['id']}")),
+                        "html": Markup(value_html(prop, f"{root}/page/{row['id']}", col)),
                         "editable": editable,
                         "current": ((prop.get("select") or {}).get("name", "")) if editable else "",
                         "shown": fingerprint((prop.get("select") or {}).get("name", "")) if editable else "",
@@ -439,6 +449,7 @@ class Viewer:
             "table.html.j2",
             title=_title_of(source),
             ds_id=ds_id,
+            view_name=(view or {}).get("name"),
             columns=columns,
             rows=table,
             next_link=next_link,
@@ -473,7 +484,7 @@ class Viewer:
                     {
                         "name": col["name"],
                         "type": kind,
-                        "html": Markup(value_html(prop)),
+                        "html": Markup(value_html(prop, column=col)),
                         "editable": kind in EDITABLE_TYPES,
                         "current": _form_value(prop),
                         "shown": fingerprint(_form_value(prop)),
@@ -492,6 +503,19 @@ class Viewer:
             saved=request.query_params.get("saved"),
             back=str(request.url.path),
         )
+
+    async def run(self, request: Request) -> Response:
+        """A LangSmith run as the app's run page shows it: where the rows' Trace links lead on the sandbox."""
+        tenant, project = request.path_params["tenant"], request.path_params["project"]
+        link = run_link(self._root(request), tenant, project)
+        try:
+            context = await run_context(self.smith(), tenant, project, request.path_params["run_id"], link)
+        except RunNotFound as exc:
+            page = _env.get_template("error.html.j2").render(
+                title="Not found", root=self._root(request), status=404, code="not_found", message=str(exc)
+            )
+            return HTMLResponse(page, status_code=404)
+        return self._render(request, "run.html.j2", **context)
 
     async def edit(self, request: Request) -> Response:
         """A person's edit: only the properties the person changed are sent, as Notion's UI would."""
@@ -609,15 +633,17 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
 
 
-def viewer_app(notion_asgi: Any, token: str) -> Any:
-    """The viewer as an ASGI app (mounted at ``/_viewer`` on the Notion emulator's server)."""
-    viewer = Viewer(notion_asgi, token)
+def viewer_app(notion_asgi: Any, token: str, smith: Callable[[], Any] | None = None) -> Any:
+    """The viewer as an ASGI app (mounted at ``/_viewer`` on the Notion emulator's server); ``smith`` gives the
+    LangSmith emulator whose run pages it shows."""
+    viewer = Viewer(notion_asgi, token, smith)
     app = Starlette(
         routes=[
             Route("/", viewer.home),
             Route("/ds/{ds_id}", viewer.data_source),
             Route("/page/{page_id}", viewer.page, methods=["GET"]),
             Route("/page/{page_id}", viewer.edit, methods=["POST"]),
+            Route(RUN_PATH, viewer.run, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         exception_handlers={ApiError: _errors, ValueError: _errors, httpx.HTTPError: _errors},
@@ -625,6 +651,6 @@ def viewer_app(notion_asgi: Any, token: str) -> Any:
     return SecurityHeaders(app)
 
 
-def with_viewer(notion_asgi: Any, token: str) -> Starlette:
+def with_viewer(notion_asgi: Any, token: str, smith: Callable[[], Any] | None = None) -> Starlette:
     """The Notion emulator's app with the viewer beside it: ``/_viewer/...`` is the viewer, the rest the API."""
-    return Starlette(routes=[Mount("/_viewer", viewer_app(notion_asgi, token)), Mount("/", notion_asgi)])
+    return Starlette(routes=[Mount("/_viewer", viewer_app(notion_asgi, token, smith)), Mount("/", notion_asgi)])

@@ -1,0 +1,143 @@
+"""Database views (``/v1/views``): create, retrieve, update, delete and list, as the official SDK types describe them.
+
+A view belongs to a database and shows one of its data sources, with its own filter and sorts; the order of a
+database's views is its tab bar (``position`` on create). What a view stores is returned as given: the emulator
+validates the sorts and filter against the data source's schema, as a query would, but lays out nothing (view
+``configuration`` is kept and returned, not interpreted). Unlike Notion, a database created through the API has
+no default view here: only the views made through this endpoint exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notion_feedback.sandbox.notion_common import (
+    body_error,
+    body_id,
+    fmt_minute,
+    hex_id,
+    new_id,
+    not_found,
+    validation,
+)
+from notion_feedback.sandbox.notion_query import compile_filter, compile_sorts
+
+VIEW_TYPES = ("table", "board", "list", "calendar", "timeline", "gallery", "form", "chart", "map", "dashboard")
+
+
+class ViewsMixin:
+    """View endpoints; mixed into the Workspace (uses its store, users, clock and data sources)."""
+
+    store: Any
+
+    def _view(self, view_id: str) -> dict[str, Any]:
+        view = self.store.get(view_id, "view")
+        if view is None or view.get("deleted"):
+            raise not_found("view", view_id)
+        return view
+
+    def render_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        user = self.user  # type: ignore[attr-defined]
+        return {
+            "object": "view",
+            "id": view["id"],
+            "parent": {"type": "database_id", "database_id": view["database_id"]},
+            "name": view["name"],
+            "type": view["type"],
+            "created_time": fmt_minute(view["created"]),
+            "last_edited_time": fmt_minute(view["edited"]),
+            "url": f"https://www.notion.so/{hex_id(view['database_id'])}?v={hex_id(view['id'])}",
+            "data_source_id": view["data_source_id"],
+            "created_by": user(view["created_by"], partial=True),
+            "last_edited_by": user(view["edited_by"], partial=True),
+            "filter": view.get("filter"),
+            "sorts": view.get("sorts"),
+            "quick_filters": view.get("quick_filters"),
+            "configuration": view.get("configuration"),
+        }
+
+    def _check_view_query(self, view: dict[str, Any], body: dict[str, Any]) -> None:
+        """The sorts and filter of ``body`` validated against the view's data source, then kept on the view."""
+        schema = self._data_source(view["data_source_id"])["properties"]  # type: ignore[attr-defined]
+        for key in ("sorts", "filter", "quick_filters", "configuration"):
+            if key not in body:
+                continue
+            value = body[key]
+            if key == "sorts" and value is not None:
+                compile_sorts(value, schema)
+            if key == "filter" and value is not None:
+                compile_filter(value, schema, self.now())  # type: ignore[attr-defined]
+            view[key] = value
+
+    def create_view(self, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+        ds = self._data_source(body_id(body.get("data_source_id"), "body.data_source_id"))  # type: ignore[attr-defined]
+        db = self._database(ds["database_id"])  # type: ignore[attr-defined]
+        if body.get("database_id") is not None and body_id(body["database_id"], "body.database_id") != db["id"]:
+            raise validation("The data source does not belong to the database given as database_id.")
+        name, kind = body.get("name"), body.get("type")
+        if not isinstance(name, str):
+            raise body_error("body.name", "should be a string", name)
+        if kind not in VIEW_TYPES:
+            raise body_error("body.type", f"should be one of {', '.join(f'`{t}`' for t in VIEW_TYPES)}", kind)
+        view = {"kind": "view", "id": new_id(), "database_id": db["id"], "data_source_id": ds["id"]}
+        view |= {"name": name, "type": kind, "filter": None, "sorts": None, "quick_filters": None}
+        view["configuration"] = None
+        self._check_view_query(view, body)
+        self._stamp(view, ctx, created=True)  # type: ignore[attr-defined]
+        order = db.setdefault("views", [])
+        order.insert(self._view_position(order, body.get("position")), view["id"])
+        self.store.put(view)
+        self.store.touch(db)
+        return self.render_view(view)
+
+    def _view_position(self, order: list[str], position: Any) -> int:
+        if position is None:
+            return len(order)
+        kind = position.get("type") if isinstance(position, dict) else None
+        if kind == "start":
+            return 0
+        if kind == "end":
+            return len(order)
+        if kind == "after_view":
+            after = body_id(position.get("view_id"), "body.position.view_id")
+            if after not in order:
+                raise not_found("view", after)
+            return order.index(after) + 1
+        raise body_error("body.position.type", "should be `start`, `end` or `after_view`", kind)
+
+    def retrieve_view(self, view_id: str) -> dict[str, Any]:
+        return self.render_view(self._view(view_id))
+
+    def update_view(self, view_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+        view = self._view(view_id)
+        if "name" in body:
+            if not isinstance(body["name"], str):
+                raise body_error("body.name", "should be a string", body["name"])
+            view["name"] = body["name"]
+        self._check_view_query(view, body)
+        self._stamp(view, ctx)  # type: ignore[attr-defined]
+        self.store.put(view)
+        return self.render_view(view)
+
+    def delete_view(self, view_id: str) -> dict[str, Any]:
+        view = self._view(view_id)
+        db = self._database(view["database_id"])  # type: ignore[attr-defined]
+        if view_id in db.get("views", []):
+            db["views"].remove(view_id)
+            self.store.touch(db)
+        rendered = self.render_view(view)
+        view["deleted"] = True
+        self.store.put(view)
+        return rendered
+
+    def list_views(self, database_id: str | None, data_source_id: str | None) -> list[dict[str, Any]]:
+        """The views of a database (tab order), or those showing one data source: ``{"object": "view", "id"}``."""
+        if database_id is None and data_source_id is None:
+            raise validation("Provide either database_id or data_source_id.")
+        if database_id is None:
+            database_id = self._data_source(data_source_id)["database_id"]  # type: ignore[attr-defined]
+        db = self._database(database_id)  # type: ignore[attr-defined]
+        views = [v for v in (self.store.get(i, "view") for i in db.get("views", [])) if v and not v.get("deleted")]
+        if data_source_id is not None:
+            views = [v for v in views if v["data_source_id"] == data_source_id]
+        return [{"object": "view", "id": v["id"]} for v in views]

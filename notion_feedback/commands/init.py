@@ -15,6 +15,7 @@ def init(
         ...,
         "--parent",
         "-p",
+        metavar="PAGE",
         help="The Notion page to create the databases under: its id, or its URL copied from the browser "
         "(notion.so/…, app.notion.com/p/…). Share the page with your integration first.",
     ),
@@ -24,7 +25,7 @@ def init(
         metavar="",
         help="Write the ids into the .env file (other lines are kept) instead of printing them.",
     ),
-    env_file: Path = typer.Option(Path(".env"), help="The .env file --write-env updates."),
+    env_file: Path = typer.Option(Path(".env"), metavar="PATH", help="The .env file --write-env updates."),
     skip_langsmith: bool = typer.Option(
         False, "--skip-langsmith", metavar="", help="Only set up Notion (no LangSmith project or feedback config)."
     ),

@@ -26,11 +26,22 @@ def _anchors(period: str, last: date, count: int) -> list[date]:
 
 def report(
     day: datetime | None = typer.Option(
-        None, "--date", formats=["%Y-%m-%d"], help="A day inside the period to report (default: the last complete one)."
+        None,
+        "--date",
+        metavar="YYYY-MM-DD",
+        formats=["%Y-%m-%d"],
+        help="A day inside the period to report (default: the last complete one).",
     ),
-    period: str = typer.Option("day", "--period", help="day, week (ISO, Monday first) or month."),
+    period: str = typer.Option(
+        "day", "--period", metavar="day|week|month", help="day, week (ISO, Monday first) or month."
+    ),
     backfill: int = typer.Option(
-        1, "--backfill", min=1, max=400, help="Publish this many consecutive periods, ending with --date's."
+        1,
+        "--backfill",
+        metavar="N",
+        min=1,
+        max=400,
+        help="Publish this many consecutive periods, ending with --date's.",
     ),
 ) -> None:
     """Publish the KPI report page for a period to the Reports data source in Notion.

@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, desc, func, select
 
 from notion_feedback.redact import mask_secrets
-from notion_feedback.state import job_runs, utcnow
+from notion_feedback.state import job_runs, open_state, utcnow
+
+if TYPE_CHECKING:
+    from notion_feedback.config import Settings
+
+T = TypeVar("T")
 
 log = logging.getLogger("notion_feedback.jobs")
 
 OK, ERROR, SKIPPED, MISSED, RUNNING = "ok", "error", "skipped", "missed", "running"
 MAX_ERROR_CHARS = 2000
+SYNC_JOB, VERIFY_JOB = "sync_ratings", "verify_ratings"  # an incremental pass; a full one (`sync --full`)
+REPORT_JOBS = {"day": "daily_report", "week": "weekly_rollup", "month": "monthly_rollup"}  # the job per period
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,20 @@ class JobRecorder:
         """A run APScheduler skipped (misfire beyond grace, or still running): visible in `status`."""
         run_id = self.start(job, scheduled)
         self.finish(run_id, job, MISSED, {"scheduled_for": scheduled.isoformat()})
+
+
+def run_recorded(settings: Settings, job: str, work: Callable[[], T], summary: Callable[[T], Any] = summary_of) -> T:
+    """Run ``work`` now as a run of ``job``, recorded in the settings' state store as the daemon records its
+    scheduled runs, so `status` tells the same story whoever ran it (the daemon, `sync`, the demo)."""
+    recorder = JobRecorder(open_state(settings.resolved_state_url), settings.secrets())
+    run_id = recorder.start(job)
+    try:
+        result = work()
+    except BaseException as exc:
+        recorder.finish(run_id, job, ERROR, error=exc)
+        raise
+    recorder.finish(run_id, job, OK, summary(result))
+    return result
 
 
 def _row(row: Any) -> JobRun:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import typer
@@ -10,9 +11,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from notion_feedback.commands.common import console, friendly_errors, settings_or_exit
+from notion_feedback.jobruns import REPORT_JOBS, run_recorded
 from notion_feedback.kpi import PERIODS, last_complete, period_range, previous_range
 from notion_feedback.notion.client import make_notion_client
-from notion_feedback.report import publish_report
+from notion_feedback.report import ReportResult, publish_report
 from notion_feedback.smith.client import make_langsmith_client
 
 
@@ -80,7 +82,8 @@ def report(
                 def step(msg: str, anchor: date = anchor) -> None:
                     bar.update(task, description=escape(f"{period} {anchor}: {msg}"))
 
-                result = publish_report(settings, period, anchor, notion=notion, smith=smith, progress=step)
+                publish = partial(publish_report, settings, period, anchor, notion=notion, smith=smith, progress=step)
+                result = run_recorded(settings, REPORT_JOBS[period], publish, ReportResult.as_dict)
                 bar.advance(task)
                 console.print(f"[green]✓[/] {escape(result.summary())}\n  {escape(result.url)}", highlight=False)
 

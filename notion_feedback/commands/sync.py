@@ -8,6 +8,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from notion_feedback.commands.common import console, friendly_errors, settings_or_exit
+from notion_feedback.jobruns import SYNC_JOB, VERIFY_JOB, run_recorded
 from notion_feedback.sync import SyncSummary, run_sync
 from notion_feedback.sync_retry import SyncIncompleteError
 
@@ -86,8 +87,12 @@ def sync(
                 detail = f"{s.rows_seen:,} rows · {s.changed:,} changed · {s.errors:,} errors"
                 progress.update(task, detail=detail)
 
-            try:
-                summary = run_sync(settings, full=full, dry_run=dry_run, progress=update)
+            def work() -> SyncSummary:
+                return run_sync(settings, full=full, dry_run=dry_run, progress=update)
+
+            try:  # a dry run changes nothing, so it is no run of the job `status` reports
+                job = VERIFY_JOB if full else SYNC_JOB
+                summary = work() if dry_run else run_recorded(settings, job, work, SyncSummary.counts)
             except SyncIncompleteError as exc:
                 if exc.summary is not None:
                     _report(exc.summary)

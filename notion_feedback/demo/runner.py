@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -290,8 +291,8 @@ class Demo:
         return count
 
     def sync(self, settings: Settings) -> dict[str, Any]:
-        from notion_feedback.jobruns import summary_of
-        from notion_feedback.sync import run_sync
+        from notion_feedback.jobruns import SYNC_JOB, run_recorded, summary_of
+        from notion_feedback.sync import SyncSummary, run_sync
 
         with _progress(self.console) as bar:
             task = bar.add_task("sync ratings → LangSmith feedback", total=None)
@@ -299,12 +300,15 @@ class Demo:
             def progress(summary: Any) -> None:
                 bar.update(task, completed=summary.rows_seen)
 
-            summary = run_sync(settings, progress=progress)
+            summary = run_recorded(
+                settings, SYNC_JOB, lambda: run_sync(settings, progress=progress), SyncSummary.counts
+            )
         return {k: v for k, v in summary_of(summary).items() if not isinstance(v, list)}
 
     def reports(self, settings: Settings) -> list[dict[str, Any]]:
+        from notion_feedback.jobruns import REPORT_JOBS, run_recorded
         from notion_feedback.kpi import last_complete, period_range
-        from notion_feedback.report import publish_report
+        from notion_feedback.report import ReportResult, publish_report
 
         today = datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
         anchors: list[tuple[str, date]] = []
@@ -318,7 +322,8 @@ class Demo:
             task = bar.add_task("report pages", total=len(anchors))
             for period, anchor in anchors:
                 bar.update(task, description=f"report: {period} {anchor}")
-                out.append(publish_report(settings, period, anchor).as_dict())
+                job, publish = REPORT_JOBS[period], partial(publish_report, settings, period, anchor)
+                out.append(run_recorded(settings, job, publish, ReportResult.as_dict).as_dict())
                 bar.advance(task)
         return out
 

@@ -8,14 +8,49 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from notion_feedback.commands.common import console, friendly_errors, settings_or_exit
 from notion_feedback.jobruns import REPORT_JOBS, run_recorded
 from notion_feedback.kpi import PERIODS, last_complete, period_range, previous_range
 from notion_feedback.notion.client import make_notion_client
+from notion_feedback.notion.links import page_link
 from notion_feedback.report import ReportResult, publish_report
-from notion_feedback.smith.client import make_langsmith_client
+from notion_feedback.smith.client import make_langsmith_client, observe_rate_limit_waits
+
+
+def _columns() -> tuple[ProgressColumn, ...]:
+    return SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+
+
+class ReportProgress:
+    """The progress line: which period, which step, and why nothing moves while LangSmith's rate limit holds the
+    requests back (without a terminal, where the line is not redrawn, each wait is a line of its own)."""
+
+    def __init__(self, bar: Progress, task: TaskID) -> None:
+        self.bar, self.task, self.line = bar, task, ""
+
+    def step(self, where: str, message: str) -> None:
+        self.line = f"{where}: {message}"
+        self.bar.update(self.task, description=escape(self.line))
+
+    def waiting(self, seconds: float) -> None:
+        if not seconds:  # requests go on
+            self.bar.update(self.task, description=escape(self.line))
+            return
+        why = f"waiting {seconds:.0f} s for LangSmith's rate limit"
+        self.bar.update(self.task, description=escape(f"{self.line} · {why}" if self.line else why))
+        if not self.bar.console.is_terminal:
+            self.bar.console.print(f"  {why}", highlight=False)
 
 
 def _anchors(period: str, last: date, count: int) -> list[date]:
@@ -68,24 +103,17 @@ def report(
         last = day.date() if day else last_complete(period, today)
         anchors = _anchors(period, last, backfill)
         notion, smith = make_notion_client(settings), make_langsmith_client(settings)
-        columns = (
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console, transient=False) as bar:
-            task = bar.add_task("reports", total=len(anchors))
+        with Progress(*_columns(), console=console, transient=False) as bar:
+            shown = ReportProgress(bar, bar.add_task("reports", total=len(anchors)))
+            observe_rate_limit_waits(smith, shown.waiting)
             for anchor in anchors:
-
-                def step(msg: str, anchor: date = anchor) -> None:
-                    bar.update(task, description=escape(f"{period} {anchor}: {msg}"))
-
+                step = partial(shown.step, f"{period} {anchor}")
                 publish = partial(publish_report, settings, period, anchor, notion=notion, smith=smith, progress=step)
                 result = run_recorded(settings, REPORT_JOBS[period], publish, ReportResult.as_dict)
-                bar.advance(task)
-                console.print(f"[green]✓[/] {escape(result.summary())}\n  {escape(result.url)}", highlight=False)
+                bar.advance(shown.task)
+                link = page_link(settings.notion_base_url, result.page_id, result.url)
+                console.print(f"[green]✓[/] {escape(result.summary())}", highlight=False)
+                console.print(f"  {escape(link)}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,104 @@
+"""`notion-feedback report` on the sandbox: the address a person can open, the run in `status`, and a progress line
+that says when LangSmith's rate limit holds it back."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from report_helpers import Interaction, trace
+from typer.testing import CliRunner
+
+from notion_feedback.cli import app
+from notion_feedback.config import Settings
+from notion_feedback.notion.links import is_sandbox, page_link
+from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.sandbox.control import FaultPlan
+
+URL = re.compile(r"https?://[^\s'\"`)]+")
+
+
+@pytest.fixture()
+def workspace(settings: Settings, sandbox, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Feedback and Reports data sources, yesterday's traffic, and the CLI's environment pointing at them."""
+    ids = init_workspace(settings, settings.parent_page_id, langsmith=False)  # type: ignore[arg-type]
+    day = datetime.now(UTC).date() - timedelta(days=1)
+    start = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+    trace(settings, [Interaction(start + timedelta(minutes=i), 0.5 + i, 400, 0.002, rating=4) for i in range(3)])
+    env = sandbox.env() | {
+        "LANGSMITH_PROJECT": settings.langsmith_project,
+        "NOTION_FEEDBACK_HOME": str(settings.home),
+        "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": ids.feedback_data_source_id,
+        "NOTION_FEEDBACK_REPORTS_DATA_SOURCE_ID": ids.reports_data_source_id,
+        "NOTION_FEEDBACK_LOG_LEVEL": "WARNING",
+        "NOTION_FEEDBACK_NOTION_REQUESTS_PER_SECOND": "50",
+        "NOTION_FEEDBACK_NOTION_BURST": "50",
+        "NOTION_FEEDBACK_LANGSMITH_STATS_PER_10S": "10000",
+    }
+    if settings.state_url:
+        env["NOTION_FEEDBACK_STATE_URL"] = settings.state_url
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return settings
+
+
+def _report() -> str:
+    result = CliRunner().invoke(app, ["report"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def test_report_on_the_sandbox_prints_the_viewer_page_and_is_a_run_in_status(workspace: Settings, sandbox) -> None:
+    output = _report()
+    links = URL.findall(output)
+    viewer = sandbox.notion.viewer_url
+    pages = [link for link in links if link.startswith(f"{viewer}page/")]
+    assert len(pages) == 1, output
+    assert not [link for link in links if "notion.com" in link or "notion.so" in link], output
+    page = httpx.get(pages[0])
+    assert page.status_code == 200 and "Daily report" in page.text
+
+    status = CliRunner().invoke(app, ["status", "--json"])
+    last = {job["id"]: job["last_run"] for job in json.loads(status.stdout)["jobs"]}
+    assert last["daily_report"]["outcome"] == "ok"
+    assert pages[0].endswith(last["daily_report"]["summary"]["page_id"])
+
+
+def test_a_report_waiting_for_langsmiths_rate_limit_says_so(workspace: Settings, sandbox) -> None:
+    sandbox.langsmith.control.faults = FaultPlan.from_json({"storm_seconds": 2})  # every request: 429, Retry-After
+    try:
+        output = _report()
+    finally:
+        sandbox.langsmith.control.faults = FaultPlan()
+    assert re.search(r"waiting \d+ s for LangSmith's rate limit", output), output
+    assert "Daily report" in output and "published" in output, "it waited, then went on"
+
+
+def test_without_a_rate_limit_nothing_is_said_about_one(workspace: Settings) -> None:
+    assert "rate limit" not in _report()
+
+
+@pytest.mark.parametrize(
+    ("base", "sandboxed"),
+    [
+        ("http://127.0.0.1:8123", True),
+        ("http://localhost:9000/", True),
+        ("http://[::1]:7000", True),
+        ("http://127.0.0.2:7000", True),
+        ("https://api.notion.com", False),
+        ("https://notion.example.com", False),
+    ],
+)
+def test_the_sandbox_is_a_loopback_notion_base_url(base: str, sandboxed: bool) -> None:
+    page_id = "0123abcd-0123-4567-89ab-0123456789ab"
+    notion_url = "https://app.notion.com/p/Daily-0123abcd0123456789ab0123456789ab"
+    assert is_sandbox(base) is sandboxed
+    link = page_link(base, page_id, notion_url)
+    if sandboxed:
+        assert link.endswith(f"/_viewer/page/{page_id}") and link.startswith(base.rstrip("/"))
+    else:
+        assert link == notion_url

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from notion_client import Client
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from notion_feedback.config import Settings, load_settings
@@ -359,7 +361,7 @@ class Demo:
             timings[name] = round(now - clock, 1)
             clock = now
 
-        self.console.print(f"[bold]Sandbox[/] Notion {sb.notion_url}  LangSmith {sb.langsmith_url}")
+        self.console.print(f"[bold]Sandbox[/] Notion {sb.notion_url}  LangSmith {sb.langsmith_url}", soft_wrap=True)
         settings = self.init_workspace()
         lap("init")
         items = generate(opts.days, opts.per_day, opts.seed, settings.timezone)
@@ -414,17 +416,23 @@ class Demo:
 
 
 def show_where_to_look(console: Console, result: DemoResult, options: DemoOptions) -> None:
+    """Addresses and commands each on a line of its own that the console never wraps (``soft_wrap``), so a narrow
+    terminal cannot break one in the middle and each copies whole."""
     viewer = result.viewer_url
     console.print()
-    console.print(f"[bold green]Workspace viewer:[/] {viewer}")
+    console.print("[bold green]Workspace viewer:[/]")
+    console.print(f"  {escape(viewer)}", soft_wrap=True, highlight=False)
     console.print("  Feedback rows: rate an answer there (Rating dropdown); the next sync sends it to LangSmith.")
     for report in result.reports:
-        console.print(f"  Report {report['period']} {report['start']}: {viewer}page/{report['page_id']}")
+        console.print(f"  Report {report['period']} {report['start']}:", highlight=False)
+        console.print(f"    {escape(viewer)}page/{escape(report['page_id'])}", soft_wrap=True, highlight=False)
     ports = " ".join(
         f"--{name}-port {url.rsplit(':', 1)[1]}"
         for name, url in (("notion", result.env["NOTION_BASE_URL"]), ("langsmith", result.env["LANGSMITH_ENDPOINT"]))
     )
-    console.print(
-        f"[bold]Open this workspace again:[/] notion-feedback sandbox --data-dir {options.data_dir} {ports}\n"
-        f"  then use the settings in {options.data_dir / ENV_FILE} (e.g. `set -a; . {options.data_dir / ENV_FILE}`)"
-    )
+    env_file = shlex.quote(str(options.data_dir / ENV_FILE))
+    console.print("[bold]Open this workspace again:[/]")
+    command = f"notion-feedback sandbox --data-dir {shlex.quote(str(options.data_dir))} {ports}"
+    console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
+    console.print("  then use its settings:")
+    console.print(f"  set -a; . {escape(env_file)}; set +a", soft_wrap=True, highlight=False)

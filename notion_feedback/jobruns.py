@@ -78,11 +78,13 @@ def _counts(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 class JobRecorder:
-    """Writes job runs for one state store; ``secrets`` are masked out of anything stored or logged."""
+    """Writes job runs for one state store; ``secrets`` are masked out of anything stored or logged. ``quiet``: a
+    run that went well logs at DEBUG (a command that prints its own summary)."""
 
-    def __init__(self, engine: Engine, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, engine: Engine, secrets: Iterable[str] = (), *, quiet: bool = False) -> None:
         self.engine = engine
         self.secrets = [s for s in secrets if s]
+        self.ok_level = logging.DEBUG if quiet else logging.INFO
 
     def _mask(self, text: str) -> str:
         return mask_secrets(text, self.secrets)
@@ -115,7 +117,7 @@ class JobRecorder:
         fields |= {k: v for k, v in _counts(run.summary).items() if k not in fields}
         if error_text:
             fields["error"] = error_text.splitlines()[0][:300]
-        level = logging.ERROR if outcome == ERROR else logging.INFO
+        level = logging.ERROR if outcome == ERROR else self.ok_level
         log.log(level, self._mask(f"job {job} {outcome} in {run.duration_seconds}s"), extra={"fields": fields})
         return run
 
@@ -127,8 +129,9 @@ class JobRecorder:
 
 def run_recorded(settings: Settings, job: str, work: Callable[[], T], summary: Callable[[T], Any] = summary_of) -> T:
     """Run ``work`` now as a run of ``job``, recorded in the settings' state store as the daemon records its
-    scheduled runs, so `status` tells the same story whoever ran it (the daemon, `sync`, the demo)."""
-    recorder = JobRecorder(open_state(settings.resolved_state_url), settings.secrets())
+    scheduled runs, so `status` tells the same story whoever ran it (the daemon, `sync`, the demo). The caller
+    shows the result itself, so only a failure is logged above DEBUG."""
+    recorder = JobRecorder(open_state(settings.resolved_state_url), settings.secrets(), quiet=True)
     run_id = recorder.start(job)
     try:
         result = work()

@@ -70,7 +70,9 @@ def test_status_after_a_one_off_sync_shows_its_run(sandbox, settings, monkeypatc
     assert runner.invoke(app, ["sync", "--dry-run"]).exit_code == 0
     assert _last_runs(runner)["sync_ratings"] is None, "a dry run writes nothing, so it is no run of the job"
 
-    assert runner.invoke(app, ["sync"]).exit_code == 0
+    synced = runner.invoke(app, ["sync"])
+    assert synced.exit_code == 0, synced.output
+    assert "job sync_ratings ok" not in synced.output, "the table says it; no log line on top"
     last = _last_runs(runner)["sync_ratings"]
     assert last["outcome"] == "ok" and last["finished_at"]
     assert last["summary"]["created"] == 2 and last["summary"]["rows_seen"] == 2

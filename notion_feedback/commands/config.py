@@ -12,7 +12,7 @@ from notion_feedback.envfile import describe, render_env_example
 
 
 def config(
-    example: bool = typer.Option(False, "--example", metavar="", help="Print the documented .env.example instead."),
+    example: bool = typer.Option(False, "--example", help="Print the documented .env.example instead."),
 ) -> None:
     """Show the effective settings (environment and .env), secrets hidden.
 

@@ -18,7 +18,7 @@ def demo(
         metavar="DIR",
         help="Where the emulated workspace and the product's state are kept.",
     ),
-    once: bool = typer.Option(False, "--once", metavar="", help="Run one cycle and exit (for scripts and CI)."),
+    once: bool = typer.Option(False, "--once", help="Run one cycle and exit (for scripts and CI)."),
     days: int = typer.Option(14, "--days", metavar="DAYS", min=1, max=90, help="Days of synthetic history."),
     per_day: int = typer.Option(
         10, "--interactions-per-day", metavar="N", min=1, max=500, help="Interactions per day (±30 %)."
@@ -35,10 +35,9 @@ def demo(
     no_rate_limit: bool = typer.Option(
         False,
         "--no-rate-limit",
-        metavar="",
         help="Turn off the emulated rate limits (faster, less like the real services).",
     ),
-    json_out: bool = typer.Option(False, "--json", metavar="", help="With --once: print the result as JSON on stdout."),
+    json_out: bool = typer.Option(False, "--json", help="With --once: print the result as JSON on stdout."),
 ) -> None:
     """Run the product end to end on local emulators of Notion and LangSmith: no accounts, no network.
 

@@ -22,12 +22,11 @@ def init(
     write_env: bool = typer.Option(
         False,
         "--write-env",
-        metavar="",
         help="Write the ids into the .env file (other lines are kept) instead of printing them.",
     ),
     env_file: Path = typer.Option(Path(".env"), metavar="PATH", help="The .env file --write-env updates."),
     skip_langsmith: bool = typer.Option(
-        False, "--skip-langsmith", metavar="", help="Only set up Notion (no LangSmith project or feedback config)."
+        False, "--skip-langsmith", help="Only set up Notion (no LangSmith project or feedback config)."
     ),
 ) -> None:
     """Set up the workspace: "Agent feedback" and "Agent reports" databases under a page, and LangSmith.

@@ -106,7 +106,7 @@ def render(status: Status, console: Console) -> None:
 
 
 def status(
-    as_json: bool = typer.Option(False, "--json", metavar="", help="Print one JSON document instead of tables."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),
     errors: int = typer.Option(5, "--errors", metavar="N", min=0, help="How many recent failed job runs to show."),
 ) -> None:
     """Show each scheduled job's last run (time, outcome, duration, summary) and next run, the rating sync's lag,

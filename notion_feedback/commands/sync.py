@@ -52,9 +52,9 @@ def _report(s: SyncSummary, notion_base_url: str) -> None:
 
 def sync(
     full: bool = typer.Option(
-        False, "--full", metavar="", help="Read every row and compare with LangSmith itself, repairing any drift."
+        False, "--full", help="Read every row and compare with LangSmith itself, repairing any drift."
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", metavar="", help="Read and compare only; write nothing anywhere."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Read and compare only; write nothing anywhere."),
 ) -> None:
     """Send new, changed and cleared Notion ratings to LangSmith as feedback, now (the daemon does it every
     NOTION_FEEDBACK_SYNC_INTERVAL_MINUTES).

@@ -3,15 +3,19 @@ that says when LangSmith's rate limit holds it back."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
 import httpx
 import pytest
 from cli_support import report_workspace
+from rich.console import Console
+from rich.progress import Progress
 from typer.testing import CliRunner
 
 from notion_feedback.cli import app
+from notion_feedback.commands.common import ReportProgress
 from notion_feedback.config import Settings
 from notion_feedback.notion.links import is_sandbox, page_link
 from notion_feedback.sandbox.control import FaultPlan
@@ -82,3 +86,15 @@ def test_the_sandbox_is_a_loopback_notion_base_url(base: str, sandboxed: bool) -
         assert link.endswith(f"/_viewer/page/{page_id}") and link.startswith(base.rstrip("/"))
     else:
         assert link == notion_url
+
+
+def test_the_progress_line_says_why_it_waits_then_goes_back_to_the_step() -> None:
+    out = io.StringIO()
+    with Progress(console=Console(file=out, width=80)) as bar:
+        shown = ReportProgress(bar, bar.add_task("reports", total=1))
+        shown.step("day 2026-12-02", "run stats")
+        shown.waiting(9.6)
+        assert bar.tasks[0].description == "day 2026-12-02: run stats · waiting 10 s for LangSmith's rate limit"
+        shown.waiting(0.0)
+        assert bar.tasks[0].description == "day 2026-12-02: run stats"
+    assert "waiting 10 s for LangSmith's rate limit" in out.getvalue(), "without a terminal, a line of its own"

@@ -14,12 +14,11 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     SpinnerColumn,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 
-from notion_feedback.commands.common import console, friendly_errors, settings_or_exit
+from notion_feedback.commands.common import ReportProgress, console, friendly_errors, settings_or_exit
 from notion_feedback.jobruns import REPORT_JOBS, run_recorded
 from notion_feedback.kpi import PERIODS, last_complete, period_range, previous_range
 from notion_feedback.notion.client import make_notion_client
@@ -30,27 +29,6 @@ from notion_feedback.smith.client import make_langsmith_client, observe_rate_lim
 
 def _columns() -> tuple[ProgressColumn, ...]:
     return SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
-
-
-class ReportProgress:
-    """The progress line: which period, which step, and why nothing moves while LangSmith's rate limit holds the
-    requests back (without a terminal, where the line is not redrawn, each wait is a line of its own)."""
-
-    def __init__(self, bar: Progress, task: TaskID) -> None:
-        self.bar, self.task, self.line = bar, task, ""
-
-    def step(self, where: str, message: str) -> None:
-        self.line = f"{where}: {message}"
-        self.bar.update(self.task, description=escape(self.line))
-
-    def waiting(self, seconds: float) -> None:
-        if not seconds:  # requests go on
-            self.bar.update(self.task, description=escape(self.line))
-            return
-        why = f"waiting {seconds:.0f} s for LangSmith's rate limit"
-        self.bar.update(self.task, description=escape(f"{self.line} · {why}" if self.line else why))
-        if not self.bar.console.is_terminal:
-            self.bar.console.print(f"  {why}", highlight=False)
 
 
 def _anchors(period: str, last: date, count: int) -> list[date]:

@@ -308,9 +308,11 @@ class Demo:
         return {k: v for k, v in summary_of(summary).items() if not isinstance(v, list)}
 
     def reports(self, settings: Settings) -> list[dict[str, Any]]:
+        from notion_feedback.commands.common import ReportProgress
         from notion_feedback.jobruns import REPORT_JOBS, run_recorded
         from notion_feedback.kpi import last_complete, period_range
         from notion_feedback.report import ReportResult, publish_report
+        from notion_feedback.smith.client import make_langsmith_client, observe_rate_limit_waits
 
         today = datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
         anchors: list[tuple[str, date]] = []
@@ -320,13 +322,16 @@ class Demo:
             week = period_range("week", last_complete("week", today))[0]
             anchors.append(("week", week))
         out = []
+        smith = make_langsmith_client(settings)
         with _progress(self.console) as bar:
-            task = bar.add_task("report pages", total=len(anchors))
+            shown = ReportProgress(bar, bar.add_task("report pages", total=len(anchors)))
+            observe_rate_limit_waits(smith, shown.waiting)
             for period, anchor in anchors:
-                bar.update(task, description=f"report: {period} {anchor}")
-                job, publish = REPORT_JOBS[period], partial(publish_report, settings, period, anchor)
-                out.append(run_recorded(settings, job, publish, ReportResult.as_dict).as_dict())
-                bar.advance(task)
+                step = partial(shown.step, f"report: {period} {anchor}")
+                step("starting")
+                publish = partial(publish_report, settings, period, anchor, smith=smith, progress=step)
+                out.append(run_recorded(settings, REPORT_JOBS[period], publish, ReportResult.as_dict).as_dict())
+                bar.advance(shown.task)
         return out
 
     # -- the whole demo ----------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from notion_feedback.cli import app
 from notion_feedback.config import Settings
 from notion_feedback.demo.runner import DemoOptions, DemoResult, show_where_to_look
 from notion_feedback.envfile import describe
+from notion_feedback.jobruns import ERROR, JobRecorder
+from notion_feedback.state import open_state
 
 URL = re.compile(r"(?:https?|sqlite)://[^\s'\"`)]+")
 
@@ -41,8 +43,13 @@ def test_report_status_config_and_doctor_at_80_columns(settings: Settings, sandb
     _whole(report, known)
     assert any(line.strip().startswith(f"{sandbox.notion.viewer_url}page/") for line in report.splitlines())
 
+    recorder = JobRecorder(open_state(settings.resolved_state_url))
+    failed = f"{env['NOTION_BASE_URL']}/v1/data_sources/{env['NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID']}/query"
+    recorder.finish(recorder.start("sync_ratings"), "sync_ratings", ERROR, error=f"HTTPError: 503 for url: {failed}")
     status = _at_80(["status"])
-    assert "never run" in status and "daily_report" in status
+    assert "verify_ratings" in status and "never run" in status and "daily_report" in status
+    assert any(failed in line for line in status.splitlines()), status
+    _whole(status, known)
     for token in ("period=day", "notion_requests=", "langsmith_requests=", "charts="):
         assert token in status, f"{token} is cut:\n{status}"
 

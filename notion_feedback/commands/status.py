@@ -93,16 +93,28 @@ def render(status: Status, console: Console) -> None:
             f"Recorder spool: {spool.waiting} rows waiting (oldest {ago(spool.oldest_age_seconds)}), "
             f"{spool.failed} refused by Notion, {dropped}"
         )
-    if status.recent_errors:
-        errors = Table(title="Recent errors", title_justify="left")
-        for column in ("when", "job", "error"):
-            errors.add_column(column, overflow="fold")
-        for run in status.recent_errors:
-            first_line = ((run.error or "").splitlines() or [""])[0][:200]
-            errors.add_row(_when(status, run.started_at), escape(run.job), escape(first_line))
-        console.print(errors)
-    else:
+    _recent_errors(status, console)
+
+
+def _recent_errors(status: Status, console: Console) -> None:
+    """A table on a wide console; on a narrow one each error under its time and job, on a line the console does not
+    wrap, so an address in the message stays whole."""
+    if not status.recent_errors:
         console.print("Recent errors: none")
+        return
+    firsts = [((run.error or "").splitlines() or [""])[0][:200] for run in status.recent_errors]
+    if console.width < WIDE:
+        console.print("[bold]Recent errors[/]")
+        for run, first_line in zip(status.recent_errors, firsts, strict=True):
+            console.print(f"  {_when(status, run.started_at)}  {escape(run.job)}", highlight=False)
+            console.print(f"    {escape(first_line)}", highlight=False, soft_wrap=True)
+        return
+    errors = Table(title="Recent errors", title_justify="left")
+    for column in ("when", "job", "error"):
+        errors.add_column(column, overflow="fold")
+    for run, first_line in zip(status.recent_errors, firsts, strict=True):
+        errors.add_row(_when(status, run.started_at), escape(run.job), escape(first_line))
+    console.print(errors)
 
 
 def status(

@@ -5,14 +5,37 @@ from __future__ import annotations
 import importlib
 
 import typer
+from typer._click import Context, Parameter
+from typer.core import TyperCommand, TyperGroup
 
 from notion_feedback import __version__
 
 # Order is the order of `--help`: first what a newcomer runs.
 COMMAND_MODULES = ("demo", "sandbox", "init", "doctor", "config", "sync", "run", "report", "status")
 
+
+def _untyped_flags(params: list[Parameter]) -> list[Parameter]:
+    """A flag takes no value, so `--help` shows no type beside it (Typer would print `<bool>`); options that take a
+    value keep theirs."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return _untyped_flags(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return _untyped_flags(super().get_params(ctx))
+
+
 app = typer.Typer(
     name="notion-feedback",
+    cls=Group,
     help=(
         "Users rate your LLM agent's answers in Notion; ratings become LangSmith feedback, and daily KPI "
         "reports land back in Notion.\n\n"
@@ -39,6 +62,9 @@ def _root(
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"notion_feedback.commands.{_name}").register(app)
+for _info in app.registered_commands:
+    if _info.cls in (None, TyperCommand):
+        _info.cls = Command
 
 
 def main() -> None:

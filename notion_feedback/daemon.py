@@ -36,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from notion_feedback.config import Settings
 from notion_feedback.errors import DaemonError
-from notion_feedback.jobruns import ERROR, MISSED, OK, JobRecorder
+from notion_feedback.jobruns import ERROR, MISSED, OK, REPORT_JOBS, SYNC_JOB, VERIFY_JOB, JobRecorder
 from notion_feedback.lease import FENCE_MARGIN_SECONDS, Fence, Lease, fenced
 from notion_feedback.state import open_state
 
@@ -92,17 +92,14 @@ class JobSpec:
     """Its interval on the quick schedule (the demo's): minutes become seconds."""
 
 
-SYNC_JOB = "sync_ratings"
-"""The rating sync's job id: in the job store, in job-run records, and what ``status`` reads the sync lag from."""
-
 # The job table: the one place that says what the daemon runs.
 JOBS: tuple[JobSpec, ...] = (
     JobSpec(SYNC_JOB, "jobs.sync_ratings:run", every_sync, 20),
-    JobSpec("verify_ratings", "jobs.verify_ratings:run", every_verify, 90),
+    JobSpec(VERIFY_JOB, "jobs.verify_ratings:run", every_verify, 90),
     JobSpec("drain_spool", "jobs.drain_spool:run", every_sync, 20),
-    JobSpec("daily_report", "jobs.daily_report:run", daily_at_report_time, 120),
-    JobSpec("weekly_rollup", "jobs.rollups:weekly", weekly_on_monday, 300),
-    JobSpec("monthly_rollup", "jobs.rollups:monthly", monthly_on_the_first, 600),
+    JobSpec(REPORT_JOBS["day"], "jobs.daily_report:run", daily_at_report_time, 120),
+    JobSpec(REPORT_JOBS["week"], "jobs.rollups:weekly", weekly_on_monday, 300),
+    JobSpec(REPORT_JOBS["month"], "jobs.rollups:monthly", monthly_on_the_first, 600),
 )
 
 

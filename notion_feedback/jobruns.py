@@ -8,21 +8,31 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, desc, func, select
 
 from notion_feedback.redact import mask_secrets
-from notion_feedback.state import job_runs, utcnow
+from notion_feedback.state import job_runs, open_state, utcnow
 from notion_feedback.timeutil import as_utc
+
+if TYPE_CHECKING:
+    from notion_feedback.config import Settings
+
+T = TypeVar("T")
 
 log = logging.getLogger("notion_feedback.jobs")
 
 OK, ERROR, SKIPPED, MISSED, RUNNING = "ok", "error", "skipped", "missed", "running"
 MAX_ERROR_CHARS = 2000
+SYNC_JOB, VERIFY_JOB = "sync_ratings", "verify_ratings"
+"""Job ids of an incremental rating pass and a full one (`sync --full`): in the daemon's job store, in job-run
+records, and what ``status`` reads the sync lag from."""
+REPORT_JOBS = {"day": "daily_report", "week": "weekly_rollup", "month": "monthly_rollup"}
+"""The report job per period, whether the daemon or `notion-feedback report` runs it."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +76,13 @@ def _counts(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 class JobRecorder:
-    """Writes job runs for one state store; ``secrets`` are masked out of anything stored or logged."""
+    """Writes job runs for one state store; ``secrets`` are masked out of anything stored or logged. ``quiet``: a
+    run that went well logs at DEBUG (a command that prints its own summary)."""
 
-    def __init__(self, engine: Engine, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, engine: Engine, secrets: Iterable[str] = (), *, quiet: bool = False) -> None:
         self.engine = engine
         self.secrets = [s for s in secrets if s]
+        self.ok_level = logging.DEBUG if quiet else logging.INFO
 
     def _mask(self, text: str) -> str:
         return mask_secrets(text, self.secrets)
@@ -103,7 +115,7 @@ class JobRecorder:
         fields |= {k: v for k, v in _counts(run.summary).items() if k not in fields}
         if error_text:
             fields["error"] = error_text.splitlines()[0][:300]
-        level = logging.ERROR if outcome == ERROR else logging.INFO
+        level = logging.ERROR if outcome == ERROR else self.ok_level
         log.log(level, self._mask(f"job {job} {outcome} in {run.duration_seconds}s"), extra={"fields": fields})
         return run
 
@@ -111,6 +123,21 @@ class JobRecorder:
         """A run APScheduler skipped (misfire beyond grace, or still running): visible in `status`."""
         run_id = self.start(job, scheduled)
         self.finish(run_id, job, MISSED, {"scheduled_for": scheduled.isoformat()})
+
+
+def run_recorded(settings: Settings, job: str, work: Callable[[], T], summary: Callable[[T], Any] = summary_of) -> T:
+    """Run ``work`` now as a run of ``job``, recorded in the settings' state store as the daemon records its
+    scheduled runs, so `status` tells the same story whoever ran it (the daemon, `sync`, the demo). The caller
+    shows the result itself, so only a failure is logged above DEBUG."""
+    recorder = JobRecorder(open_state(settings.resolved_state_url), settings.secrets(), quiet=True)
+    run_id = recorder.start(job)
+    try:
+        result = work()
+    except BaseException as exc:
+        recorder.finish(run_id, job, ERROR, error=exc)
+        raise
+    recorder.finish(run_id, job, OK, summary(result))
+    return result
 
 
 def _row(row: Any) -> JobRun:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -44,12 +45,15 @@ class RateLimiter:
     def try_acquire(self) -> bool:
         return self._take() == 0.0
 
-    def acquire(self, timeout: float | None = None) -> bool:
-        """Block until a request may be sent. False if ``timeout`` passes first."""
+    def acquire(self, timeout: float | None = None, on_wait: Callable[[float], None] | None = None) -> bool:
+        """Block until a request may be sent. False if ``timeout`` passes first. ``on_wait`` hears each wait (in
+        seconds) before it starts, so a caller can say why nothing moves."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while (wait := self._take()) > 0:
             if deadline is not None and time.monotonic() + wait > deadline:
                 return False
+            if on_wait is not None:
+                on_wait(wait)
             time.sleep(wait)
             self.waited_seconds += wait
         return True

@@ -14,11 +14,13 @@ from sqlalchemy.exc import NoSuchTableError
 
 from notion_feedback.capture.spool import SPOOL_FILE, SpoolSummary, read_summary
 from notion_feedback.config import Settings
-from notion_feedback.daemon import JOBS, JOBSTORE_TABLE, SYNC_JOB
-from notion_feedback.jobruns import OK, JobRun, last_runs, recent_runs
+from notion_feedback.daemon import JOBS, JOBSTORE_TABLE
+from notion_feedback.jobruns import OK, SYNC_JOB, VERIFY_JOB, JobRun, last_runs, recent_runs
 from notion_feedback.lease import LeaseInfo, current_holder
 from notion_feedback.state import open_state, synced_ratings, utcnow
 from notion_feedback.timeutil import parse_iso
+
+__all__ = ["SYNC_JOB", "Status", "collect_status", "status_as_dict"]
 
 
 @dataclass
@@ -85,7 +87,7 @@ def collect_status(settings: Settings, *, errors: int = 5, now: datetime | None 
     upcoming = next_runs(engine)
     ids = [spec.id for spec in JOBS] + sorted((set(runs) | set(upcoming)) - {spec.id for spec in JOBS})
     jobs = [JobStatus(i, runs.get(i), upcoming.get(i), i in upcoming) for i in ids]
-    last_ok = next((r for r in recent_runs(engine, 50) if r.job == SYNC_JOB and r.outcome == OK), None)
+    last_ok = next((r for r in recent_runs(engine, 50) if r.job in (SYNC_JOB, VERIFY_JOB) and r.outcome == OK), None)
     with engine.connect() as conn:
         in_error = conn.execute(
             select(func.count()).select_from(synced_ratings).where(synced_ratings.c.status == "error")

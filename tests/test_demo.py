@@ -86,7 +86,16 @@ def _demo(data_dir: Path, *args: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_demo_once_end_to_end_and_a_rerun_duplicates_nothing(tmp_path: Path) -> None:
+def _status_with(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict:
+    """`status --json` as a person runs it after the demo, with the settings of `DIR/demo.env`."""
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(app, ["status", "--json"])
+    assert result.exit_code == 0, result.output
+    return {job["id"]: job["last_run"] for job in json.loads(result.stdout)["jobs"]}
+
+
+def test_demo_once_end_to_end_and_a_rerun_duplicates_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data_dir = tmp_path / "demo"
     small = ("--days", "2", "--interactions-per-day", "5", "--no-rate-limit")
     first = _demo(data_dir, *small)
@@ -106,6 +115,11 @@ def test_demo_once_end_to_end_and_a_rerun_duplicates_nothing(tmp_path: Path) -> 
 
     rows, rated, feedback = _rows_and_feedback(data_dir, env)
     assert rows == first["interactions"] and rated == first["ratings"] == feedback
+
+    last = _status_with(env_again, monkeypatch)  # the demo's sync and reports are runs of the daemon's jobs
+    assert last["sync_ratings"]["outcome"] == "ok" and last["sync_ratings"]["summary"]["rows_seen"] > 0
+    assert last["daily_report"]["outcome"] == "ok" and last["weekly_rollup"]["outcome"] == "ok"
+    assert last["weekly_rollup"]["summary"]["page_id"] == first["reports"][-1]["page_id"]
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from notion_feedback import costs, daemon, status
+from notion_feedback import costs, daemon, jobruns, status
 from notion_feedback.notion import blocks, limits, rows, text
 from notion_feedback.sandbox import langsmith_pricing, notion_common
 
@@ -73,7 +73,7 @@ def test_notions_text_limit_is_never_a_bare_number_in_the_notion_package() -> No
 
 
 def test_the_sync_job_id_is_one_constant() -> None:
-    assert status.SYNC_JOB is daemon.SYNC_JOB
+    assert status.SYNC_JOB is daemon.SYNC_JOB is jobruns.SYNC_JOB
     assert [spec.ref for spec in daemon.JOBS if spec.id == daemon.SYNC_JOB] == ["jobs.sync_ratings:run"]
     literal = [
         path.name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from notion_feedback.config import Settings
-from notion_feedback.smith.client import make_langsmith_client, request_counts
+from notion_feedback.smith.client import make_langsmith_client, observe_rate_limit_waits, request_counts
 from notion_feedback.smith.limits import EndpointLimiters, shared_limiters
 
 
@@ -37,3 +37,22 @@ def test_stats_calls_wait_for_their_window(sandbox, settings) -> None:
     client.get_run_stats(project_ids=[project.id])
     assert time.monotonic() - start >= 0.3  # waited for the next token (0.5 s at 2/s)
     assert request_counts(client)["POST"] >= 1
+
+
+def test_a_wait_for_the_budget_is_told_to_the_observer_then_its_end(sandbox, settings) -> None:
+    """What a progress line shows: "waiting N s" when a request waits for the budget, then that it went on."""
+    slow = settings.model_copy(update={"langsmith_stats_per_10s": 8.0})  # 0.8/s: the next token in 1.25 s
+    client = make_langsmith_client(slow)
+    project = client.create_project("budget-wait-test")
+    heard: list[float] = []
+    observe_rate_limit_waits(client, heard.append)
+    limiter = shared_limiters(slow).limiters["runs_stats"]
+    while limiter.try_acquire():  # spend the burst
+        pass
+    client.get_run_stats(project_ids=[project.id])
+    assert heard and 1.0 <= heard[0] <= 1.3 and heard[-1] == 0.0, heard
+    observe_rate_limit_waits(client, None)
+    while limiter.try_acquire():
+        pass
+    client.get_run_stats(project_ids=[project.id])
+    assert heard[-1] == 0.0 and len([s for s in heard if s]) == 1, "no observer, nothing heard"

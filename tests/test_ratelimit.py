@@ -59,3 +59,12 @@ def test_secret_shapes_are_masked() -> None:
     masked = mask_secrets(text, known=["my-own-secret"])
     assert "ntn_4x9" not in masked and "lsv2_pt" not in masked and masked.count(MASK) == 3
     assert mask_secrets("value my-own-secret here", known=["my-own-secret"]) == f"value {MASK} here"
+
+
+def test_acquire_tells_each_wait_before_it_starts() -> None:
+    limiter = RateLimiter(rate=10, burst=1)
+    heard: list[float] = []
+    limiter.acquire(on_wait=heard.append)
+    assert heard == [], "a free token: no wait"
+    limiter.acquire(on_wait=heard.append)
+    assert len(heard) == 1 and 0.05 <= heard[0] <= 0.1

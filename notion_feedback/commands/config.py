@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from notion_feedback.commands.common import settings_or_exit
 from notion_feedback.envfile import describe, render_env_example
 
 
 def config(
-    example: bool = typer.Option(False, "--example", metavar="", help="Print the documented .env.example instead."),
+    example: bool = typer.Option(False, "--example", help="Print the documented .env.example instead."),
 ) -> None:
     """Show the effective settings (environment and .env), secrets hidden.
 
@@ -21,12 +23,22 @@ def config(
         typer.echo(render_env_example(), nl=False)
         return
     settings = settings_or_exit()
-    table = Table("variable", "value", title="notion-feedback settings")
-    for name, value in describe(settings):
-        table.add_row(name, value)
-    from rich.console import Console
+    show(describe(settings), Console())
 
-    Console().print(table)
+
+def show(rows: list[tuple[str, str]], console: Console) -> None:
+    """A table when it fits; on a narrower console one ``NAME  value`` line each, so no variable name or value (a
+    path, a URL) is cut or folded in the middle."""
+    names = max((len(name) for name, _ in rows), default=0)
+    if names + max((len(value) for _, value in rows), default=0) + 7 <= console.width:
+        table = Table("variable", "value", title="notion-feedback settings")
+        for name, value in rows:
+            table.add_row(Text(name), Text(value))
+        console.print(table)
+        return
+    console.print("[bold]notion-feedback settings[/]")
+    for name, value in rows:
+        console.print(Text(f"{name:<{names}}  {value}"), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

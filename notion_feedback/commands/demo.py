@@ -13,21 +13,31 @@ from notion_feedback.logs import setup_logging
 
 def demo(
     data_dir: Path = typer.Option(
-        Path("demo-data"), "--data-dir", help="Where the emulated workspace and the product's state are kept."
+        Path("demo-data"),
+        "--data-dir",
+        metavar="DIR",
+        help="Where the emulated workspace and the product's state are kept.",
     ),
-    once: bool = typer.Option(False, "--once", metavar="", help="Run one cycle and exit (for scripts and CI)."),
-    days: int = typer.Option(14, "--days", min=1, max=90, help="Days of synthetic history."),
-    per_day: int = typer.Option(10, "--interactions-per-day", min=1, max=500, help="Interactions per day (±30 %)."),
-    seed: int = typer.Option(7, "--seed", help="Seed of the synthetic traffic (same seed, same interactions)."),
-    notion_port: int = typer.Option(0, "--notion-port", help="Port of the Notion emulator; 0 picks a free one."),
-    langsmith_port: int = typer.Option(0, "--langsmith-port", help="Port of the LangSmith emulator; 0: a free one."),
+    once: bool = typer.Option(False, "--once", help="Run one cycle and exit (for scripts and CI)."),
+    days: int = typer.Option(14, "--days", metavar="DAYS", min=1, max=90, help="Days of synthetic history."),
+    per_day: int = typer.Option(
+        10, "--interactions-per-day", metavar="N", min=1, max=500, help="Interactions per day (±30 %)."
+    ),
+    seed: int = typer.Option(
+        7, "--seed", metavar="N", help="Seed of the synthetic traffic (same seed, same interactions)."
+    ),
+    notion_port: int = typer.Option(
+        0, "--notion-port", metavar="PORT", help="Port of the Notion emulator; 0 picks a free one."
+    ),
+    langsmith_port: int = typer.Option(
+        0, "--langsmith-port", metavar="PORT", help="Port of the LangSmith emulator; 0: a free one."
+    ),
     no_rate_limit: bool = typer.Option(
         False,
         "--no-rate-limit",
-        metavar="",
         help="Turn off the emulated rate limits (faster, less like the real services).",
     ),
-    json_out: bool = typer.Option(False, "--json", metavar="", help="With --once: print the result as JSON on stdout."),
+    json_out: bool = typer.Option(False, "--json", help="With --once: print the result as JSON on stdout."),
 ) -> None:
     """Run the product end to end on local emulators of Notion and LangSmith: no accounts, no network.
 

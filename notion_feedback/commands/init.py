@@ -15,18 +15,18 @@ def init(
         ...,
         "--parent",
         "-p",
+        metavar="PAGE",
         help="The Notion page to create the databases under: its id, or its URL copied from the browser "
         "(notion.so/…, app.notion.com/p/…). Share the page with your integration first.",
     ),
     write_env: bool = typer.Option(
         False,
         "--write-env",
-        metavar="",
         help="Write the ids into the .env file (other lines are kept) instead of printing them.",
     ),
-    env_file: Path = typer.Option(Path(".env"), help="The .env file --write-env updates."),
+    env_file: Path = typer.Option(Path(".env"), metavar="PATH", help="The .env file --write-env updates."),
     skip_langsmith: bool = typer.Option(
-        False, "--skip-langsmith", metavar="", help="Only set up Notion (no LangSmith project or feedback config)."
+        False, "--skip-langsmith", help="Only set up Notion (no LangSmith project or feedback config)."
     ),
 ) -> None:
     """Set up the workspace: "Agent feedback" and "Agent reports" databases under a page, and LangSmith.

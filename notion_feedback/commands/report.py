@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from notion_feedback.commands.common import console, friendly_errors, settings_or_exit
+from notion_feedback.commands.common import ReportProgress, console, friendly_errors, settings_or_exit
+from notion_feedback.jobruns import REPORT_JOBS, run_recorded
 from notion_feedback.kpi import PERIODS, last_complete, period_range, previous_range
 from notion_feedback.notion.client import make_notion_client
-from notion_feedback.report import publish_report
-from notion_feedback.smith.client import make_langsmith_client
+from notion_feedback.notion.links import page_link
+from notion_feedback.report import ReportResult, publish_report
+from notion_feedback.smith.client import make_langsmith_client, observe_rate_limit_waits
+
+
+def _columns() -> tuple[ProgressColumn, ...]:
+    return SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
 
 
 def _anchors(period: str, last: date, count: int) -> list[date]:
@@ -26,11 +41,22 @@ def _anchors(period: str, last: date, count: int) -> list[date]:
 
 def report(
     day: datetime | None = typer.Option(
-        None, "--date", formats=["%Y-%m-%d"], help="A day inside the period to report (default: the last complete one)."
+        None,
+        "--date",
+        metavar="YYYY-MM-DD",
+        formats=["%Y-%m-%d"],
+        help="A day inside the period to report (default: the last complete one).",
     ),
-    period: str = typer.Option("day", "--period", help="day, week (ISO, Monday first) or month."),
+    period: str = typer.Option(
+        "day", "--period", metavar="day|week|month", help="day, week (ISO, Monday first) or month."
+    ),
     backfill: int = typer.Option(
-        1, "--backfill", min=1, max=400, help="Publish this many consecutive periods, ending with --date's."
+        1,
+        "--backfill",
+        metavar="N",
+        min=1,
+        max=400,
+        help="Publish this many consecutive periods, ending with --date's.",
     ),
 ) -> None:
     """Publish the KPI report page for a period to the Reports data source in Notion.
@@ -55,23 +81,17 @@ def report(
         last = day.date() if day else last_complete(period, today)
         anchors = _anchors(period, last, backfill)
         notion, smith = make_notion_client(settings), make_langsmith_client(settings)
-        columns = (
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console, transient=False) as bar:
-            task = bar.add_task("reports", total=len(anchors))
+        with Progress(*_columns(), console=console, transient=False) as bar:
+            shown = ReportProgress(bar, bar.add_task("reports", total=len(anchors)))
+            observe_rate_limit_waits(smith, shown.waiting)
             for anchor in anchors:
-
-                def step(msg: str, anchor: date = anchor) -> None:
-                    bar.update(task, description=escape(f"{period} {anchor}: {msg}"))
-
-                result = publish_report(settings, period, anchor, notion=notion, smith=smith, progress=step)
-                bar.advance(task)
-                console.print(f"[green]✓[/] {escape(result.summary())}\n  {escape(result.url)}", highlight=False)
+                step = partial(shown.step, f"{period} {anchor}")
+                publish = partial(publish_report, settings, period, anchor, notion=notion, smith=smith, progress=step)
+                result = run_recorded(settings, REPORT_JOBS[period], publish, ReportResult.as_dict)
+                bar.advance(shown.task)
+                link = page_link(settings.notion_base_url, result.page_id, result.url)
+                console.print(f"[green]✓[/] {escape(result.summary())}", highlight=False)
+                console.print(f"  {escape(link)}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

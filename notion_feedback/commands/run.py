@@ -13,7 +13,6 @@ def run(
     quick: bool = typer.Option(
         False,
         "--quick",
-        metavar="",
         help="Demo schedule: sync every 20 s, reports every few minutes (not for production).",
     ),
 ) -> None:

@@ -14,11 +14,15 @@ from notion_feedback.sandbox.server import Sandbox, SandboxOptions
 
 
 def sandbox(
-    host: str = typer.Option("127.0.0.1", help="Loopback address to bind (127.0.0.1, localhost or ::1)."),
-    notion_port: int = typer.Option(0, help="Port of the Notion emulator; 0 picks a free one."),
-    langsmith_port: int = typer.Option(0, help="Port of the LangSmith emulator; 0 picks a free one."),
+    host: str = typer.Option(
+        "127.0.0.1", metavar="HOST", help="Loopback address to bind (127.0.0.1, localhost or ::1)."
+    ),
+    notion_port: int = typer.Option(0, metavar="PORT", help="Port of the Notion emulator; 0 picks a free one."),
+    langsmith_port: int = typer.Option(0, metavar="PORT", help="Port of the LangSmith emulator; 0 picks a free one."),
     data_dir: Path | None = typer.Option(
-        None, help="Keep the emulated workspaces in SQLite here, so they survive a restart (default: memory)."
+        None,
+        metavar="DIR",
+        help="Keep the emulated workspaces in SQLite here, so they survive a restart (default: memory).",
     ),
     rate_limit: bool | None = typer.Option(
         None,

@@ -33,24 +33,41 @@ def _summary(summary: dict[str, object]) -> str:
     return ", ".join(parts)[:160]
 
 
-def render(status: Status, console: Console) -> None:
+WIDE = 120  # narrower than this, each summary goes under the table instead of a column too thin for its words
+
+
+def _jobs_table(status: Status, console: Console) -> None:
+    """One row per job; cells wrap between words. On a narrow console the summaries follow the table, one line
+    each, so no count is cut in the middle."""
+    wide = console.width >= WIDE
     table = Table(title="Jobs", title_justify="left", expand=False)
     table.add_column("job", no_wrap=True)
-    for column in ("last run", "outcome", "duration", "summary", "next run"):
-        table.add_column(column, overflow="fold")
+    columns = ("last run", "outcome", "duration", *(["summary"] if wide else []), "next run")
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column in ("outcome", "duration"))
+    below = []
     for job in status.jobs:
         last = job.last
         outcome = last.outcome if last else "never run"
         style = OUTCOME_STYLE.get(outcome, "dim")
+        summary = escape(_summary(last.summary)) if last else ""
+        if summary and not wide:
+            below.append(f"  [bold]{escape(job.id)}[/]: {summary}")
         table.add_row(
-            job.id,
+            escape(job.id),
             _when(status, last.started_at) if last else "—",
             f"[{style}]{outcome}[/]",
             f"{last.duration_seconds:.1f} s" if last and last.duration_seconds is not None else "—",
-            escape(_summary(last.summary)) if last else "",
+            *([summary] if wide else []),
             _when(status, job.next_run) if job.next_run else ("paused" if job.scheduled else "not scheduled"),
         )
     console.print(table)
+    for line in below:
+        console.print(line, highlight=False)
+
+
+def render(status: Status, console: Console) -> None:
+    _jobs_table(status, console)
     if status.lease is None:
         console.print("Daemon: [yellow]none running[/] (no lease held) — start one with `notion-feedback run`")
     elif status.daemon_active:
@@ -76,21 +93,33 @@ def render(status: Status, console: Console) -> None:
             f"Recorder spool: {spool.waiting} rows waiting (oldest {ago(spool.oldest_age_seconds)}), "
             f"{spool.failed} refused by Notion, {dropped}"
         )
-    if status.recent_errors:
-        errors = Table(title="Recent errors", title_justify="left")
-        for column in ("when", "job", "error"):
-            errors.add_column(column, overflow="fold")
-        for run in status.recent_errors:
-            first_line = ((run.error or "").splitlines() or [""])[0][:200]
-            errors.add_row(_when(status, run.started_at), escape(run.job), escape(first_line))
-        console.print(errors)
-    else:
+    _recent_errors(status, console)
+
+
+def _recent_errors(status: Status, console: Console) -> None:
+    """A table on a wide console; on a narrow one each error under its time and job, on a line the console does not
+    wrap, so an address in the message stays whole."""
+    if not status.recent_errors:
         console.print("Recent errors: none")
+        return
+    firsts = [((run.error or "").splitlines() or [""])[0][:200] for run in status.recent_errors]
+    if console.width < WIDE:
+        console.print("[bold]Recent errors[/]")
+        for run, first_line in zip(status.recent_errors, firsts, strict=True):
+            console.print(f"  {_when(status, run.started_at)}  {escape(run.job)}", highlight=False)
+            console.print(f"    {escape(first_line)}", highlight=False, soft_wrap=True)
+        return
+    errors = Table(title="Recent errors", title_justify="left")
+    for column in ("when", "job", "error"):
+        errors.add_column(column, overflow="fold")
+    for run, first_line in zip(status.recent_errors, firsts, strict=True):
+        errors.add_row(_when(status, run.started_at), escape(run.job), escape(first_line))
+    console.print(errors)
 
 
 def status(
-    as_json: bool = typer.Option(False, "--json", metavar="", help="Print one JSON document instead of tables."),
-    errors: int = typer.Option(5, "--errors", min=0, help="How many recent failed job runs to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),
+    errors: int = typer.Option(5, "--errors", metavar="N", min=0, help="How many recent failed job runs to show."),
 ) -> None:
     """Show each scheduled job's last run (time, outcome, duration, summary) and next run, the rating sync's lag,
     which daemon holds the lease, and recent errors.

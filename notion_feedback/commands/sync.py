@@ -8,6 +8,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from notion_feedback.commands.common import console, friendly_errors, settings_or_exit
+from notion_feedback.jobruns import SYNC_JOB, VERIFY_JOB, run_recorded
+from notion_feedback.notion.links import page_link
 from notion_feedback.sync import SyncSummary, run_sync
 from notion_feedback.sync_retry import SyncIncompleteError
 
@@ -34,11 +36,12 @@ def _table(s: SyncSummary) -> Table:
     return table
 
 
-def _report(s: SyncSummary) -> None:
+def _report(s: SyncSummary, notion_base_url: str) -> None:
     console.print(_table(s))
     for problem in s.problems[:10]:
-        where, message = escape(problem.url or problem.page_id), escape(problem.message)
-        console.print(f"[yellow]•[/] {where}\n  {message}", highlight=False)
+        where = escape(page_link(notion_base_url, problem.page_id, problem.url))
+        console.print(f"[yellow]•[/] {where}", highlight=False, soft_wrap=True)
+        console.print(f"  {escape(problem.message)}", highlight=False)
     if len(s.problems) > 10 or s.errors > len(s.problems[:10]):
         console.print(f"  … {s.errors} rows need attention in all: filter the Feedback table on Sync status.")
     for line in s.planned[:20]:
@@ -49,9 +52,9 @@ def _report(s: SyncSummary) -> None:
 
 def sync(
     full: bool = typer.Option(
-        False, "--full", metavar="", help="Read every row and compare with LangSmith itself, repairing any drift."
+        False, "--full", help="Read every row and compare with LangSmith itself, repairing any drift."
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", metavar="", help="Read and compare only; write nothing anywhere."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Read and compare only; write nothing anywhere."),
 ) -> None:
     """Send new, changed and cleared Notion ratings to LangSmith as feedback, now (the daemon does it every
     NOTION_FEEDBACK_SYNC_INTERVAL_MINUTES).
@@ -86,13 +89,17 @@ def sync(
                 detail = f"{s.rows_seen:,} rows · {s.changed:,} changed · {s.errors:,} errors"
                 progress.update(task, detail=detail)
 
-            try:
-                summary = run_sync(settings, full=full, dry_run=dry_run, progress=update)
+            def work() -> SyncSummary:
+                return run_sync(settings, full=full, dry_run=dry_run, progress=update)
+
+            try:  # a dry run changes nothing, so it is no run of the job `status` reports
+                job = VERIFY_JOB if full else SYNC_JOB
+                summary = work() if dry_run else run_recorded(settings, job, work, SyncSummary.counts)
             except SyncIncompleteError as exc:
                 if exc.summary is not None:
-                    _report(exc.summary)
+                    _report(exc.summary, settings.notion_base_url)
                 raise
-        _report(summary)
+        _report(summary, settings.notion_base_url)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,17 +16,20 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from notion_client import Client
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from notion_feedback.config import Settings, load_settings
@@ -286,8 +289,8 @@ class Demo:
         return count
 
     def sync(self, settings: Settings) -> dict[str, Any]:
-        from notion_feedback.jobruns import summary_of
-        from notion_feedback.sync import run_sync
+        from notion_feedback.jobruns import SYNC_JOB, run_recorded, summary_of
+        from notion_feedback.sync import SyncSummary, run_sync
 
         with _progress(self.console) as bar:
             task = bar.add_task("sync ratings → LangSmith feedback", total=None)
@@ -295,12 +298,17 @@ class Demo:
             def progress(summary: Any) -> None:
                 bar.update(task, completed=summary.rows_seen)
 
-            summary = run_sync(settings, progress=progress)
+            summary = run_recorded(
+                settings, SYNC_JOB, lambda: run_sync(settings, progress=progress), SyncSummary.counts
+            )
         return {k: v for k, v in summary_of(summary).items() if not isinstance(v, list)}
 
     def reports(self, settings: Settings) -> list[dict[str, Any]]:
+        from notion_feedback.commands.common import ReportProgress
+        from notion_feedback.jobruns import REPORT_JOBS, run_recorded
         from notion_feedback.kpi import last_complete, period_range
-        from notion_feedback.report import publish_report
+        from notion_feedback.report import ReportResult, publish_report
+        from notion_feedback.smith.client import make_langsmith_client, observe_rate_limit_waits
 
         today = datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
         anchors: list[tuple[str, date]] = []
@@ -310,12 +318,16 @@ class Demo:
             week = period_range("week", last_complete("week", today))[0]
             anchors.append(("week", week))
         out = []
+        smith = make_langsmith_client(settings)
         with _progress(self.console) as bar:
-            task = bar.add_task("report pages", total=len(anchors))
+            shown = ReportProgress(bar, bar.add_task("report pages", total=len(anchors)))
+            observe_rate_limit_waits(smith, shown.waiting)
             for period, anchor in anchors:
-                bar.update(task, description=f"report: {period} {anchor}")
-                out.append(publish_report(settings, period, anchor).as_dict())
-                bar.advance(task)
+                step = partial(shown.step, f"report: {period} {anchor}")
+                step("starting")
+                publish = partial(publish_report, settings, period, anchor, smith=smith, progress=step)
+                out.append(run_recorded(settings, REPORT_JOBS[period], publish, ReportResult.as_dict).as_dict())
+                bar.advance(shown.task)
         return out
 
     # -- the whole demo ----------------------------------------------------------------------------------------------
@@ -350,7 +362,7 @@ class Demo:
             timings[name] = round(now - clock, 1)
             clock = now
 
-        self.console.print(f"[bold]Sandbox[/] Notion {sb.notion_url}  LangSmith {sb.langsmith_url}")
+        self.console.print(f"[bold]Sandbox[/] Notion {sb.notion_url}  LangSmith {sb.langsmith_url}", soft_wrap=True)
         settings = self.init_workspace()
         lap("init")
         items = generate(opts.days, opts.per_day, opts.seed, settings.timezone)
@@ -405,17 +417,23 @@ class Demo:
 
 
 def show_where_to_look(console: Console, result: DemoResult, options: DemoOptions) -> None:
+    """Addresses and commands each on a line of its own that the console never wraps (``soft_wrap``), so a narrow
+    terminal cannot break one in the middle and each copies whole."""
     viewer = result.viewer_url
     console.print()
-    console.print(f"[bold green]Workspace viewer:[/] {viewer}")
+    console.print("[bold green]Workspace viewer:[/]")
+    console.print(f"  {escape(viewer)}", soft_wrap=True, highlight=False)
     console.print("  Feedback rows: rate an answer there (Rating dropdown); the next sync sends it to LangSmith.")
     for report in result.reports:
-        console.print(f"  Report {report['period']} {report['start']}: {viewer}page/{report['page_id']}")
+        console.print(f"  Report {report['period']} {report['start']}:", highlight=False)
+        console.print(f"    {escape(viewer)}page/{escape(report['page_id'])}", soft_wrap=True, highlight=False)
     ports = " ".join(
         f"--{name}-port {url.rsplit(':', 1)[1]}"
         for name, url in (("notion", result.env["NOTION_BASE_URL"]), ("langsmith", result.env["LANGSMITH_ENDPOINT"]))
     )
-    console.print(
-        f"[bold]Open this workspace again:[/] notion-feedback sandbox --data-dir {options.data_dir} {ports}\n"
-        f"  then use the settings in {options.data_dir / ENV_FILE} (e.g. `set -a; . {options.data_dir / ENV_FILE}`)"
-    )
+    env_file = shlex.quote(str(options.data_dir / ENV_FILE))
+    console.print("[bold]Open this workspace again:[/]")
+    command = f"notion-feedback sandbox --data-dir {shlex.quote(str(options.data_dir))} {ports}"
+    console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
+    console.print("  then use its settings:")
+    console.print(f"  set -a; . {escape(env_file)}; set +a", soft_wrap=True, highlight=False)

@@ -7,9 +7,9 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 from notion_feedback.errors import ConfigError
+from notion_feedback.notion.links import is_loopback_host
 
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
-_SANDBOX_HOSTS = ("127.0.0.1", "localhost", "::1")  # the sandbox's viewer shows its pages under these
 
 
 def parse_notion_id(value: str) -> str:
@@ -27,7 +27,7 @@ def parse_notion_id(value: str) -> str:
     if "://" in text or text.startswith(("www.", "notion.so", "app.notion.com")):
         parsed = urlparse(text if "://" in text else "https://" + text)
         host = parsed.hostname or ""
-        if not host.endswith(("notion.so", "notion.site", "notion.com")) and host not in _SANDBOX_HOSTS:
+        if not host.endswith(("notion.so", "notion.site", "notion.com")) and not is_loopback_host(host):  # the viewer
             raise ConfigError(
                 f"{host or text!r} is not a Notion address",
                 "copy the page's link from Notion (Share → Copy link) or pass its id",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,19 +25,64 @@ from notion_feedback.smith.limits import EndpointLimiters, shared_limiters
 log = logging.getLogger(__name__)
 
 
+WaitObserver = Callable[[float], None]
+NOTICE_SECONDS = 1.0  # shorter waits pass unremarked
+
+
+class RateLimitWaits:
+    """Tells an observer (a progress display) when this client's requests wait for LangSmith's rate limit: the
+    seconds when a wait of at least ``NOTICE_SECONDS`` starts, then 0 when requests go on."""
+
+    def __init__(self) -> None:
+        self.observer: WaitObserver | None = None
+        self._waiting = False
+
+    def waiting(self, seconds: float) -> None:
+        if self.observer is not None and seconds >= NOTICE_SECONDS:
+            self._waiting = True
+            self.observer(seconds)
+
+    def done(self) -> None:
+        if self._waiting and self.observer is not None:
+            self._waiting = False
+            self.observer(0.0)
+
+
+class ObservedRetry(Retry):
+    """urllib3's retry, saying how long it sleeps on a 429/503 with Retry-After before it sleeps."""
+
+    waits: RateLimitWaits | None = None
+
+    def new(self, **kw: Any) -> ObservedRetry:
+        retry = super().new(**kw)
+        retry.waits = self.waits
+        return retry
+
+    def sleep_for_retry(self, response: Any) -> bool:
+        seconds = self.get_retry_after(response)
+        if seconds and self.waits is not None:
+            self.waits.waiting(seconds)
+        slept = super().sleep_for_retry(response)
+        if self.waits is not None:
+            self.waits.done()
+        return slept
+
+
 class BudgetedAdapter(HTTPAdapter):
     """A requests adapter that waits for the endpoint's and the overall LangSmith budget, and counts requests."""
 
-    def __init__(self, limiters: EndpointLimiters, **kwargs: Any) -> None:
+    def __init__(self, limiters: EndpointLimiters, waits: RateLimitWaits | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.limiters = limiters
+        self.waits = waits or RateLimitWaits()
         self.counts: Counter[str] = Counter()
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         method = request.method or "GET"
         chain = self.limiters.for_request(method, urlsplit(request.url or "").path)
         for limiter in chain:
-            limiter.acquire()
+            limiter.acquire(on_wait=self.waits.waiting)
+        self.waits.done()
         self.counts[method] += 1
         response = super().send(request, *args, **kwargs)
         if response.status_code == 429:
@@ -45,6 +91,7 @@ class BudgetedAdapter(HTTPAdapter):
             except ValueError:
                 wait = 1.0
             chain[0].pause(wait)  # the endpoint that refused; other endpoints keep their pace
+            self.waits.waiting(wait)  # the SDK sleeps at least this long before it asks again
         return response
 
 
@@ -64,7 +111,8 @@ def client_options(settings: Settings) -> dict[str, Any]:
 def make_langsmith_client(settings: Settings, **kwargs: Any) -> langsmith.Client:
     """A synchronous client (no background batching, no sampling) on the shared budget."""
     require(settings, "langsmith_api_key")
-    retry = Retry(
+    waits = RateLimitWaits()
+    retry = ObservedRetry(
         total=3,
         backoff_factor=0.5,
         status_forcelist=[429, 500, 502, 503, 504, 408, 425],
@@ -72,7 +120,8 @@ def make_langsmith_client(settings: Settings, **kwargs: Any) -> langsmith.Client
         allowed_methods=None,
         raise_on_status=False,
     )
-    adapter = BudgetedAdapter(shared_limiters(settings), max_retries=retry)
+    retry.waits = waits
+    adapter = BudgetedAdapter(shared_limiters(settings), waits, max_retries=retry)
     session = requests.Session()
     client = langsmith.Client(
         **client_options(settings),
@@ -88,9 +137,22 @@ def make_langsmith_client(settings: Settings, **kwargs: Any) -> langsmith.Client
     return client
 
 
-def request_counts(client: langsmith.Client) -> Counter[str]:
-    """Requests this client sent, by HTTP method (retries included)."""
+def _adapter(client: langsmith.Client) -> BudgetedAdapter | None:
     for prefix, adapter in client.session.adapters.items():
         if isinstance(adapter, BudgetedAdapter) and prefix.startswith("http"):
-            return adapter.counts
-    return Counter()
+            return adapter
+    return None
+
+
+def request_counts(client: langsmith.Client) -> Counter[str]:
+    """Requests this client sent, by HTTP method (retries included)."""
+    adapter = _adapter(client)
+    return adapter.counts if adapter is not None else Counter()
+
+
+def observe_rate_limit_waits(client: langsmith.Client, observer: WaitObserver | None) -> None:
+    """``observer(seconds)`` hears when this client's requests start waiting for LangSmith's rate limit (the
+    client-side budget or the service's Retry-After), and ``observer(0)`` when they go on; None stops it."""
+    adapter = _adapter(client)
+    if adapter is not None:
+        adapter.waits.observer = observer

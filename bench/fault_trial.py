@@ -188,23 +188,21 @@ def _pages_by_run(world: World) -> dict[str, list[str]]:
             return found
 
 
-def _frozen_leader(env: dict[str, str], edit: Any) -> str:
+def _frozen_leader(env: dict[str, str], edit: Any, logs: Path) -> bool:
     """Two daemons syncing every second; the leader is frozen (SIGSTOP) past its lease while people go on
-    rating, the standby takes over, then the leader resumes (SIGCONT) and must stop before its next write."""
+    rating, the standby takes over, then the leader resumes (SIGCONT) and must stop before its next write.
+    True when the resumed leader logged that it lost the lease (and stopped) and the standby did not."""
     env = env | {"NOTION_FEEDBACK_LEASE_SECONDS": str(LEASE_SECONDS)}
 
-    def start() -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-c", DAEMON_CHILD],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+    def start(name: str) -> subprocess.Popen:
+        with (logs / name).open("w") as err:
+            return subprocess.Popen(
+                [sys.executable, "-c", DAEMON_CHILD], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err
+            )
 
-    leader = start()
+    leader = start("leader.log")
     time.sleep(3)  # it holds the lease and syncs
-    standby = start()
+    standby = start("standby.log")
     edit(20)
     time.sleep(1)
     leader.send_signal(signal.SIGSTOP)
@@ -213,7 +211,6 @@ def _frozen_leader(env: dict[str, str], edit: Any) -> str:
     leader.send_signal(signal.SIGCONT)
     edit(20)
     time.sleep(4)
-    outcomes = []
     for proc in (leader, standby):
         proc.send_signal(signal.SIGTERM)
         try:
@@ -221,8 +218,8 @@ def _frozen_leader(env: dict[str, str], edit: Any) -> str:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        outcomes.append(proc.returncode)
-    return f"daemons exited {outcomes}"
+    said = [(logs / name).read_text(errors="replace") for name in ("leader.log", "standby.log")]
+    return "lost the lease" in said[0] and "lost the lease" not in said[1]
 
 
 @dataclass
@@ -332,8 +329,10 @@ def trial(
             passes += 1
             killed += outcome == "killed"
             log(f"pass {passes}: {outcome} (edits {done_edits}/{ratings}, kills {killed}/{kills})")
+        fenced = None
         if frozen_leader:
-            log(_frozen_leader(child_env, lambda n: [_edit(world, table, rng) for _ in range(n)]))
+            fenced = _frozen_leader(child_env, lambda n: [_edit(world, table, rng) for _ in range(n)], Path(tmp))
+            log(f"frozen leader fenced: {fenced}")
             done_edits += 60
         while _pass(child_env, None) != "done":  # finish under faults, unkilled
             passes += 1
@@ -355,6 +354,7 @@ def trial(
             "rows": len(table.pages),
             "trashed": table.trashed,
             "kills": killed,
+            "frozen_leader_fenced": fenced,
             "passes": passes,
             "faults_injected": faults_seen,
             "refused_by_langsmith_422": sb.langsmith.control.count("", status=422),

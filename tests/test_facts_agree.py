@@ -10,7 +10,8 @@ import pytest
 
 from notion_feedback import costs, daemon, jobruns, status
 from notion_feedback.notion import blocks, limits, rows, text
-from notion_feedback.sandbox import langsmith_pricing, notion_common
+from notion_feedback.sandbox.langsmith.models import pricing as langsmith_pricing
+from notion_feedback.sandbox.notion import common as notion_common
 
 PACKAGE = Path(costs.__file__).resolve().parent
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from notion_feedback.sandbox.notion_common import (
+from notion_feedback.sandbox.notion.common import (
     COLORS,
     as_uuid,
     body_error,

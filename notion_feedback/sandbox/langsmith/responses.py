@@ -20,17 +20,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from notion_feedback.sandbox import langsmith_feedback as fbk
 from notion_feedback.sandbox.clock import SandboxClock
 from notion_feedback.sandbox.control import SandboxControl, wrap
-from notion_feedback.sandbox.langsmith_bulk import bulk_load_runs
-from notion_feedback.sandbox.langsmith_ingest import decode_body, parse_batch, parse_multipart
-from notion_feedback.sandbox.langsmith_pricing import ModelPrice, PriceMap
-from notion_feedback.sandbox.langsmith_query import query_runs, run_docs
-from notion_feedback.sandbox.langsmith_runs import PayloadError, parse_time
-from notion_feedback.sandbox.langsmith_stats import dashboard, session_stats, stats
-from notion_feedback.sandbox.langsmith_store import TENANT_ID, ApiError, LangSmithStore
-from notion_feedback.sandbox.langsmith_v2 import query_runs_v2
+from notion_feedback.sandbox.langsmith.ingest import decode_body, parse_batch, parse_multipart
+from notion_feedback.sandbox.langsmith.models import feedback as fbk
+from notion_feedback.sandbox.langsmith.models.bulk import bulk_load_runs
+from notion_feedback.sandbox.langsmith.models.pricing import ModelPrice, PriceMap
+from notion_feedback.sandbox.langsmith.models.query import query_runs, run_docs
+from notion_feedback.sandbox.langsmith.models.runs import PayloadError, parse_time
+from notion_feedback.sandbox.langsmith.models.stats import dashboard, session_stats, stats
+from notion_feedback.sandbox.langsmith.models.store import TENANT_ID, ApiError, LangSmithStore
+from notion_feedback.sandbox.langsmith.models.v2 import query_runs_v2
 from notion_feedback.sandbox.ratelimit import Limit
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ class LangSmithEmulator:
     # -- Python control API --------------------------------------------------------------------------------
     def bulk_load_runs(self, n: int, **kwargs: Any) -> str:
         """Insert ``n`` synthetic root runs (columns only, no documents); returns the project id.
-        See ``langsmith_bulk.bulk_load_runs`` for the knobs."""
+        See ``models.bulk.bulk_load_runs`` for the knobs."""
         return bulk_load_runs(self.store, n, **kwargs)
 
     def set_prices(self, prices: list[ModelPrice] | dict[str, tuple[float, float]]) -> None:

@@ -1,7 +1,7 @@
 """The emulated workspace: users, pages, databases, data sources, queries and search.
 
-Request handling (auth, versions, HTTP) lives in ``notion_routes``; blocks and comments in
-``notion_content``; uploads in ``notion_files``. Every public method here runs under the store lock and
+Request handling (auth, versions, HTTP) lives in ``notion.responses``; blocks and comments in
+``content``; uploads in ``files``. Every public method here runs under the store lock and
 returns Notion's response shape; the caller flushes the store once per request.
 """
 
@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from notion_feedback.sandbox.notion_blocks import BlockContext, drafts
-from notion_feedback.sandbox.notion_common import (
+from notion_feedback.sandbox.notion.common import (
     NotionError,
     as_uuid,
     body_error,
@@ -31,18 +30,19 @@ from notion_feedback.sandbox.notion_common import (
     text_rt,
     validation,
 )
-from notion_feedback.sandbox.notion_content import ContentMixin
-from notion_feedback.sandbox.notion_files import FilesMixin
-from notion_feedback.sandbox.notion_props import (
+from notion_feedback.sandbox.notion.models.blocks import BlockContext, drafts
+from notion_feedback.sandbox.notion.models.content import ContentMixin
+from notion_feedback.sandbox.notion.models.files import FilesMixin
+from notion_feedback.sandbox.notion.models.props import (
     new_prop_id,
     render_schema,
     render_value,
     schema_config,
     write_value,
 )
-from notion_feedback.sandbox.notion_query import compile_filter, compile_sorts, find_prop
-from notion_feedback.sandbox.notion_store import Store
-from notion_feedback.sandbox.notion_views import ViewsMixin
+from notion_feedback.sandbox.notion.models.query import compile_filter, compile_sorts, find_prop
+from notion_feedback.sandbox.notion.models.store import Store
+from notion_feedback.sandbox.notion.models.views import ViewsMixin
 
 MAX_QUERY_RESULTS = 10_000
 FREE_FILE_LIMIT = 5 * 1024 * 1024
@@ -399,7 +399,7 @@ class Workspace(ContentMixin, FilesMixin, ViewsMixin):
         page["cover"] = self.icon(body.get("cover"), "body.cover")
         children = body.get("children")
         if body.get("markdown") is not None or body.get("content") is not None:
-            from notion_feedback.sandbox.notion_blocks import parse_markdown
+            from notion_feedback.sandbox.notion.models.blocks import parse_markdown
 
             md = body.get("markdown") if body.get("markdown") is not None else body.get("content")
             if not isinstance(md, str):

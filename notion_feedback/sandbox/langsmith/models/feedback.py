@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from notion_feedback.sandbox.langsmith_runs import PayloadError, as_uuid, iso_aware, parse_time
-from notion_feedback.sandbox.langsmith_store import TENANT_ID, ApiError, LangSmithStore
+from notion_feedback.sandbox.langsmith.models.runs import PayloadError, as_uuid, iso_aware, parse_time
+from notion_feedback.sandbox.langsmith.models.store import TENANT_ID, ApiError, LangSmithStore
 
 SOURCE_TYPES = ("api", "model", "app", "auto_eval")
 DEFAULT_TOKEN_TTL = timedelta(hours=3)

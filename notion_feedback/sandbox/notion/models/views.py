@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notion_feedback.sandbox.notion_common import (
+from notion_feedback.sandbox.notion.common import (
     body_error,
     body_id,
     fmt_minute,
@@ -20,7 +20,7 @@ from notion_feedback.sandbox.notion_common import (
     not_found,
     validation,
 )
-from notion_feedback.sandbox.notion_query import compile_filter, compile_sorts
+from notion_feedback.sandbox.notion.models.query import compile_filter, compile_sorts
 
 VIEW_TYPES = ("table", "board", "list", "calendar", "timeline", "gallery", "form", "chart", "map", "dashboard")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from notion_feedback.sandbox.langsmith_columns import (
+from notion_feedback.sandbox.langsmith.models.columns import (
     FEEDBACK_COLUMNS,
     RUN_COLUMNS,
     Columns,
@@ -26,9 +26,9 @@ from notion_feedback.sandbox.langsmith_columns import (
     MetaColumn,
     meta_str,
 )
-from notion_feedback.sandbox.langsmith_persist import DocStore
-from notion_feedback.sandbox.langsmith_pricing import PriceMap
-from notion_feedback.sandbox.langsmith_runs import (
+from notion_feedback.sandbox.langsmith.models.persist import DocStore
+from notion_feedback.sandbox.langsmith.models.pricing import PriceMap
+from notion_feedback.sandbox.langsmith.models.runs import (
     PayloadError,
     as_uuid,
     dotted_order_ids,

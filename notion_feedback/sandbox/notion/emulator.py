@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from notion_feedback.sandbox.control import SandboxControl, wrap
-from notion_feedback.sandbox.notion_common import error_body
-from notion_feedback.sandbox.notion_routes import NotionRoutes
-from notion_feedback.sandbox.notion_store import Store
-from notion_feedback.sandbox.notion_workspace import Workspace
+from notion_feedback.sandbox.notion.common import error_body
+from notion_feedback.sandbox.notion.models.store import Store
+from notion_feedback.sandbox.notion.models.workspace import Workspace
+from notion_feedback.sandbox.notion.responses import NotionRoutes
 from notion_feedback.sandbox.ratelimit import Limit
 
 # Notion documents ~3 requests/s on average per integration, with small bursts allowed.

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
-from notion_feedback.sandbox.notion_common import (
+from notion_feedback.sandbox.notion.common import (
     body_error,
     body_id,
     fmt_minute,

@@ -8,15 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notion_feedback.sandbox.notion_blocks import (
-    BlockDraft,
-    block_type,
-    content,
-    drafts,
-    markdown_of,
-    parse_markdown,
-)
-from notion_feedback.sandbox.notion_common import (
+from notion_feedback.sandbox.notion.common import (
     NEW_VERSION,
     body_error,
     body_id,
@@ -25,6 +17,14 @@ from notion_feedback.sandbox.notion_common import (
     not_found,
     plain_text,
     validation,
+)
+from notion_feedback.sandbox.notion.models.blocks import (
+    BlockDraft,
+    block_type,
+    content,
+    drafts,
+    markdown_of,
+    parse_markdown,
 )
 
 _ARCHIVED_EDIT = "Can't edit block that is archived. You must unarchive the block before editing."
@@ -134,7 +134,7 @@ class ContentMixin:
         created = self._insert_blocks(parent, tree, after, ctx)
         if parent["kind"] == "page":
             self._stamp(parent, ctx)
-        from notion_feedback.sandbox.notion_workspace import list_response
+        from notion_feedback.sandbox.notion.models.workspace import list_response
 
         return list_response([self.render_block(b) for b in created], "block")
 
@@ -163,7 +163,7 @@ class ContentMixin:
         return target
 
     def list_children(self, block_id: str, cursor: str | None, page_size: int) -> dict[str, Any]:
-        from notion_feedback.sandbox.notion_workspace import cursor_index, list_response
+        from notion_feedback.sandbox.notion.models.workspace import cursor_index, list_response
 
         parent = self._container(block_id)
         kids = self._live_children(parent)
@@ -302,7 +302,7 @@ class ContentMixin:
         return self.render_comment(comment)
 
     def list_comments(self, block_id: str, cursor: str | None, page_size: int) -> dict[str, Any]:
-        from notion_feedback.sandbox.notion_workspace import cursor_index, list_response
+        from notion_feedback.sandbox.notion.models.workspace import cursor_index, list_response
 
         self._block_like(block_id)
         found = [

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from notion_feedback.sandbox.notion_common import (
+from notion_feedback.sandbox.notion.common import (
     SUPPORTED_VERSIONS,
     NotionError,
     error_body,
@@ -28,7 +28,7 @@ from notion_feedback.sandbox.notion_common import (
     strip_archived,
     validation,
 )
-from notion_feedback.sandbox.notion_workspace import Ctx, Workspace, page_size_of
+from notion_feedback.sandbox.notion.models.workspace import Ctx, Workspace, page_size_of
 
 log = logging.getLogger(__name__)
 MAX_BODY = 500 * 1024
@@ -218,7 +218,7 @@ class NotionRoutes:
             values = q.getlist("filter_properties") + q.getlist("filter_properties[]")
             return values or None
 
-        from notion_feedback.sandbox.notion_workspace import list_response
+        from notion_feedback.sandbox.notion.models.workspace import list_response
 
         if op == "users_me":
             return ws.user(ws.bot_id)
@@ -298,7 +298,7 @@ class NotionRoutes:
         return ws.complete_upload(upload_id)
 
     def _views(self, op: str, p: dict[str, str], q: Any, body: Any, ctx: Ctx) -> dict[str, Any]:
-        from notion_feedback.sandbox.notion_workspace import cursor_index, list_response
+        from notion_feedback.sandbox.notion.models.workspace import cursor_index, list_response
 
         ws = self.ws
         if op == "views_create":
@@ -324,7 +324,7 @@ class NotionRoutes:
         return ws.delete_view(view_id)
 
     def _list_uploads(self, status: str | None, cursor: str | None, page_size: int) -> dict[str, Any]:
-        from notion_feedback.sandbox.notion_workspace import cursor_index, list_response
+        from notion_feedback.sandbox.notion.models.workspace import cursor_index, list_response
 
         uploads = self.ws.list_uploads(status)
         start = cursor_index(uploads, cursor)

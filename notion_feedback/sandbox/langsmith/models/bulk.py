@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from notion_feedback.sandbox.langsmith_columns import MetaColumn
-from notion_feedback.sandbox.langsmith_store import LangSmithStore
+from notion_feedback.sandbox.langsmith.models.columns import MetaColumn
+from notion_feedback.sandbox.langsmith.models.store import LangSmithStore
 
 DEFAULT_MODELS = {"gpt-4o-mini": ("openai", 0.6), "gpt-4.1": ("openai", 0.25), "claude-sonnet-4": ("anthropic", 0.15)}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -227,3 +228,40 @@ def strip_archived(obj: Any) -> Any:
         for v in obj:
             strip_archived(v)
     return obj
+
+
+@dataclass
+class Ctx:
+    """Per-request facts: API version and who acts (the bot, or the person for the workspace viewer)."""
+
+    version: str
+    actor: str
+
+
+def page_size_of(raw: Any, path: str) -> int:
+    if raw is None:
+        return 100
+    if isinstance(raw, str) and raw.isdigit():
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise body_error(path, "should be a number", raw)
+    if raw < 1:
+        raise body_error(path, "should be ≥ `1`", raw)
+    if raw > 100:
+        raise body_error(path, "should be ≤ `100`", raw)
+    return raw
+
+
+def cursor_index(items: list[dict[str, Any]], cursor: Any) -> int:
+    """Cursors are the id of the first item of the next page, as in Notion's block lists."""
+    if cursor is None:
+        return 0
+    cid = as_uuid(cursor)
+    for i, item in enumerate(items):
+        if item["id"] == cid:
+            return i
+    raise validation(f"start_cursor provided is invalid: {cursor}")
+
+
+def list_response(results: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    return {"object": "list", "results": results, "next_cursor": None, "has_more": False, "type": kind, kind: {}}

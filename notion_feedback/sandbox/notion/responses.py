@@ -21,14 +21,18 @@ from starlette.routing import Route
 
 from notion_feedback.sandbox.notion.common import (
     SUPPORTED_VERSIONS,
+    Ctx,
     NotionError,
+    cursor_index,
     error_body,
+    list_response,
     new_id,
+    page_size_of,
     path_id,
     strip_archived,
     validation,
 )
-from notion_feedback.sandbox.notion.models.workspace import Ctx, Workspace, page_size_of
+from notion_feedback.sandbox.notion.models.workspace import Workspace
 
 log = logging.getLogger(__name__)
 MAX_BODY = 500 * 1024
@@ -126,7 +130,7 @@ class NotionRoutes:
 
     async def serve_file(self, request: Request) -> Response:
         """Where block ``file.url`` points: the uploaded bytes, with their content type."""
-        found = self.ws.read_file(request.path_params["upload_id"])
+        found = self.ws.files.read_file(request.path_params["upload_id"])
         if found is None:
             return Response(b"Not Found", status_code=404, media_type="text/plain")
         data, content_type = found
@@ -218,15 +222,13 @@ class NotionRoutes:
             values = q.getlist("filter_properties") + q.getlist("filter_properties[]")
             return values or None
 
-        from notion_feedback.sandbox.notion.models.workspace import list_response
-
         if op == "users_me":
-            return ws.user(ws.bot_id)
+            return ws.o.user(ws.bot_id)
         if op == "users_list":
-            users = ws.users()
+            users = ws.o.users()
             return list_response(users, "user")
         if op == "users_retrieve":
-            return ws.user(pid("user_id"))
+            return ws.o.user(pid("user_id"))
         if op == "databases_create":
             return ws.create_database(body, ctx)
         if op == "databases_retrieve":
@@ -250,32 +252,32 @@ class NotionRoutes:
         if op == "pages_property":
             return ws.page_property(pid("page_id"), p["property_id"], q.get("start_cursor"), size())
         if op == "pages_markdown":
-            return ws.page_markdown(pid("page_id"))
+            return ws.content.page_markdown(pid("page_id"))
         if op == "pages_update_markdown":
-            return ws.update_markdown(pid("page_id"), body, ctx)
+            return ws.content.update_markdown(pid("page_id"), body, ctx)
         if op == "pages_move":
             return ws.move_page(pid("page_id"), body, ctx)
         if op == "blocks_children_list":
-            return ws.list_children(pid("block_id"), q.get("start_cursor"), size())
+            return ws.content.list_children(pid("block_id"), q.get("start_cursor"), size())
         if op == "blocks_children_append":
-            return ws.append_children(pid("block_id"), body, ctx)
+            return ws.content.append_children(pid("block_id"), body, ctx)
         if op == "blocks_retrieve":
-            return ws.retrieve_block(pid("block_id"))
+            return ws.content.retrieve_block(pid("block_id"))
         if op == "blocks_update":
-            return ws.update_block(pid("block_id"), body, ctx)
+            return ws.content.update_block(pid("block_id"), body, ctx)
         if op == "blocks_delete":
-            return ws.delete_block(pid("block_id"), ctx)
+            return ws.content.delete_block(pid("block_id"), ctx)
         if op.startswith("file_uploads_"):
             return self._uploads(op, p, q, body, ctx)
         if op == "comments_create":
-            return ws.create_comment(body, ctx)
+            return ws.content.create_comment(body, ctx)
         if op == "comments_list":
             block_id = q.get("block_id")
             if block_id is None:
                 raise validation("query failed validation: query.block_id should be defined, instead was `undefined`.")
-            return ws.list_comments(path_id(block_id, "block_id"), q.get("start_cursor"), size())
+            return ws.content.list_comments(path_id(block_id, "block_id"), q.get("start_cursor"), size())
         if op == "comments_retrieve":
-            return ws.retrieve_comment(pid("comment_id"))
+            return ws.content.retrieve_comment(pid("comment_id"))
         if op == "search":
             return ws.search(body)
         if op.startswith("views_"):
@@ -286,26 +288,24 @@ class NotionRoutes:
         ws = self.ws
         if op == "file_uploads_create":
             actor_type = "person" if ctx.actor == ws.person_id else "bot"
-            return ws.create_upload(body, ctx.actor, actor_type)
+            return ws.files.create_upload(body, ctx.actor, actor_type)
         if op == "file_uploads_list":
             size = page_size_of(q.get("page_size"), "query.page_size")
             return self._list_uploads(q.get("status"), q.get("start_cursor"), size)
         upload_id = path_id(p["file_upload_id"], "file_upload_id")
         if op == "file_uploads_retrieve":
-            return ws.render_upload(ws._upload(upload_id))
+            return ws.files.render_upload(ws.files.upload(upload_id))
         if op == "file_uploads_send":
-            return ws.send_upload(upload_id, body["data"], body["filename"], body["part_number"])
-        return ws.complete_upload(upload_id)
+            return ws.files.send_upload(upload_id, body["data"], body["filename"], body["part_number"])
+        return ws.files.complete_upload(upload_id)
 
     def _views(self, op: str, p: dict[str, str], q: Any, body: Any, ctx: Ctx) -> dict[str, Any]:
-        from notion_feedback.sandbox.notion.models.workspace import cursor_index, list_response
-
         ws = self.ws
         if op == "views_create":
-            return ws.create_view(body, ctx)
+            return ws.views.create_view(body, ctx)
         if op == "views_list":
             db, ds = q.get("database_id"), q.get("data_source_id")
-            views = ws.list_views(
+            views = ws.views.list_views(
                 path_id(db, "database_id") if db else None, path_id(ds, "data_source_id") if ds else None
             )
             start, size = (
@@ -318,17 +318,15 @@ class NotionRoutes:
             return out
         view_id = path_id(p["view_id"], "view_id")
         if op == "views_retrieve":
-            return ws.retrieve_view(view_id)
+            return ws.views.retrieve_view(view_id)
         if op == "views_update":
-            return ws.update_view(view_id, body, ctx)
-        return ws.delete_view(view_id)
+            return ws.views.update_view(view_id, body, ctx)
+        return ws.views.delete_view(view_id)
 
     def _list_uploads(self, status: str | None, cursor: str | None, page_size: int) -> dict[str, Any]:
-        from notion_feedback.sandbox.notion.models.workspace import cursor_index, list_response
-
-        uploads = self.ws.list_uploads(status)
+        uploads = self.ws.files.list_uploads(status)
         start = cursor_index(uploads, cursor)
-        out = list_response([self.ws.render_upload(u) for u in uploads[start : start + page_size]], "file_upload")
+        out = list_response([self.ws.files.render_upload(u) for u in uploads[start : start + page_size]], "file_upload")
         if start + page_size < len(uploads):
             out["next_cursor"], out["has_more"] = uploads[start + page_size]["id"], True
         return out

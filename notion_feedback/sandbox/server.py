@@ -14,7 +14,8 @@ from typing import Any
 
 import uvicorn
 
-from notion_feedback.sandbox.langsmith.responses import STATS_LIMIT_ENV, parse_limit
+from notion_feedback.sandbox.langsmith.constants import STATS_LIMIT_ENV
+from notion_feedback.sandbox.langsmith.emulator import parse_limit
 from notion_feedback.sandbox.web_guard import LoopbackHostGuard
 
 SMITH_WEB_PATH = "/_viewer/langsmith"  # on the Notion server: the LangSmith app's pages, as the viewer shows them
@@ -120,7 +121,7 @@ class Sandbox:
     def __init__(self, options: SandboxOptions | None = None) -> None:
         self.options = options or SandboxOptions()
         self.notion: Any = None  # the Notion emulator (see notion_api.NotionEmulator)
-        self.langsmith: Any = None  # the LangSmith emulator (see langsmith.responses.LangSmithEmulator)
+        self.langsmith: Any = None  # the LangSmith emulator (see langsmith.emulator.LangSmithEmulator)
         self._servers: list[ServerThread] = []
         self.notion_url = ""
         self.langsmith_url = ""
@@ -151,7 +152,7 @@ class Sandbox:
                 self.notion.base_url = server.url
                 self.notion.viewer_url = f"{server.url}/_viewer/"
             if opts.langsmith:
-                from notion_feedback.sandbox.langsmith.responses import create_langsmith_emulator
+                from notion_feedback.sandbox.langsmith.emulator import create_langsmith_emulator
 
                 key = _secret(opts.data_dir, "langsmith-key", "lsv2_sandbox_", opts.langsmith_api_key)
                 limits = {"stats_limit": parse_limit(stats_limit)} if stats_limit else {}

@@ -1,106 +1,28 @@
-"""The LangSmith API emulator: routes, auth and the factory the sandbox server calls.
+"""HTTP handlers of the LangSmith emulator, one method per row of ``urls``: parse the request, call the models.
 
-Every route is served both bare (``/runs/query``: what the Python SDK sends when ``api_url`` has no path) and
-under ``/api/v1`` (other SDKs, and ``api_url`` ending in ``/api/v1``); v2 run queries live at
-``/api/v2/runs/query``. State lives in ``LangSmithStore``; this module only speaks HTTP.
+State lives in ``models.store.LangSmithStore``; this module only speaks HTTP.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import orjson
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
 
-from notion_feedback.sandbox.clock import SandboxClock
-from notion_feedback.sandbox.control import SandboxControl, wrap
+from notion_feedback.sandbox.langsmith.constants import SERVER_VERSION
+from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
 from notion_feedback.sandbox.langsmith.ingest import decode_body, parse_batch, parse_multipart
 from notion_feedback.sandbox.langsmith.models import feedback as fbk
-from notion_feedback.sandbox.langsmith.models.bulk import bulk_load_runs
-from notion_feedback.sandbox.langsmith.models.pricing import ModelPrice, PriceMap
+from notion_feedback.sandbox.langsmith.models.pricing import PriceMap
 from notion_feedback.sandbox.langsmith.models.query import query_runs, run_docs
-from notion_feedback.sandbox.langsmith.models.runs import PayloadError, parse_time
+from notion_feedback.sandbox.langsmith.models.runs import parse_time
 from notion_feedback.sandbox.langsmith.models.stats import dashboard, session_stats, stats
-from notion_feedback.sandbox.langsmith.models.store import TENANT_ID, ApiError, LangSmithStore
+from notion_feedback.sandbox.langsmith.models.store import TENANT_ID, LangSmithStore
 from notion_feedback.sandbox.langsmith.models.v2 import query_runs_v2
-from notion_feedback.sandbox.ratelimit import Limit
-
-log = logging.getLogger(__name__)
-
-SERVER_VERSION = "0.16.0"
-API_PREFIXES = (
-    "/info",
-    "/runs",
-    "/sessions",
-    "/feedback",
-    "/feedback-configs",
-    "/api/",
-    "/settings",
-    "/model-price-map",
-    "/public",
-)
-# Documented LangSmith Cloud limits per API key (docs.langchain.com/langsmith/cloud, "API rate limits").
-STATS_LIMIT_ENV = "LANGSMITH_SANDBOX_STATS_LIMIT"  # "N/SECONDS", e.g. "20/10" (the EU figure)
-
-
-def parse_limit(raw: str) -> Limit:
-    """ "N/SECONDS" (e.g. "20/10") as a limit."""
-    n, _, secs = raw.partition("/")
-    return Limit.per_window(int(n), float(secs or 10))
-
-
-def default_limits(stats_limit: Limit | None = None) -> dict[str, Limit]:
-    if stats_limit is None:
-        raw = os.environ.get(STATS_LIMIT_ENV)
-        if raw:
-            stats_limit = parse_limit(raw)
-    return {
-        "feedback": Limit.per_window(2000, 10),
-        "runs_multipart": Limit.per_window(6000, 10),
-        "runs_query": Limit.per_window(15, 10),
-        "runs_stats": stats_limit or Limit.per_window(1, 10),
-        "runs_read": Limit.per_window(30, 60),
-        "other": Limit.per_window(1000, 10),
-    }
-
-
-def _strip_prefix(path: str) -> str:
-    for prefix in ("/api/v1",):
-        if path.startswith(prefix + "/") or path == prefix:
-            return path[len(prefix) :] or "/"
-    return path
-
-
-def classify(method: str, path: str) -> str | None:
-    """Rate-limit bucket of a request: the endpoints LangSmith documents separately, else ``other``."""
-    p = _strip_prefix(path).rstrip("/")
-    if p == "/info" or p.startswith("/feedback/tokens/") or p.startswith("/public/"):
-        return None  # keyless requests are not limited per key
-    if method == "POST":
-        named = {
-            "/feedback": "feedback",
-            "/runs/multipart": "runs_multipart",
-            "/runs/query": "runs_query",
-            "/runs/stats": "runs_stats",
-        }
-        if p in named:
-            return named[p]
-    if method == "GET" and p.startswith("/runs/") and p.count("/") == 2:
-        return "runs_read"
-    return "other"
-
-
-def error_factory(status: int, code: str, message: str) -> tuple[bytes, str]:
-    """LangSmith (FastAPI) errors are ``{"detail": "..."}``."""
-    return orjson.dumps({"detail": message}), "application/json"
 
 
 class JSON(Response):
@@ -131,118 +53,14 @@ def _flag(request: Request, name: str) -> bool:
     return request.query_params.get(name, "").lower() in ("1", "true", "yes")
 
 
-class LangSmithEmulator:
-    """One emulated LangSmith workspace. ``asgi`` is the app to serve; the rest is its Python control API."""
+class LangSmithResponses:
+    """The handlers, over one store. ``base_url`` gives the emulator's address once its port is bound."""
 
-    def __init__(
-        self,
-        api_key: str,
-        data_dir: Path | None = None,
-        rate_limit: bool = True,
-        *,
-        stats_limit: Limit | None = None,
-        prices: PriceMap | None = None,
-        clock: SandboxClock | None = None,
-        zstd: bool = True,
-    ) -> None:
-        self.api_key = api_key
-        self.base_url = ""
+    def __init__(self, store: LangSmithStore, prices: PriceMap, zstd: bool, base_url: Callable[[], str]) -> None:
+        self.store = store
+        self.prices = prices
         self.zstd = zstd
-        self.prices = prices or PriceMap()
-        self.control = SandboxControl(
-            api_prefixes=API_PREFIXES,
-            error_factory=error_factory,
-            classify=classify,
-            limits=default_limits(stats_limit),
-            rate_limit=rate_limit,
-            clock=clock,
-        )
-        self.store = LangSmithStore(self.prices, self.control.clock.now, data_dir)
-        self.control.reset_hooks.append(self.store.reset)
-        self.app = Starlette(
-            routes=self._routes(), exception_handlers={ApiError: self._api_error, PayloadError: self._payload_error}
-        )
-        self.asgi = wrap(_AuthMiddleware(self.app, self), self.control)
-
-    # -- Python control API --------------------------------------------------------------------------------
-    def bulk_load_runs(self, n: int, **kwargs: Any) -> str:
-        """Insert ``n`` synthetic root runs (columns only, no documents); returns the project id.
-        See ``models.bulk.bulk_load_runs`` for the knobs."""
-        return bulk_load_runs(self.store, n, **kwargs)
-
-    def set_prices(self, prices: list[ModelPrice] | dict[str, tuple[float, float]]) -> None:
-        """Replace the model price map (affects runs ingested afterwards, as in LangSmith)."""
-        self.prices.set(prices)
-
-    def set_rate_limits(self, enabled: bool | None = None, **limits: Limit) -> None:
-        """``set_rate_limits(True, runs_stats=Limit.per_window(20, 10))``; buckets: see ``default_limits``."""
-        self.control.set_limits(enabled, limits or None)
-
-    def reset(self) -> None:
-        self.control.reset()
-
-    def close(self) -> None:
-        self.store.close()
-
-    @property
-    def url(self) -> str:
-        return self.base_url
-
-    # -- errors ----------------------------------------------------------------------------------------------
-    @staticmethod
-    async def _api_error(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiError)
-        return JSON({"detail": exc.detail}, status_code=exc.status)
-
-    @staticmethod
-    async def _payload_error(_: Request, exc: Exception) -> Response:
-        return JSON({"detail": str(exc)}, status_code=422)
-
-    # -- routes ------------------------------------------------------------------------------------------------
-    def _routes(self) -> list[Any]:
-        v1 = self._v1_routes()
-        return [
-            *self.control.admin_routes(),
-            Route("/api/v2/runs/query", self.runs_query_v2, methods=["POST"]),
-            Mount("/api/v1", routes=v1),
-            *v1,
-        ]
-
-    def _v1_routes(self) -> list[Route]:
-        R = Route
-        return [
-            R("/info", self.info, methods=["GET"]),
-            R("/settings", self.settings, methods=["GET"]),
-            R("/model-price-map", self.price_map, methods=["GET"]),
-            R("/sessions", self.sessions_create, methods=["POST"]),
-            R("/sessions", self.sessions_list, methods=["GET"]),
-            R("/sessions/{session_id}", self.session_read, methods=["GET"]),
-            R("/sessions/{session_id}", self.session_update, methods=["PATCH"]),
-            R("/sessions/{session_id}", self.session_delete, methods=["DELETE"]),
-            R("/sessions/{session_id}/dashboard", self.session_dashboard, methods=["POST"]),
-            R("/runs/multipart", self.runs_multipart, methods=["POST"]),
-            R("/runs/batch", self.runs_batch, methods=["POST"]),
-            R("/runs/query", self.runs_query, methods=["POST"]),
-            R("/runs/stats", self.runs_stats, methods=["POST"]),
-            R("/runs", self.runs_create, methods=["POST"]),
-            R("/runs/{run_id}", self.run_read, methods=["GET"]),
-            R("/runs/{run_id}", self.run_update, methods=["PATCH"]),
-            R("/feedback", self.feedback_create, methods=["POST"]),
-            R("/feedback", self.feedback_list, methods=["GET"]),
-            R("/feedback/tokens", self.tokens_create, methods=["POST"]),
-            R("/feedback/tokens", self.tokens_list, methods=["GET"]),
-            R("/feedback/tokens/{token}", self.token_use, methods=["GET", "POST"]),
-            R("/feedback/formulas", self.gone, methods=["GET", "POST"]),
-            R("/feedback/formulas/{fid}", self.gone, methods=["GET", "PATCH", "DELETE"]),
-            R("/feedback/{feedback_id}", self.feedback_read, methods=["GET"]),
-            R("/feedback/{feedback_id}", self.feedback_update, methods=["PATCH"]),
-            R("/feedback/{feedback_id}", self.feedback_delete, methods=["DELETE"]),
-            R("/feedback-configs", self.configs_list, methods=["GET"]),
-            R("/feedback-configs", self.configs_create, methods=["POST"]),
-            R("/feedback-configs", self.configs_update, methods=["PATCH"]),
-            R("/feedback-configs", self.configs_delete, methods=["DELETE"]),
-            R("/public/attachments/{run_id}/{name}", self.attachment, methods=["GET"]),
-        ]
+        self._base_url = base_url
 
     async def info(self, _: Request) -> Response:
         return JSON(
@@ -366,8 +184,6 @@ class LangSmithEmulator:
             row = self.store.row_of(request.path_params["run_id"])
             if row is None:
                 raise ApiError(404, "Run not found")
-            import numpy as np
-
             return JSON(run_docs(self.store, np.asarray([row]), None)[0])
 
     async def runs_query(self, request: Request) -> Response:
@@ -401,7 +217,7 @@ class LangSmithEmulator:
 
     async def tokens_create(self, request: Request) -> Response:
         body = await _json(request)
-        base = self.base_url or str(request.base_url).rstrip("/")
+        base = self._base_url() or str(request.base_url).rstrip("/")
         if isinstance(body, list):
             return JSON([fbk.create_token(self.store, b, base) for b in body])
         return JSON(fbk.create_token(self.store, body, base))
@@ -450,56 +266,3 @@ class LangSmithEmulator:
         if item is None:
             raise ApiError(404, "Attachment not found")
         return Response(item[1], media_type=item[0])
-
-
-class _AuthMiddleware:
-    """``x-api-key`` (or ``Authorization: Bearer``) on every route except the ones LangSmith serves keyless."""
-
-    def __init__(self, app: Callable[..., Awaitable[None]], emulator: LangSmithEmulator) -> None:
-        self.app = app
-        self.emulator = emulator
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] == "http" and self._needs_key(scope["path"]):
-            headers = {k.lower(): v for k, v in scope.get("headers", ())}
-            key = headers.get(b"x-api-key", b"").decode(errors="replace").strip()
-            auth = headers.get(b"authorization", b"").decode(errors="replace")
-            if not key and auth.lower().startswith("bearer "):
-                key = auth[7:].strip()
-            if key != self.emulator.api_key:
-                body = orjson.dumps({"detail": "Invalid token"})
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 401,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
-
-    @staticmethod
-    def _needs_key(path: str) -> bool:
-        if path.startswith("/_sandbox"):
-            return False
-        p = _strip_prefix(path)
-        return not (p in ("/info", "/ok", "/") or p.startswith("/feedback/tokens/") or p.startswith("/public/"))
-
-
-def create_langsmith_emulator(
-    api_key: str,
-    data_dir: Path | None = None,
-    rate_limit: bool = True,
-    **options: Any,
-) -> LangSmithEmulator:
-    """The emulator the sandbox serves. Options: ``stats_limit`` (a ``Limit``; default 1 per 10 s, or env
-    ``LANGSMITH_SANDBOX_STATS_LIMIT="20/10"``), ``prices`` (a ``PriceMap``), ``clock``, ``zstd``."""
-    return LangSmithEmulator(api_key, data_dir, rate_limit, **options)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

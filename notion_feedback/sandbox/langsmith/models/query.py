@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
 from notion_feedback.sandbox.langsmith.models.feedback import feedback_stats
 from notion_feedback.sandbox.langsmith.models.filter import filter_mask
-from notion_feedback.sandbox.langsmith.models.runs import PayloadError, as_uuid, dotted_order_ids, iso_naive, parse_time
-from notion_feedback.sandbox.langsmith.models.store import ApiError, LangSmithStore
+from notion_feedback.sandbox.langsmith.models.runs import as_uuid, dotted_order_ids, iso_naive, parse_time
+from notion_feedback.sandbox.langsmith.models.store import LangSmithStore
 
 MAX_PAGE = 100
 ALWAYS = ("id", "name", "run_type", "start_time", "trace_id", "dotted_order", "session_id", "parent_run_id")

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from notion_feedback.sandbox.langsmith.exceptions import ApiError
 from notion_feedback.sandbox.langsmith.models.feedback import feedback_stats
 from notion_feedback.sandbox.langsmith.models.query import select_rows
 from notion_feedback.sandbox.langsmith.models.runs import iso_naive, parse_time
-from notion_feedback.sandbox.langsmith.models.store import ApiError, LangSmithStore
+from notion_feedback.sandbox.langsmith.models.store import LangSmithStore
 
 
 def _q(values: np.ndarray, qs: tuple[float, ...]) -> list[float | None]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -33,68 +33,11 @@ from notion_feedback.sandbox.notion.common import (
     validation,
 )
 from notion_feedback.sandbox.notion.models.workspace import Workspace
+from notion_feedback.sandbox.notion.urls import match
 
 log = logging.getLogger(__name__)
 MAX_BODY = 500 * 1024
 MAX_UPLOAD_BODY = 25 * 1000 * 1000
-Handler = Callable[..., Any]
-
-_ID = r"(?P<{}>[^/]+)"
-
-
-def _route(method: str, pattern: str) -> tuple[str, re.Pattern[str], list[str]]:
-    names = re.findall(r"\{(\w+)\}", pattern)
-    regex = "^" + re.sub(r"\{(\w+)\}", lambda m: _ID.format(m.group(1)), pattern) + "/?$"
-    return method, re.compile(regex), names
-
-
-# (method, path pattern) -> workspace operation name; path params are named after Notion's own.
-ROUTES = [
-    ("GET", "/v1/users/me", "users_me"),
-    ("GET", "/v1/users", "users_list"),
-    ("GET", "/v1/users/{user_id}", "users_retrieve"),
-    ("POST", "/v1/databases", "databases_create"),
-    ("GET", "/v1/databases/{database_id}", "databases_retrieve"),
-    ("PATCH", "/v1/databases/{database_id}", "databases_update"),
-    ("POST", "/v1/data_sources", "data_sources_create"),
-    ("GET", "/v1/data_sources/{data_source_id}", "data_sources_retrieve"),
-    ("PATCH", "/v1/data_sources/{data_source_id}", "data_sources_update"),
-    ("POST", "/v1/data_sources/{data_source_id}/query", "data_sources_query"),
-    ("POST", "/v1/pages", "pages_create"),
-    ("GET", "/v1/pages/{page_id}", "pages_retrieve"),
-    ("PATCH", "/v1/pages/{page_id}", "pages_update"),
-    ("GET", "/v1/pages/{page_id}/properties/{property_id}", "pages_property"),
-    ("GET", "/v1/pages/{page_id}/markdown", "pages_markdown"),
-    ("PATCH", "/v1/pages/{page_id}/markdown", "pages_update_markdown"),
-    ("POST", "/v1/pages/{page_id}/move", "pages_move"),
-    ("GET", "/v1/blocks/{block_id}/children", "blocks_children_list"),
-    ("PATCH", "/v1/blocks/{block_id}/children", "blocks_children_append"),
-    ("GET", "/v1/blocks/{block_id}", "blocks_retrieve"),
-    ("PATCH", "/v1/blocks/{block_id}", "blocks_update"),
-    ("DELETE", "/v1/blocks/{block_id}", "blocks_delete"),
-    ("POST", "/v1/file_uploads", "file_uploads_create"),
-    ("GET", "/v1/file_uploads", "file_uploads_list"),
-    ("GET", "/v1/file_uploads/{file_upload_id}", "file_uploads_retrieve"),
-    ("POST", "/v1/file_uploads/{file_upload_id}/send", "file_uploads_send"),
-    ("POST", "/v1/file_uploads/{file_upload_id}/complete", "file_uploads_complete"),
-    ("POST", "/v1/comments", "comments_create"),
-    ("GET", "/v1/comments", "comments_list"),
-    ("GET", "/v1/comments/{comment_id}", "comments_retrieve"),
-    ("POST", "/v1/search", "search"),
-    ("POST", "/v1/views", "views_create"),
-    ("GET", "/v1/views", "views_list"),
-    ("GET", "/v1/views/{view_id}", "views_retrieve"),
-    ("PATCH", "/v1/views/{view_id}", "views_update"),
-    ("DELETE", "/v1/views/{view_id}", "views_delete"),
-]
-_COMPILED = [(_route(m, p), op) for m, p, op in ROUTES]
-
-
-def match(method: str, path: str) -> tuple[str, dict[str, str]] | None:
-    for (m, regex, _names), op in _COMPILED:
-        if m == method and (found := regex.match(path)):
-            return op, found.groupdict()
-    return None
 
 
 def json_response(status: int, body: dict[str, Any]) -> Response:
@@ -111,8 +54,8 @@ def error_response(err: NotionError) -> Response:
     )
 
 
-class NotionRoutes:
-    """Translates HTTP requests into Workspace calls."""
+class NotionResponses:
+    """Translates HTTP requests into Workspace calls: one method per row of ``urls.ROUTES``."""
 
     def __init__(self, workspace: Workspace, token: str) -> None:
         self.ws = workspace
@@ -204,129 +147,168 @@ class NotionRoutes:
     def _run(self, op: str, params: dict[str, str], request: Request, body: Any, ctx: Ctx) -> dict[str, Any]:
         ws = self.ws
         with ws.store.lock:
-            result = self._dispatch(op, params, request.query_params, body, ctx)
+            result = getattr(self, op)(Call(params, request.query_params, body, ctx))
             if request.method != "GET":
                 ws.store.flush()
         return result
 
-    def _dispatch(self, op: str, p: dict[str, str], q: Any, body: Any, ctx: Ctx) -> dict[str, Any]:
-        ws = self.ws
+    # -- users ----------------------------------------------------------------------------------------------
+    def users_me(self, c: Call) -> dict[str, Any]:
+        return self.ws.o.user(self.ws.bot_id)
 
-        def pid(name: str) -> str:
-            return path_id(p[name], name)
+    def users_list(self, c: Call) -> dict[str, Any]:
+        return list_response(self.ws.o.users(), "user")
 
-        def size() -> int:
-            return page_size_of(q.get("page_size"), "query.page_size")
+    def users_retrieve(self, c: Call) -> dict[str, Any]:
+        return self.ws.o.user(c.id("user_id"))
 
-        def filter_props() -> list[str] | None:
-            values = q.getlist("filter_properties") + q.getlist("filter_properties[]")
-            return values or None
+    # -- databases and data sources ------------------------------------------------------------------------
+    def databases_create(self, c: Call) -> dict[str, Any]:
+        return self.ws.create_database(c.body, c.ctx)
 
-        if op == "users_me":
-            return ws.o.user(ws.bot_id)
-        if op == "users_list":
-            users = ws.o.users()
-            return list_response(users, "user")
-        if op == "users_retrieve":
-            return ws.o.user(pid("user_id"))
-        if op == "databases_create":
-            return ws.create_database(body, ctx)
-        if op == "databases_retrieve":
-            return ws.retrieve_database(pid("database_id"))
-        if op == "databases_update":
-            return ws.update_database(pid("database_id"), body, ctx)
-        if op == "data_sources_create":
-            return ws.create_data_source(body, ctx)
-        if op == "data_sources_retrieve":
-            return ws.retrieve_data_source(pid("data_source_id"))
-        if op == "data_sources_update":
-            return ws.update_data_source(pid("data_source_id"), body, ctx)
-        if op == "data_sources_query":
-            return ws.query(pid("data_source_id"), body, filter_props())
-        if op == "pages_create":
-            return ws.create_page(body, ctx)
-        if op == "pages_retrieve":
-            return ws.retrieve_page(pid("page_id"), filter_props())
-        if op == "pages_update":
-            return ws.update_page(pid("page_id"), body, ctx)
-        if op == "pages_property":
-            return ws.page_property(pid("page_id"), p["property_id"], q.get("start_cursor"), size())
-        if op == "pages_markdown":
-            return ws.content.page_markdown(pid("page_id"))
-        if op == "pages_update_markdown":
-            return ws.content.update_markdown(pid("page_id"), body, ctx)
-        if op == "pages_move":
-            return ws.move_page(pid("page_id"), body, ctx)
-        if op == "blocks_children_list":
-            return ws.content.list_children(pid("block_id"), q.get("start_cursor"), size())
-        if op == "blocks_children_append":
-            return ws.content.append_children(pid("block_id"), body, ctx)
-        if op == "blocks_retrieve":
-            return ws.content.retrieve_block(pid("block_id"))
-        if op == "blocks_update":
-            return ws.content.update_block(pid("block_id"), body, ctx)
-        if op == "blocks_delete":
-            return ws.content.delete_block(pid("block_id"), ctx)
-        if op.startswith("file_uploads_"):
-            return self._uploads(op, p, q, body, ctx)
-        if op == "comments_create":
-            return ws.content.create_comment(body, ctx)
-        if op == "comments_list":
-            block_id = q.get("block_id")
-            if block_id is None:
-                raise validation("query failed validation: query.block_id should be defined, instead was `undefined`.")
-            return ws.content.list_comments(path_id(block_id, "block_id"), q.get("start_cursor"), size())
-        if op == "comments_retrieve":
-            return ws.content.retrieve_comment(pid("comment_id"))
-        if op == "search":
-            return ws.search(body)
-        if op.startswith("views_"):
-            return self._views(op, p, q, body, ctx)
-        raise NotionError(400, "invalid_request_url", "Invalid request URL.")
+    def databases_retrieve(self, c: Call) -> dict[str, Any]:
+        return self.ws.retrieve_database(c.id("database_id"))
 
-    def _uploads(self, op: str, p: dict[str, str], q: Any, body: Any, ctx: Ctx) -> dict[str, Any]:
-        ws = self.ws
-        if op == "file_uploads_create":
-            actor_type = "person" if ctx.actor == ws.person_id else "bot"
-            return ws.files.create_upload(body, ctx.actor, actor_type)
-        if op == "file_uploads_list":
-            size = page_size_of(q.get("page_size"), "query.page_size")
-            return self._list_uploads(q.get("status"), q.get("start_cursor"), size)
-        upload_id = path_id(p["file_upload_id"], "file_upload_id")
-        if op == "file_uploads_retrieve":
-            return ws.files.render_upload(ws.files.upload(upload_id))
-        if op == "file_uploads_send":
-            return ws.files.send_upload(upload_id, body["data"], body["filename"], body["part_number"])
-        return ws.files.complete_upload(upload_id)
+    def databases_update(self, c: Call) -> dict[str, Any]:
+        return self.ws.update_database(c.id("database_id"), c.body, c.ctx)
 
-    def _views(self, op: str, p: dict[str, str], q: Any, body: Any, ctx: Ctx) -> dict[str, Any]:
-        ws = self.ws
-        if op == "views_create":
-            return ws.views.create_view(body, ctx)
-        if op == "views_list":
-            db, ds = q.get("database_id"), q.get("data_source_id")
-            views = ws.views.list_views(
-                path_id(db, "database_id") if db else None, path_id(ds, "data_source_id") if ds else None
-            )
-            start, size = (
-                cursor_index(views, q.get("start_cursor")),
-                page_size_of(q.get("page_size"), "query.page_size"),
-            )
-            out = list_response(views[start : start + size], "view")
-            if start + size < len(views):
-                out["next_cursor"], out["has_more"] = views[start + size]["id"], True
-            return out
-        view_id = path_id(p["view_id"], "view_id")
-        if op == "views_retrieve":
-            return ws.views.retrieve_view(view_id)
-        if op == "views_update":
-            return ws.views.update_view(view_id, body, ctx)
-        return ws.views.delete_view(view_id)
+    def data_sources_create(self, c: Call) -> dict[str, Any]:
+        return self.ws.create_data_source(c.body, c.ctx)
 
-    def _list_uploads(self, status: str | None, cursor: str | None, page_size: int) -> dict[str, Any]:
-        uploads = self.ws.files.list_uploads(status)
-        start = cursor_index(uploads, cursor)
-        out = list_response([self.ws.files.render_upload(u) for u in uploads[start : start + page_size]], "file_upload")
-        if start + page_size < len(uploads):
-            out["next_cursor"], out["has_more"] = uploads[start + page_size]["id"], True
-        return out
+    def data_sources_retrieve(self, c: Call) -> dict[str, Any]:
+        return self.ws.retrieve_data_source(c.id("data_source_id"))
+
+    def data_sources_update(self, c: Call) -> dict[str, Any]:
+        return self.ws.update_data_source(c.id("data_source_id"), c.body, c.ctx)
+
+    def data_sources_query(self, c: Call) -> dict[str, Any]:
+        return self.ws.query(c.id("data_source_id"), c.body, c.filter_props())
+
+    # -- pages -----------------------------------------------------------------------------------------------
+    def pages_create(self, c: Call) -> dict[str, Any]:
+        return self.ws.create_page(c.body, c.ctx)
+
+    def pages_retrieve(self, c: Call) -> dict[str, Any]:
+        return self.ws.retrieve_page(c.id("page_id"), c.filter_props())
+
+    def pages_update(self, c: Call) -> dict[str, Any]:
+        return self.ws.update_page(c.id("page_id"), c.body, c.ctx)
+
+    def pages_property(self, c: Call) -> dict[str, Any]:
+        return self.ws.page_property(c.id("page_id"), c.params["property_id"], c.cursor(), c.page_size())
+
+    def pages_markdown(self, c: Call) -> dict[str, Any]:
+        return self.ws.content.page_markdown(c.id("page_id"))
+
+    def pages_update_markdown(self, c: Call) -> dict[str, Any]:
+        return self.ws.content.update_markdown(c.id("page_id"), c.body, c.ctx)
+
+    def pages_move(self, c: Call) -> dict[str, Any]:
+        return self.ws.move_page(c.id("page_id"), c.body, c.ctx)
+
+    # -- blocks ----------------------------------------------------------------------------------------------
+    def blocks_children_list(self, c: Call) -> dict[str, Any]:
+        return self.ws.content.list_children(c.id("block_id"), c.cursor(), c.page_size())
+
+    def blocks_children_append(self, c: Call) -> dict[str, Any]:
+        return self.ws.content.append_children(c.id("block_id"), c.body, c.ctx)
+
+    def blocks_retrieve(self, c: Call) -> dict[str, Any]:
+        return self.ws.content.retrieve_block(c.id("block_id"))
+
+    def blocks_update(self, c: Call) -> dict[str, Any]:
+        return self.ws.content.update_block(c.id("block_id"), c.body, c.ctx)
+
+    def blocks_delete(self, c: Call) -> dict[str, Any]:
+        return self.ws.content.delete_block(c.id("block_id"), c.ctx)
+
+    # -- file uploads ----------------------------------------------------------------------------------------
+    def file_uploads_create(self, c: Call) -> dict[str, Any]:
+        actor_type = "person" if c.ctx.actor == self.ws.person_id else "bot"
+        return self.ws.files.create_upload(c.body, c.ctx.actor, actor_type)
+
+    def file_uploads_list(self, c: Call) -> dict[str, Any]:
+        size, files = c.page_size(), self.ws.files
+        uploads = files.list_uploads(c.query.get("status"))
+        return paged(uploads, cursor_index(uploads, c.cursor()), size, "file_upload", files.render_upload)
+
+    def file_uploads_retrieve(self, c: Call) -> dict[str, Any]:
+        files = self.ws.files
+        return files.render_upload(files.upload(c.id("file_upload_id")))
+
+    def file_uploads_send(self, c: Call) -> dict[str, Any]:
+        body = c.body
+        return self.ws.files.send_upload(c.id("file_upload_id"), body["data"], body["filename"], body["part_number"])
+
+    def file_uploads_complete(self, c: Call) -> dict[str, Any]:
+        return self.ws.files.complete_upload(c.id("file_upload_id"))
+
+    # -- comments and search ---------------------------------------------------------------------------------
+    def comments_create(self, c: Call) -> dict[str, Any]:
+        return self.ws.content.create_comment(c.body, c.ctx)
+
+    def comments_list(self, c: Call) -> dict[str, Any]:
+        block_id = c.query.get("block_id")
+        if block_id is None:
+            raise validation("query failed validation: query.block_id should be defined, instead was `undefined`.")
+        return self.ws.content.list_comments(path_id(block_id, "block_id"), c.cursor(), c.page_size())
+
+    def comments_retrieve(self, c: Call) -> dict[str, Any]:
+        return self.ws.content.retrieve_comment(c.id("comment_id"))
+
+    def search(self, c: Call) -> dict[str, Any]:
+        return self.ws.search(c.body)
+
+    # -- views -----------------------------------------------------------------------------------------------
+    def views_create(self, c: Call) -> dict[str, Any]:
+        return self.ws.views.create_view(c.body, c.ctx)
+
+    def views_list(self, c: Call) -> dict[str, Any]:
+        db, ds = c.query.get("database_id"), c.query.get("data_source_id")
+        views = self.ws.views.list_views(
+            path_id(db, "database_id") if db else None, path_id(ds, "data_source_id") if ds else None
+        )
+        return paged(views, cursor_index(views, c.cursor()), c.page_size(), "view")
+
+    def views_retrieve(self, c: Call) -> dict[str, Any]:
+        return self.ws.views.retrieve_view(c.id("view_id"))
+
+    def views_update(self, c: Call) -> dict[str, Any]:
+        return self.ws.views.update_view(c.id("view_id"), c.body, c.ctx)
+
+    def views_delete(self, c: Call) -> dict[str, Any]:
+        return self.ws.views.delete_view(c.id("view_id"))
+
+
+@dataclass
+class Call:
+    """One routed request as a handler sees it: path parameters, query, parsed body, and who acts."""
+
+    params: dict[str, str]
+    query: Any
+    body: Any
+    ctx: Ctx
+
+    def id(self, name: str) -> str:
+        return path_id(self.params[name], name)
+
+    def page_size(self) -> int:
+        return page_size_of(self.query.get("page_size"), "query.page_size")
+
+    def cursor(self) -> str | None:
+        return self.query.get("start_cursor")
+
+    def filter_props(self) -> list[str] | None:
+        values = self.query.getlist("filter_properties") + self.query.getlist("filter_properties[]")
+        return values or None
+
+
+def paged(
+    items: list[dict[str, Any]], start: int, size: int, kind: str, render: Callable[[Any], Any] | None = None
+) -> dict[str, Any]:
+    """One page of a list (each item through ``render``), with the next page's cursor when there is one."""
+    chunk = items[start : start + size]
+    out = list_response([render(i) for i in chunk] if render else chunk, kind)
+    if start + size < len(items):
+        out["next_cursor"], out["has_more"] = items[start + size]["id"], True
+    return out

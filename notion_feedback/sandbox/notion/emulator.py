@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from notion_feedback.sandbox.control import SandboxControl, wrap
-from notion_feedback.sandbox.notion.common import error_body
+from notion_feedback.sandbox.notion.exceptions import error_body
 from notion_feedback.sandbox.notion.models.store import Store
 from notion_feedback.sandbox.notion.models.workspace import Workspace
 from notion_feedback.sandbox.notion.responses import NotionResponses

@@ -20,18 +20,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from notion_feedback.sandbox.notion.common import (
-    SUPPORTED_VERSIONS,
     Ctx,
-    NotionError,
     cursor_index,
-    error_body,
     list_response,
     new_id,
     page_size_of,
     path_id,
     strip_archived,
-    validation,
 )
+from notion_feedback.sandbox.notion.constants import SUPPORTED_VERSIONS
+from notion_feedback.sandbox.notion.exceptions import NotionError, error_body, validation
 from notion_feedback.sandbox.notion.models.workspace import Workspace
 from notion_feedback.sandbox.notion.urls import match
 

@@ -8,18 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from notion_feedback.sandbox.notion.common import (
-    NEW_VERSION,
-    body_error,
-    body_id,
-    cursor_index,
-    fmt_minute,
-    list_response,
-    new_id,
-    not_found,
-    plain_text,
-    validation,
-)
+from notion_feedback.sandbox.notion.common import body_id, cursor_index, fmt_minute, list_response, new_id, plain_text
+from notion_feedback.sandbox.notion.constants import NEW_VERSION
+from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
 from notion_feedback.sandbox.notion.models.blocks import (
     BlockDraft,
     block_type,

@@ -14,16 +14,8 @@ from urllib.parse import quote
 
 import httpx
 
-from notion_feedback.sandbox.notion.common import (
-    body_error,
-    body_id,
-    fmt_minute,
-    iso,
-    new_id,
-    not_found,
-    parse_iso,
-    validation,
-)
+from notion_feedback.sandbox.notion.common import body_id, fmt_minute, iso, new_id, parse_iso
+from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
 from notion_feedback.sandbox.notion.models.store import Store
 
 SINGLE_PART_MAX = 20 * 1000 * 1000

@@ -11,19 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from notion_feedback.sandbox.notion.common import (
-    Ctx,
-    body_error,
-    body_id,
-    hex_id,
-    iso,
-    new_id,
-    not_found,
-    plain_text,
-    rich_text,
-    text_rt,
-    validation,
-)
+from notion_feedback.sandbox.notion.common import Ctx, body_id, hex_id, iso, new_id, plain_text, rich_text, text_rt
+from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
 from notion_feedback.sandbox.notion.models.blocks import BlockContext
 from notion_feedback.sandbox.notion.models.files import Files
 from notion_feedback.sandbox.notion.models.store import Store

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from notion_feedback.sandbox.notion.common import body_error, floor_minute, parse_iso, plain_text, validation
+from notion_feedback.sandbox.notion.common import floor_minute, parse_iso, plain_text
+from notion_feedback.sandbox.notion.exceptions import body_error, validation
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]

@@ -11,15 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from notion_feedback.sandbox.notion.common import (
-    body_error,
-    body_id,
-    fmt_minute,
-    hex_id,
-    new_id,
-    not_found,
-    validation,
-)
+from notion_feedback.sandbox.notion.common import body_id, fmt_minute, hex_id, new_id
+from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
 from notion_feedback.sandbox.notion.models.objects import Objects
 from notion_feedback.sandbox.notion.models.query import compile_filter, compile_sorts
 

@@ -15,19 +15,17 @@ from typing import Any
 
 from notion_feedback.sandbox.notion.common import (
     Ctx,
-    body_error,
     cursor_index,
     fmt_millis,
     fmt_minute,
     hex_id,
     list_response,
     new_id,
-    not_found,
     page_size_of,
     page_url,
     plain_text,
-    validation,
 )
+from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
 from notion_feedback.sandbox.notion.models.blocks import drafts, parse_markdown
 from notion_feedback.sandbox.notion.models.content import Content
 from notion_feedback.sandbox.notion.models.files import Files

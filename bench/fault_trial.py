@@ -18,6 +18,9 @@ fault-free: the second must be exact.
 Before the ratings, part of the rows are written by the real recorder in agent processes that are SIGKILLed
 (sender included) while they deliver under the same faults, then restarted: each recorded run must end as
 exactly one row (``recorder_missing``, ``recorder_duplicated``); those rows are then rated like the others.
+After the killed passes, two daemons sync while people rate, and the leader is frozen (SIGSTOP) past its lease,
+then resumed: fenced, it stops before its next write (tests/test_fencing.py times that), and the figures must
+stay exact.
 """
 
 from __future__ import annotations
@@ -70,6 +73,14 @@ for run in json.loads(sys.stdin.readline()):
 print("recorded", flush=True)
 sys.exit(0 if recorder.close(timeout=600) else 1)
 """
+DAEMON_CHILD = """
+from apscheduler.triggers.interval import IntervalTrigger
+from notion_feedback.config import load_settings
+from notion_feedback.daemon import JobSpec, run_daemon
+every_second = lambda settings: IntervalTrigger(seconds=1)
+run_daemon(load_settings(), jobs=[JobSpec("sync_ratings", "jobs.sync_ratings:run", every_second, 1)])
+"""
+LEASE_SECONDS = 6
 DURABILITY_BOUND_SECONDS = 1.0  # NOTION_FEEDBACK_RECORDER_MAX_UNSAVED_SECONDS's default
 
 
@@ -177,6 +188,40 @@ def _pages_by_run(world: World) -> dict[str, list[str]]:
             return found
 
 
+def _frozen_leader(env: dict[str, str], edit: Any, logs: Path) -> bool:
+    """Two daemons syncing every second; the leader is frozen (SIGSTOP) past its lease while people go on
+    rating, the standby takes over, then the leader resumes (SIGCONT) and must stop before its next write.
+    True when the resumed leader logged that it lost the lease (and stopped) and the standby did not."""
+    env = env | {"NOTION_FEEDBACK_LEASE_SECONDS": str(LEASE_SECONDS)}
+
+    def start(name: str) -> subprocess.Popen:
+        with (logs / name).open("w") as err:
+            return subprocess.Popen(
+                [sys.executable, "-c", DAEMON_CHILD], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err
+            )
+
+    leader = start("leader.log")
+    time.sleep(3)  # it holds the lease and syncs
+    standby = start("standby.log")
+    edit(20)
+    time.sleep(1)
+    leader.send_signal(signal.SIGSTOP)
+    edit(20)
+    time.sleep(LEASE_SECONDS + 3)  # the lease expires; the standby leads and syncs
+    leader.send_signal(signal.SIGCONT)
+    edit(20)
+    time.sleep(4)
+    for proc in (leader, standby):
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    said = [(logs / name).read_text(errors="replace") for name in ("leader.log", "standby.log")]
+    return "lost the lease" in said[0] and "lost the lease" not in said[1]
+
+
 @dataclass
 class Rows:
     """The trial's rows: all pages, the ones people still edit, and what each was last rated."""
@@ -251,6 +296,7 @@ def trial(
     state_url: str | None = None,
     recorded: int = 60,
     recorder_kills: int = 3,
+    frozen_leader: bool = True,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     started = time.monotonic()
@@ -283,6 +329,11 @@ def trial(
             passes += 1
             killed += outcome == "killed"
             log(f"pass {passes}: {outcome} (edits {done_edits}/{ratings}, kills {killed}/{kills})")
+        fenced = None
+        if frozen_leader:
+            fenced = _frozen_leader(child_env, lambda n: [_edit(world, table, rng) for _ in range(n)], Path(tmp))
+            log(f"frozen leader fenced: {fenced}")
+            done_edits += 60
         while _pass(child_env, None) != "done":  # finish under faults, unkilled
             passes += 1
         passes += 1
@@ -303,6 +354,7 @@ def trial(
             "rows": len(table.pages),
             "trashed": table.trashed,
             "kills": killed,
+            "frozen_leader_fenced": fenced,
             "passes": passes,
             "faults_injected": faults_seen,
             "refused_by_langsmith_422": sb.langsmith.control.count("", status=422),

@@ -125,7 +125,10 @@ def test_the_help_example_does_not_hang(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "eval" not in help_text and "> sandbox.env &" in help_text
-    script = "notion-feedback sandbox --data-dir ./ws > sandbox.env &\nsleep 3; set -a; . ./sandbox.env; set +a\n"
+    lines = [line.split("#")[0].strip() for line in help_text.splitlines()]
+    start = lines.index("notion-feedback sandbox --data-dir ./ws > sandbox.env &")
+    script = "\n".join(lines[start : start + 3]) + "\n"  # the example as printed: start, wait, load
+    assert "until grep" in script and ". ./sandbox.env" in script
     bindir = Path(sys.executable).parent
     run = subprocess.run(
         ["bash", "-c", script + 'echo "got $NOTION_BASE_URL"; kill %1; wait'],

@@ -153,13 +153,14 @@ def test_permanent_can_be_set_per_instance() -> None:
     ],
     ids=lambda e: type(e).__name__,
 )
-def test_a_command_prints_cause_and_fix_without_a_traceback(error, monkeypatch) -> None:
+def test_a_command_prints_cause_and_fix_without_a_traceback(error, monkeypatch, tmp_path) -> None:
     from notion_feedback.commands import sync as sync_command
 
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(sync_command, "settings_or_exit", lambda **kw: SimpleNamespace(secrets=lambda: []))
+    settings = SimpleNamespace(secrets=lambda: [], resolved_state_url=f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    monkeypatch.setattr(sync_command, "settings_or_exit", lambda **kw: settings)
     monkeypatch.setattr(sync_command, "run_sync", fail)
     result = CliRunner().invoke(app, ["sync"])
     assert result.exit_code == 1, result.output

@@ -79,6 +79,6 @@ def test_the_sync_job_id_is_one_constant() -> None:
     literal = [
         path.name
         for path in PACKAGE.rglob("*.py")
-        if "sandbox" not in path.parts and path.name != "daemon.py" and '"sync_ratings"' in path.read_text()
+        if "sandbox" not in path.parts and path.name != "jobruns.py" and '"sync_ratings"' in path.read_text()
     ]
     assert literal == []

@@ -34,10 +34,12 @@ def sandbox(
     """Run local emulators of the Notion and LangSmith APIs that the real SDKs cannot tell apart.
 
     Prints one NAME=value line per setting on stdout (and where to look on stderr), then serves until Ctrl-C.
-    To use them from another shell, keep them in a file:
+    To use them from another shell, keep them in a file, wait for its last line (the admin token), and load it
+    (NOTION_BASE_URL, NOTION_TOKEN, ... are then set):
 
         notion-feedback sandbox --data-dir ./ws > sandbox.env &
-        sleep 3; set -a; . ./sandbox.env; set +a      # now NOTION_BASE_URL, NOTION_TOKEN, ... are set
+        until grep -qs ADMIN_TOKEN sandbox.env; do sleep 0.2; done
+        set -a; . ./sandbox.env; set +a
 
     With --data-dir the workspaces survive a restart, and the sandbox opens again on the ports and rate limits
     it had, so a saved sandbox.env (or the demo's DIR/demo.env) stays right.

@@ -208,5 +208,6 @@ class Sandbox:
             out |= {"LANGSMITH_ENDPOINT": self.langsmith_url, "LANGSMITH_API_KEY": self.langsmith.api_key}
             if self.notion is not None:  # trace links (the app's /o/.../r/<run> pages) open in the viewer
                 out["LANGSMITH_WEB_URL"] = self.langsmith_web_url
-        out["NOTION_SANDBOX_ADMIN_TOKEN"] = self.admin_token  # Authorization: Bearer ... on /_sandbox/*
+        # Authorization: Bearer ... on /_sandbox/*. Printed last: scripts wait for this line (``sandbox --help``).
+        out["NOTION_SANDBOX_ADMIN_TOKEN"] = self.admin_token
         return out

@@ -152,13 +152,13 @@ class NotionResponses:
 
     # -- users ----------------------------------------------------------------------------------------------
     def users_me(self, c: Call) -> dict[str, Any]:
-        return self.ws.o.user(self.ws.bot_id)
+        return self.ws.objects.user(self.ws.bot_id)
 
     def users_list(self, c: Call) -> dict[str, Any]:
-        return list_response(self.ws.o.users(), "user")
+        return list_response(self.ws.objects.users(), "user")
 
     def users_retrieve(self, c: Call) -> dict[str, Any]:
-        return self.ws.o.user(c.id("user_id"))
+        return self.ws.objects.user(c.id("user_id"))
 
     # -- databases and data sources ------------------------------------------------------------------------
     def databases_create(self, c: Call) -> dict[str, Any]:

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from notion_feedback.sandbox.notion.common import body_id, cursor_index, fmt_minute, list_response, new_id, plain_text
+from notion_feedback.sandbox.notion.common import (
+    Ctx,
+    body_id,
+    cursor_index,
+    fmt_minute,
+    list_response,
+    new_id,
+    plain_text,
+)
 from notion_feedback.sandbox.notion.constants import NEW_VERSION
 from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
 from notion_feedback.sandbox.notion.models.blocks import (
@@ -29,7 +37,7 @@ class Content:
     """Block, markdown and comment endpoints, over the shared ``Objects`` and ``Files``."""
 
     def __init__(self, objects: Objects, files: Files) -> None:
-        self.o = objects
+        self.objects = objects
         self.store = objects.store
         self.files = files
 
@@ -43,7 +51,7 @@ class Content:
         return out
 
     def insert_blocks(
-        self, parent: dict[str, Any], tree: list[BlockDraft], after: str | None, ctx: Any
+        self, parent: dict[str, Any], tree: list[BlockDraft], after: str | None, ctx: Ctx
     ) -> list[dict[str, Any]]:
         """Store drafted blocks under ``parent`` (a page or block) after block ``after`` (None: at the end)."""
         created = []
@@ -58,7 +66,7 @@ class Content:
                 "children": [],
                 "in_trash": False,
             }
-            self.o.stamp(block, ctx, created=True)
+            self.objects.stamp(block, ctx, created=True)
             self.store.put(block)
             self.insert_blocks(block, node.children, None, ctx)
             created.append(block)
@@ -73,7 +81,7 @@ class Content:
         if obj["kind"] == "block":
             btype, data, parent = obj["type"], self._render_content(obj), obj["parent"]
         elif obj["kind"] == "page":
-            btype, data, parent = "child_page", {"title": self.o.title_of(obj)}, obj["parent"]
+            btype, data, parent = "child_page", {"title": self.objects.title_of(obj)}, obj["parent"]
         else:
             btype, data, parent = "child_database", {"title": plain_text(obj["title"])}, obj["parent"]
         return {
@@ -82,8 +90,8 @@ class Content:
             "parent": parent,
             "created_time": fmt_minute(obj["created"]),
             "last_edited_time": fmt_minute(obj["edited"]),
-            "created_by": self.o.user(obj["created_by"], partial=True),
-            "last_edited_by": self.o.user(obj["edited_by"], partial=True),
+            "created_by": self.objects.user(obj["created_by"], partial=True),
+            "last_edited_by": self.objects.user(obj["edited_by"], partial=True),
             "has_children": has_children,
             "in_trash": obj["in_trash"],
             "type": btype,
@@ -106,8 +114,8 @@ class Content:
             raise not_found("block", block_id)
         return obj
 
-    def append_children(self, block_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
-        parent = self.o.container(block_id)
+    def append_children(self, block_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+        parent = self.objects.container(block_id)
         if parent["in_trash"]:
             raise validation(_ARCHIVED_EDIT)
         if parent["kind"] == "block" and parent["type"] in (
@@ -126,13 +134,13 @@ class Content:
         if "children" not in body:
             raise body_error("body.children", "should be defined", None)
         after = self._position(parent, body, ctx)
-        tree = drafts(body["children"], "body.children", self.o.block_ctx())
+        tree = drafts(body["children"], "body.children", self.objects.block_ctx())
         created = self.insert_blocks(parent, tree, after, ctx)
         if parent["kind"] == "page":
-            self.o.stamp(parent, ctx)
+            self.objects.stamp(parent, ctx)
         return list_response([self.render_block(b) for b in created], "block")
 
-    def _position(self, parent: dict[str, Any], body: dict[str, Any], ctx: Any) -> str | None:
+    def _position(self, parent: dict[str, Any], body: dict[str, Any], ctx: Ctx) -> str | None:
         """``after`` (2025-09-03) or ``position`` (start / end / after_block) -> id to insert after."""
         if "after" in body and body["after"] is not None:
             if ctx.version == NEW_VERSION:
@@ -157,7 +165,7 @@ class Content:
         return target
 
     def list_children(self, block_id: str, cursor: str | None, page_size: int) -> dict[str, Any]:
-        parent = self.o.container(block_id)
+        parent = self.objects.container(block_id)
         kids = self._live_children(parent)
         start = cursor_index(kids, cursor)
         out = list_response([self.render_block(b) for b in kids[start : start + page_size]], "block")
@@ -168,7 +176,7 @@ class Content:
     def retrieve_block(self, block_id: str) -> dict[str, Any]:
         return self.render_block(self._block_like(block_id))
 
-    def update_block(self, block_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    def update_block(self, block_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         obj = self._block_like(block_id)
         trash = body.get("in_trash", body.get("archived"))
         if trash is not None and not isinstance(trash, bool):
@@ -182,29 +190,28 @@ class Content:
             btype = block_type({k: v for k, v in body.items() if k not in ("in_trash", "archived")}, "body")
             if btype != obj["type"]:
                 raise validation(f"Block type {btype} does not match existing block type {obj['type']}.")
-            obj["data"] = content(btype, body[btype], "body", self.o.block_ctx(), old=obj["data"])
+            obj["data"] = content(btype, body[btype], "body", self.objects.block_ctx(), old=obj["data"])
         if trash is not None:
             obj["in_trash"] = trash
-        self.o.stamp(obj, ctx)
+        self.objects.stamp(obj, ctx)
         self.store.put(obj)
         return self.render_block(obj)
 
-    def delete_block(self, block_id: str, ctx: Any) -> dict[str, Any]:
+    def delete_block(self, block_id: str, ctx: Ctx) -> dict[str, Any]:
         obj = self._block_like(block_id)
         obj["in_trash"] = True
-        self.o.stamp(obj, ctx)
+        self.objects.stamp(obj, ctx)
         self.store.put(obj)
         return self.render_block(obj)
 
     # -- markdown ----------------------------------------------------------------------------------------------
     def page_markdown(self, page_id: str) -> dict[str, Any]:
-        page = self.o.page(page_id)
+        page = self.objects.page(page_id)
         lines, unknown, number = [], [], 0
         for block in self._live_children(page):
             if block["kind"] != "block":
-                lines.append(
-                    f'<page url="https://www.notion.so/{block["id"].replace("-", "")}">{self.o.title_of(block)}</page>'
-                )
+                title = self.objects.title_of(block)
+                lines.append(f'<page url="https://www.notion.so/{block["id"].replace("-", "")}">{title}</page>')
                 continue
             number = number + 1 if block["type"] == "numbered_list_item" else 0
             text = plain_text(block["data"].get("rich_text"))
@@ -221,8 +228,8 @@ class Content:
             "unknown_block_ids": unknown,
         }
 
-    def update_markdown(self, page_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
-        page = self.o.page(page_id)
+    def update_markdown(self, page_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+        page = self.objects.page(page_id)
         kind = body.get("type")
         if kind not in ("insert_content", "replace_content"):
             raise body_error("body.type", "should be `insert_content` or `replace_content`", kind)
@@ -234,9 +241,9 @@ class Content:
             for child in self._live_children(page):
                 child["in_trash"] = True
                 self.store.touch(child)
-        tree = drafts(parse_markdown(md), f"body.{kind}.content", self.o.block_ctx())
+        tree = drafts(parse_markdown(md), f"body.{kind}.content", self.objects.block_ctx())
         self.insert_blocks(page, tree, None, ctx)
-        self.o.stamp(page, ctx)
+        self.objects.stamp(page, ctx)
         self.store.put(page)
         return self.page_markdown(page_id)
 
@@ -249,18 +256,18 @@ class Content:
             "discussion_id": c["discussion_id"],
             "created_time": fmt_minute(c["created"]),
             "last_edited_time": fmt_minute(c["edited"]),
-            "created_by": self.o.user(c["created_by"], partial=True),
+            "created_by": self.objects.user(c["created_by"], partial=True),
             "rich_text": c["rich_text"],
             "display_name": c["display_name"],
         }
 
-    def create_comment(self, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    def create_comment(self, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         if "rich_text" not in body and "markdown" not in body:
             raise body_error("body.rich_text", "should be defined", None)
         if "markdown" in body and "rich_text" not in body:
-            text = self.o.rt([{"text": {"content": str(body["markdown"])}}], "body.markdown")
+            text = self.objects.rt([{"text": {"content": str(body["markdown"])}}], "body.markdown")
         else:
-            text = self.o.rt(body["rich_text"], "body.rich_text")
+            text = self.objects.rt(body["rich_text"], "body.rich_text")
         if body.get("discussion_id") is not None:
             discussion = body_id(body["discussion_id"], "body.discussion_id")
             first = next((c for c in self.store.of_kind("comment") if c["discussion_id"] == discussion), None)
@@ -273,7 +280,7 @@ class Content:
                 raise body_error("body.parent", "should be defined", raw)
             kind = raw.get("type") or ("page_id" if "page_id" in raw else "block_id")
             target = body_id(raw.get(kind), f"body.parent.{kind}")
-            self._block_like(target) if kind == "block_id" else self.o.page(target)
+            self._block_like(target) if kind == "block_id" else self.objects.page(target)
             parent, discussion = {"type": kind, kind: target}, new_id()
         bot = ctx.actor == self.store.meta["bot_id"]
         display = body.get("display_name") or {}
@@ -289,7 +296,7 @@ class Content:
                 or ("Sandbox integration" if bot else "Sam Rater"),
             },
         }
-        self.o.stamp(comment, ctx, created=True)
+        self.objects.stamp(comment, ctx, created=True)
         self.store.put(comment)
         return self.render_comment(comment)
 

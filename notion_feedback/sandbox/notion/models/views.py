@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notion_feedback.sandbox.notion.common import body_id, fmt_minute, hex_id, new_id
+from notion_feedback.sandbox.notion.common import Ctx, body_id, fmt_minute, hex_id, new_id
 from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
 from notion_feedback.sandbox.notion.models.objects import Objects
 from notion_feedback.sandbox.notion.models.query import compile_filter, compile_sorts
@@ -23,7 +23,7 @@ class Views:
     """View endpoints, over the shared ``Objects`` (store, users, clock, databases and data sources)."""
 
     def __init__(self, objects: Objects) -> None:
-        self.o = objects
+        self.objects = objects
         self.store = objects.store
 
     def _view(self, view_id: str) -> dict[str, Any]:
@@ -33,7 +33,7 @@ class Views:
         return view
 
     def render_view(self, view: dict[str, Any]) -> dict[str, Any]:
-        user = self.o.user
+        user = self.objects.user
         return {
             "object": "view",
             "id": view["id"],
@@ -54,7 +54,7 @@ class Views:
 
     def _check_view_query(self, view: dict[str, Any], body: dict[str, Any]) -> None:
         """The sorts and filter of ``body`` validated against the view's data source, then kept on the view."""
-        schema = self.o.data_source(view["data_source_id"])["properties"]
+        schema = self.objects.data_source(view["data_source_id"])["properties"]
         for key in ("sorts", "filter", "quick_filters", "configuration"):
             if key not in body:
                 continue
@@ -62,12 +62,12 @@ class Views:
             if key == "sorts" and value is not None:
                 compile_sorts(value, schema)
             if key == "filter" and value is not None:
-                compile_filter(value, schema, self.o.now())
+                compile_filter(value, schema, self.objects.now())
             view[key] = value
 
-    def create_view(self, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
-        ds = self.o.data_source(body_id(body.get("data_source_id"), "body.data_source_id"))
-        db = self.o.database(ds["database_id"])
+    def create_view(self, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+        ds = self.objects.data_source(body_id(body.get("data_source_id"), "body.data_source_id"))
+        db = self.objects.database(ds["database_id"])
         if body.get("database_id") is not None and body_id(body["database_id"], "body.database_id") != db["id"]:
             raise validation("The data source does not belong to the database given as database_id.")
         name, kind = body.get("name"), body.get("type")
@@ -79,7 +79,7 @@ class Views:
         view |= {"name": name, "type": kind, "filter": None, "sorts": None, "quick_filters": None}
         view["configuration"] = None
         self._check_view_query(view, body)
-        self.o.stamp(view, ctx, created=True)
+        self.objects.stamp(view, ctx, created=True)
         order = db.setdefault("views", [])
         order.insert(self._view_position(order, body.get("position")), view["id"])
         self.store.put(view)
@@ -104,20 +104,20 @@ class Views:
     def retrieve_view(self, view_id: str) -> dict[str, Any]:
         return self.render_view(self._view(view_id))
 
-    def update_view(self, view_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    def update_view(self, view_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         view = self._view(view_id)
         if "name" in body:
             if not isinstance(body["name"], str):
                 raise body_error("body.name", "should be a string", body["name"])
             view["name"] = body["name"]
         self._check_view_query(view, body)
-        self.o.stamp(view, ctx)
+        self.objects.stamp(view, ctx)
         self.store.put(view)
         return self.render_view(view)
 
     def delete_view(self, view_id: str) -> dict[str, Any]:
         view = self._view(view_id)
-        db = self.o.database(view["database_id"])
+        db = self.objects.database(view["database_id"])
         if view_id in db.get("views", []):
             db["views"].remove(view_id)
             self.store.touch(db)
@@ -131,8 +131,8 @@ class Views:
         if database_id is None and data_source_id is None:
             raise validation("Provide either database_id or data_source_id.")
         if database_id is None:
-            database_id = self.o.data_source(data_source_id)["database_id"]
-        db = self.o.database(database_id)
+            database_id = self.objects.data_source(data_source_id)["database_id"]
+        db = self.objects.database(database_id)
         views = [v for v in (self.store.get(i, "view") for i in db.get("views", [])) if v and not v.get("deleted")]
         if data_source_id is not None:
             views = [v for v in views if v["data_source_id"] == data_source_id]

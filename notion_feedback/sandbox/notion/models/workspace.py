@@ -50,13 +50,13 @@ class Workspace:
     def __init__(self, store: Store, clock: Callable[[], datetime], workspace_name: str = "Sandbox workspace") -> None:
         self.store = store
         self.files = Files(store, clock)
-        self.o = Objects(store, clock, self.files, workspace_name)
-        self.content = Content(self.o, self.files)
-        self.views = Views(self.o)
+        self.objects = Objects(store, clock, self.files, workspace_name)
+        self.content = Content(self.objects, self.files)
+        self.views = Views(self.objects)
         self.seed()
 
     def seed(self) -> None:
-        self.o.seed()
+        self.objects.seed()
 
     @property
     def base_url(self) -> str:
@@ -68,19 +68,19 @@ class Workspace:
 
     @property
     def bot_id(self) -> str:
-        return self.o.bot_id
+        return self.objects.bot_id
 
     @property
     def person_id(self) -> str:
-        return self.o.person_id
+        return self.objects.person_id
 
     @property
     def root_page_id(self) -> str:
-        return self.o.root_page_id
+        return self.objects.root_page_id
 
     # -- pages ----------------------------------------------------------------------------------------------
     def render_page(self, page: dict[str, Any], filter_props: list[str] | None = None) -> dict[str, Any]:
-        schema = self.o.schema_of(page)
+        schema = self.objects.schema_of(page)
         props = {}
         wanted = None
         if filter_props is not None:
@@ -89,15 +89,15 @@ class Workspace:
             if wanted is not None and pid not in wanted:
                 continue
             props[prop["name"]] = render_value(
-                prop, page, lambda u: self.o.user(u, partial=True), self.files.render_file_ref
+                prop, page, lambda u: self.objects.user(u, partial=True), self.files.render_file_ref
             )
         return {
             "object": "page",
             "id": page["id"],
             "created_time": fmt_minute(page["created"]),
             "last_edited_time": fmt_minute(page["edited"]),
-            "created_by": self.o.user(page["created_by"], partial=True),
-            "last_edited_by": self.o.user(page["edited_by"], partial=True),
+            "created_by": self.objects.user(page["created_by"], partial=True),
+            "last_edited_by": self.objects.user(page["edited_by"], partial=True),
             "cover": self.files.render_file_ref(page["cover"]),
             "icon": self.files.render_file_ref(page["icon"]),
             "parent": page["parent"],
@@ -105,7 +105,7 @@ class Workspace:
             "is_archived": False,
             "is_locked": page["is_locked"],
             "properties": props,
-            "url": page_url(plain_text(self.o.title_rt(page)), page["id"]),
+            "url": page_url(plain_text(self.objects.title_rt(page)), page["id"]),
             "public_url": None,
             "archived": page["in_trash"],
         }
@@ -124,9 +124,9 @@ class Workspace:
                 prop,
                 value,
                 f"body.properties.{key}",
-                mentions=self.o.mention,
-                known_user=self.o.known_user,
-                file_ref=self.o.files_value,
+                mentions=self.objects.mention,
+                known_user=self.objects.known_user,
+                file_ref=self.objects.files_value,
             )
         if ds is not None:
             self.store.touch(ds)  # writing an unknown select option adds it to the schema
@@ -156,7 +156,7 @@ class Workspace:
             "is_locked": False,
             "children": [],
         }
-        self.o.stamp(page, ctx, created=True)
+        self.objects.stamp(page, ctx, created=True)
         if ds is not None:
             counters = ds.setdefault("unique_counters", {})
             for pid, prop in ds["properties"].items():
@@ -167,23 +167,23 @@ class Workspace:
         return page, ds
 
     def create_page(self, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-        parent = self.o.parent(
+        parent = self.objects.parent(
             body.get("parent"), ("page_id", "database_id", "data_source_id", "workspace", "block_id")
         )
         page, ds = self._new_page(parent, ctx)
         if "properties" in body:
             self._write_props(page, body["properties"], ds)
-        page["icon"] = self.o.icon(body.get("icon"), "body.icon")
-        page["cover"] = self.o.icon(body.get("cover"), "body.cover")
+        page["icon"] = self.objects.icon(body.get("icon"), "body.icon")
+        page["cover"] = self.objects.icon(body.get("cover"), "body.cover")
         children = body.get("children")
         if body.get("markdown") is not None or body.get("content") is not None:
             md = body.get("markdown") if body.get("markdown") is not None else body.get("content")
             if not isinstance(md, str):
                 raise body_error("body.markdown", "should be a string", md)
             children = (children or []) + parse_markdown(md)
-        tree = drafts(children, "body.children", self.o.block_ctx()) if children is not None else []
+        tree = drafts(children, "body.children", self.objects.block_ctx()) if children is not None else []
         self.store.put(page)
-        self.o.link_child(page["parent"], page["id"])
+        self.objects.link_child(page["parent"], page["id"])
         self.content.insert_blocks(page, tree, None, ctx)
         return self.render_page(page)
 
@@ -193,7 +193,7 @@ class Workspace:
             ds = self.store.get(data_source_id, "data_source")
             if ds is None:
                 raise not_found("data_source", data_source_id)
-            ctx = Ctx(version="2025-09-03", actor=actor or self.o.bot_id)
+            ctx = Ctx(version="2025-09-03", actor=actor or self.objects.bot_id)
             parent = {"type": "data_source_id", "data_source_id": ds["id"], "database_id": ds["database_id"]}
             ids = []
             for props in rows:
@@ -205,10 +205,10 @@ class Workspace:
             return ids
 
     def retrieve_page(self, page_id: str, filter_props: list[str] | None) -> dict[str, Any]:
-        return self.render_page(self.o.page(page_id), filter_props)
+        return self.render_page(self.objects.page(page_id), filter_props)
 
     def update_page(self, page_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-        page = self.o.page(page_id)
+        page = self.objects.page(page_id)
         trash = body.get("in_trash", body.get("archived"))
         if trash is not None and not isinstance(trash, bool):
             raise body_error("body.in_trash", "should be a boolean", trash)
@@ -218,9 +218,9 @@ class Workspace:
         if "properties" in body:
             self._write_props(page, body["properties"], ds)
         if "icon" in body:
-            page["icon"] = self.o.icon(body["icon"], "body.icon")
+            page["icon"] = self.objects.icon(body["icon"], "body.icon")
         if "cover" in body:
-            page["cover"] = self.o.icon(body["cover"], "body.cover")
+            page["cover"] = self.objects.icon(body["cover"], "body.cover")
         if "is_locked" in body:
             page["is_locked"] = bool(body["is_locked"])
         if trash is not None:
@@ -232,29 +232,29 @@ class Workspace:
                     obj["in_trash"] = True
                     self.store.touch(obj)
             page["children"] = []
-        self.o.stamp(page, ctx)
+        self.objects.stamp(page, ctx)
         self.store.put(page)
         return self.render_page(page)
 
     def move_page(self, page_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-        page = self.o.page(page_id)
-        parent = self.o.parent(body.get("parent"), ("page_id", "data_source_id", "workspace"))
+        page = self.objects.page(page_id)
+        parent = self.objects.parent(body.get("parent"), ("page_id", "data_source_id", "workspace"))
         into_or_out = parent["type"] == "data_source_id" or page.get("data_source_id")
         if into_or_out and page.get("data_source_id") != parent.get("data_source_id"):
             raise validation("Moving pages into or out of data sources is not supported by the sandbox.")
-        self.o.unlink_child(page["parent"], page["id"])
+        self.objects.unlink_child(page["parent"], page["id"])
         page["parent"] = parent
-        self.o.link_child(parent, page["id"])
-        self.o.stamp(page, ctx)
+        self.objects.link_child(parent, page["id"])
+        self.objects.stamp(page, ctx)
         self.store.put(page)
         return self.render_page(page)
 
     def page_property(self, page_id: str, property_id: str, cursor: str | None, page_size: int) -> dict[str, Any]:
-        page = self.o.page(page_id)
-        prop = find_prop(self.o.schema_of(page), property_id)
+        page = self.objects.page(page_id)
+        prop = find_prop(self.objects.schema_of(page), property_id)
         if prop is None:
             raise not_found("property", property_id)
-        value = render_value(prop, page, lambda u: self.o.user(u), self.files.render_file_ref)
+        value = render_value(prop, page, lambda u: self.objects.user(u), self.files.render_file_ref)
         ptype = prop["type"]
         if ptype not in ("title", "rich_text", "people", "relation"):
             return {"object": "property_item", **{k: v for k, v in value.items() if k != "has_more"}}
@@ -304,13 +304,13 @@ class Workspace:
             "cover": None,
             "icon": self.files.render_file_ref(ds["icon"]),
             "created_time": fmt_minute(ds["created"]),
-            "created_by": self.o.user(ds["created_by"], partial=True),
-            "last_edited_by": self.o.user(ds["edited_by"], partial=True),
+            "created_by": self.objects.user(ds["created_by"], partial=True),
+            "last_edited_by": self.objects.user(ds["edited_by"], partial=True),
             "last_edited_time": fmt_minute(ds["edited"]),
             "title": ds["title"],
             "description": ds["description"],
             "is_inline": db["is_inline"],
-            "properties": {p["name"]: render_schema(p, self.o.database_of) for p in ds["properties"].values()},
+            "properties": {p["name"]: render_schema(p, self.objects.database_of) for p in ds["properties"].values()},
             "parent": {"type": "database_id", "database_id": db["id"]},
             "database_parent": db["parent"],
             "url": f"https://app.notion.com/p/{hex_id(db['id'])}",
@@ -387,36 +387,36 @@ class Workspace:
             "database_id": db["id"],
             "title": title,
             "description": [],
-            "icon": self.o.icon(icon, f"{path}.icon") if icon is not None else None,
+            "icon": self.objects.icon(icon, f"{path}.icon") if icon is not None else None,
             "properties": {},
             "in_trash": False,
         }
         self._apply_schema(
             ds, properties if properties is not None else {"Name": {"title": {}}}, f"{path}.properties", creating=True
         )
-        self.o.stamp(ds, ctx, created=True)
+        self.objects.stamp(ds, ctx, created=True)
         self.store.put(ds)
         db["data_sources"].append(ds["id"])
         self.store.touch(db)
         return ds
 
     def create_database(self, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-        parent = self.o.parent(body.get("parent"), ("page_id", "workspace", "block_id"))
-        title = self.o.rt(body.get("title", []), "body.title")
+        parent = self.objects.parent(body.get("parent"), ("page_id", "workspace", "block_id"))
+        title = self.objects.rt(body.get("title", []), "body.title")
         db = {
             "kind": "database",
             "id": new_id(),
             "parent": parent,
             "title": title,
-            "description": self.o.rt(body.get("description", []), "body.description"),
+            "description": self.objects.rt(body.get("description", []), "body.description"),
             "is_inline": bool(body.get("is_inline", False)),
             "in_trash": False,
             "is_locked": False,
-            "icon": self.o.icon(body.get("icon"), "body.icon"),
-            "cover": self.o.icon(body.get("cover"), "body.cover"),
+            "icon": self.objects.icon(body.get("icon"), "body.icon"),
+            "cover": self.objects.icon(body.get("cover"), "body.cover"),
             "data_sources": [],
         }
-        self.o.stamp(db, ctx, created=True)
+        self.objects.stamp(db, ctx, created=True)
         initial = body.get("initial_data_source") or {}
         if not isinstance(initial, dict):
             raise body_error("body.initial_data_source", "should be an object", initial)
@@ -424,21 +424,21 @@ class Workspace:
         self._new_data_source(
             db, title, initial.get("properties"), initial.get("icon"), ctx, "body.initial_data_source"
         )
-        self.o.link_child(parent, db["id"])
+        self.objects.link_child(parent, db["id"])
         return self.render_database(db)
 
     def retrieve_database(self, db_id: str) -> dict[str, Any]:
-        return self.render_database(self.o.database(db_id))
+        return self.render_database(self.objects.database(db_id))
 
     def update_database(self, db_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-        db = self.o.database(db_id)
+        db = self.objects.database(db_id)
         if "title" in body:
-            db["title"] = self.o.rt(body["title"], "body.title")
+            db["title"] = self.objects.rt(body["title"], "body.title")
         if "description" in body:
-            db["description"] = self.o.rt(body["description"], "body.description")
+            db["description"] = self.objects.rt(body["description"], "body.description")
         for key in ("icon", "cover"):
             if key in body:
-                db[key] = self.o.icon(body[key], f"body.{key}")
+                db[key] = self.objects.icon(body[key], f"body.{key}")
         if "is_inline" in body:
             db["is_inline"] = bool(body["is_inline"])
         if "is_locked" in body:
@@ -447,50 +447,52 @@ class Workspace:
         if trash is not None:
             db["in_trash"] = bool(trash)
         if "parent" in body:
-            parent = self.o.parent(body["parent"], ("page_id", "workspace"))
-            self.o.unlink_child(db["parent"], db["id"])
+            parent = self.objects.parent(body["parent"], ("page_id", "workspace"))
+            self.objects.unlink_child(db["parent"], db["id"])
             db["parent"] = parent
-            self.o.link_child(parent, db["id"])
-        self.o.stamp(db, ctx)
+            self.objects.link_child(parent, db["id"])
+        self.objects.stamp(db, ctx)
         self.store.put(db)
         return self.render_database(db)
 
     def create_data_source(self, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-        parent = self.o.parent(body.get("parent"), ("database_id",))
-        db = self.o.database(parent["database_id"])
+        parent = self.objects.parent(body.get("parent"), ("database_id",))
+        db = self.objects.database(parent["database_id"])
         if body.get("properties") is None:
             raise body_error("body.properties", "should be defined", None)
         ds = self._new_data_source(
-            db, self.o.rt(body.get("title", []), "body.title"), body["properties"], body.get("icon"), ctx, "body"
+            db, self.objects.rt(body.get("title", []), "body.title"), body["properties"], body.get("icon"), ctx, "body"
         )
         return self.render_data_source(ds)
 
     def retrieve_data_source(self, ds_id: str) -> dict[str, Any]:
-        return self.render_data_source(self.o.data_source(ds_id))
+        return self.render_data_source(self.objects.data_source(ds_id))
 
     def update_data_source(self, ds_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-        ds = self.o.data_source(ds_id)
+        ds = self.objects.data_source(ds_id)
         if "title" in body:
-            ds["title"] = self.o.rt(body["title"], "body.title")
+            ds["title"] = self.objects.rt(body["title"], "body.title")
         if "description" in body:
-            ds["description"] = self.o.rt(body["description"], "body.description")
+            ds["description"] = self.objects.rt(body["description"], "body.description")
         if "icon" in body:
-            ds["icon"] = self.o.icon(body["icon"], "body.icon")
+            ds["icon"] = self.objects.icon(body["icon"], "body.icon")
         if "properties" in body:
             self._apply_schema(ds, body["properties"], "body.properties", creating=False)
         trash = body.get("in_trash", body.get("archived"))
         if trash is not None:
             ds["in_trash"] = bool(trash)
-        self.o.stamp(ds, ctx)
+        self.objects.stamp(ds, ctx)
         self.store.put(ds)
         return self.render_data_source(ds)
 
     def query(self, ds_id: str, body: dict[str, Any], filter_props: list[str] | None) -> dict[str, Any]:
         """Filter, sort and page rows; never more than 10,000 results along one cursor chain."""
-        ds = self.o.data_source(ds_id)
+        ds = self.objects.data_source(ds_id)
         page_size = page_size_of(body.get("page_size"), "body.page_size")
         schema = ds["properties"]
-        predicate = compile_filter(body["filter"], schema, self.o.now()) if body.get("filter") is not None else None
+        predicate = (
+            compile_filter(body["filter"], schema, self.objects.now()) if body.get("filter") is not None else None
+        )
         order = compile_sorts(body.get("sorts"), schema)
         want_trash = bool(body.get("in_trash", body.get("archived", False)))
         rows = [
@@ -543,7 +545,7 @@ class Workspace:
                 continue
             if obj["kind"] == "data_source" and self.store.get(obj["database_id"])["in_trash"]:
                 continue
-            if needle in self.o.title_of(obj).lower():
+            if needle in self.objects.title_of(obj).lower():
                 found.append(obj)
         desc = sort["direction"] == "descending"
         found.sort(key=lambda o: (o["edited"][:16], o["seq"]), reverse=desc)

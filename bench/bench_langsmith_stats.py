@@ -84,7 +84,7 @@ def main() -> None:
         with httpx.Client(base_url=sb.langsmith_url, headers={"x-api-key": em.api_key}, timeout=60) as http:
             dash_s, d = timed(lambda: http.post(f"/api/v1/sessions/{pid}/dashboard", json=dash).json(), args.repeat)
         naive_s, nst = timed(lambda: naive_python_stats(em, pid), 1)
-        from notion_feedback.sandbox.langsmith_stats import stats
+        from notion_feedback.sandbox.langsmith.models.stats import stats
 
         core_small_s, _ = timed(lambda: stats(em.store, {"session": [small]}), args.repeat)
         core_full_s, _ = timed(lambda: stats(em.store, {"session": [pid]}), args.repeat)

@@ -10,7 +10,8 @@ import pytest
 
 from notion_feedback import costs, daemon, jobruns, status
 from notion_feedback.notion import blocks, limits, rows, text
-from notion_feedback.sandbox import langsmith_pricing, notion_common
+from notion_feedback.sandbox.langsmith.models import pricing as langsmith_pricing
+from notion_feedback.sandbox.notion import constants as notion_constants
 
 PACKAGE = Path(costs.__file__).resolve().parent
 
@@ -37,8 +38,8 @@ def test_a_dated_snapshot_costs_the_same_in_both(model: str) -> None:
 
 
 def test_notion_limits_agree_with_the_emulator() -> None:
-    assert limits.MAX_TEXT_CHARS == notion_common.MAX_TEXT == 2000
-    assert limits.MAX_RUNS == notion_common.MAX_ARRAY == 100
+    assert limits.MAX_TEXT_CHARS == notion_constants.MAX_TEXT == 2000
+    assert limits.MAX_RUNS == notion_constants.MAX_ARRAY == 100
 
 
 def test_text_is_split_and_cut_at_notions_limit() -> None:

@@ -16,7 +16,7 @@ from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import REPORTS
 from notion_feedback.notion.workspace import init_workspace
 from notion_feedback.sandbox.server import Sandbox
-from notion_feedback.sandbox.viewer_format import format_number
+from notion_feedback.sandbox.viewer.format import format_number
 
 
 def _cell(row_html: str, name: str) -> str:

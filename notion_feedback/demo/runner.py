@@ -38,7 +38,7 @@ from notion_feedback.errors import DemoError
 from notion_feedback.notion.schema import FEEDBACK, property_name
 from notion_feedback.notion.text import plain_text
 from notion_feedback.private_files import write_private
-from notion_feedback.sandbox.langsmith_api import STATS_LIMIT_ENV
+from notion_feedback.sandbox.langsmith.constants import STATS_LIMIT_ENV
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions
 from notion_feedback.state import get_value, open_state, set_value
 

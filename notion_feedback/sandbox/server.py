@@ -14,7 +14,8 @@ from typing import Any
 
 import uvicorn
 
-from notion_feedback.sandbox.langsmith_api import STATS_LIMIT_ENV, parse_limit
+from notion_feedback.sandbox.langsmith.constants import STATS_LIMIT_ENV
+from notion_feedback.sandbox.langsmith.emulator import parse_limit
 from notion_feedback.sandbox.web_guard import LoopbackHostGuard
 
 SMITH_WEB_PATH = "/_viewer/langsmith"  # on the Notion server: the LangSmith app's pages, as the viewer shows them
@@ -120,7 +121,7 @@ class Sandbox:
     def __init__(self, options: SandboxOptions | None = None) -> None:
         self.options = options or SandboxOptions()
         self.notion: Any = None  # the Notion emulator (see notion_api.NotionEmulator)
-        self.langsmith: Any = None  # the LangSmith emulator (see langsmith_api.LangSmithEmulator)
+        self.langsmith: Any = None  # the LangSmith emulator (see langsmith.emulator.LangSmithEmulator)
         self._servers: list[ServerThread] = []
         self.notion_url = ""
         self.langsmith_url = ""
@@ -136,12 +137,12 @@ class Sandbox:
         self.admin_token = _secret(opts.data_dir, "admin-token", "sbx_admin_", opts.admin_token)
         try:
             if opts.notion:
-                from notion_feedback.sandbox.notion_api import create_notion_emulator
+                from notion_feedback.sandbox.notion.emulator import create_notion_emulator
 
                 token = _secret(opts.data_dir, "notion-token", "ntn_sandbox_", opts.notion_token)
                 self.notion = create_notion_emulator(token=token, data_dir=opts.data_dir, rate_limit=rate_limit)
                 self.notion.control.admin_token = self.admin_token
-                from notion_feedback.sandbox.viewer import with_viewer
+                from notion_feedback.sandbox.viewer.app import with_viewer
 
                 # the workspace viewer at /_viewer/, trace pages included (the LangSmith emulator starts next)
                 app = with_viewer(self.notion.asgi, token, smith=lambda: self.langsmith)
@@ -151,7 +152,7 @@ class Sandbox:
                 self.notion.base_url = server.url
                 self.notion.viewer_url = f"{server.url}/_viewer/"
             if opts.langsmith:
-                from notion_feedback.sandbox.langsmith_api import create_langsmith_emulator
+                from notion_feedback.sandbox.langsmith.emulator import create_langsmith_emulator
 
                 key = _secret(opts.data_dir, "langsmith-key", "lsv2_sandbox_", opts.langsmith_api_key)
                 limits = {"stats_limit": parse_limit(stats_limit)} if stats_limit else {}

@@ -213,7 +213,7 @@ def test_state_survives_restart(tmp_path: Path) -> None:
         assert [r["properties"]["Name"]["title"][0]["plain_text"] for r in rows] == ["kept"]
         assert client.data_sources.retrieve(ds)["properties"]["Score"]["select"]["options"][0]["name"] == "5"
         assert client.file_uploads.retrieve(fu["id"])["content_length"] == 5
-        assert sb.notion.workspace.read_file(fu["id"]) == (b"hello", "text/plain")
+        assert sb.notion.workspace.files.read_file(fu["id"]) == (b"hello", "text/plain")
 
 
 def test_admin_reset_clears_the_workspace(fresh_notion: Callable[..., Sandbox]) -> None:

@@ -14,16 +14,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from notion_feedback.sandbox.notion_common import (
-    COLORS,
-    as_uuid,
-    body_error,
-    check_array,
-    fmt_minute,
-    parse_iso,
-    rich_text,
-    validation,
-)
+from notion_feedback.sandbox.notion.common import as_uuid, check_array, fmt_minute, parse_iso, rich_text
+from notion_feedback.sandbox.notion.constants import COLORS
+from notion_feedback.sandbox.notion.exceptions import body_error, validation
 
 SCHEMA_TYPES = (
     "title",

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from notion_feedback.sandbox.langsmith_store import ApiError
+from notion_feedback.sandbox.langsmith.exceptions import ApiError
 
 RUN_SUBFIELDS = {"inputs", "outputs", "events", "extra", "error", "serialized"}
 _DISPOSITION_NAME = re.compile(rb'name="([^"]*)"')

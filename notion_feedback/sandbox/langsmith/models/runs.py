@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from notion_feedback.sandbox.langsmith.exceptions import PayloadError
+
 RUN_FIELDS = (
     "id",
     "name",
@@ -34,10 +36,6 @@ RUN_FIELDS = (
     "session_name",
     "attachments",
 )
-
-
-class PayloadError(ValueError):
-    """A run or feedback payload the real API would reject with 422."""
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from notion_feedback.sandbox.langsmith_feedback import feedback_stats
-from notion_feedback.sandbox.langsmith_query import select_rows
-from notion_feedback.sandbox.langsmith_runs import iso_naive, parse_time
-from notion_feedback.sandbox.langsmith_store import ApiError, LangSmithStore
+from notion_feedback.sandbox.langsmith.exceptions import ApiError
+from notion_feedback.sandbox.langsmith.models.feedback import feedback_stats
+from notion_feedback.sandbox.langsmith.models.query import select_rows
+from notion_feedback.sandbox.langsmith.models.runs import iso_naive, parse_time
+from notion_feedback.sandbox.langsmith.models.store import LangSmithStore
 
 
 def _q(values: np.ndarray, qs: tuple[float, ...]) -> list[float | None]:
@@ -184,6 +185,17 @@ def _series_id(session_id: str, name: str) -> str:
     return str(uuid.uuid5(uuid.UUID(session_id), name))
 
 
+_ZERO_WHEN_EMPTY = (
+    "run_count",
+    "total_tokens",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_cost",
+    "prompt_cost",
+    "completion_cost",
+)
+
+
 def dashboard(store: LangSmithStore, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """POST /api/v1/sessions/{id}/dashboard: a ``CustomChartsSection`` of prebuilt charts over root runs.
 
@@ -193,119 +205,13 @@ def dashboard(store: LangSmithStore, session_id: str, body: dict[str, Any]) -> d
     with store.lock:
         sess = store.get_session(session_id)
         sid = sess["id"]
-        now = store.now()
-        end = parse_time(body.get("end_time")) or now
-        start = parse_time(body.get("start_time")) or end - timedelta(days=7)
-        step = _stride_seconds(body.get("stride"))
-        try:
-            tz = ZoneInfo(body.get("timezone") or "UTC")
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ApiError(422, f"unknown timezone {body.get('timezone')!r}") from exc
-        if step % 86400 == 0:
-            local = start.astimezone(tz)
-            start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-        t0, t1 = start.timestamp(), end.timestamp()
-        nb = max(1, int(np.ceil((t1 - t0) / step)))
-        q: dict[str, Any] = {
-            "session": [sid],
-            "is_root": True,
-            "start_time": start.isoformat(),
-            "end_time": end.isoformat(),
-        }
-        for k in ("filter", "trace_filter", "tree_filter"):
-            if body.get(k):
-                q[k] = body[k]
-        idx = np.flatnonzero(select_rows(store, q))
-        a = store.runs.arr
-        bucket = ((a["start"][idx] - t0) // step).astype(np.int64)
-        keep = (bucket >= 0) & (bucket < nb)
-        idx, bucket = idx[keep], bucket[keep]
-        order = np.argsort(bucket, kind="stable")
-        idx, bucket = idx[order], bucket[order]
-        bounds = np.searchsorted(bucket, np.arange(nb + 1))
-        per_bucket = []
-        for b in range(nb):
-            rows = idx[bounds[b] : bounds[b + 1]]
-            per_bucket.append(run_stats(store, rows) if len(rows) else None)
-        stamps = [datetime.fromtimestamp(t0 + b * step, UTC).isoformat() for b in range(nb)]
-        charts = []
+        per_bucket, stamps = _buckets(store, sid, body)
         omit = bool(body.get("omit_data"))
-        for i, (title, kind, metrics) in enumerate(CHARTS):
-            series = [
-                {
-                    "id": _series_id(sid, f"{title}:{m}"),
-                    "name": m,
-                    "metric": m,
-                    "feedback_key": None,
-                    "filters": None,
-                    "group_by": None,
-                }
-                for m in metrics
-            ]
-            data = (
-                []
-                if omit
-                else [
-                    {
-                        "series_id": s["id"],
-                        "timestamp": stamps[b],
-                        "value": (per_bucket[b] or {}).get(s["metric"])
-                        if per_bucket[b]
-                        else (
-                            0
-                            if s["metric"]
-                            in (
-                                "run_count",
-                                "total_tokens",
-                                "prompt_tokens",
-                                "completion_tokens",
-                                "total_cost",
-                                "prompt_cost",
-                                "completion_cost",
-                            )
-                            else None
-                        ),
-                        "group": None,
-                    }
-                    for s in series
-                    for b in range(nb)
-                ]
-            )
-            charts.append(_chart(sid, title, kind, i, series, data))
-        # Feedback: one series per key (top 5 by count), value = average score in the bucket.
-        keys: dict[str, int] = {}
-        for st in per_bucket:
-            for k, v in ((st or {}).get("feedback_stats") or {}).items():
-                keys[k] = keys.get(k, 0) + v["n"]
-        top = sorted(keys, key=lambda k: (-keys[k], k))[:5]
-        fseries = [
-            {
-                "id": _series_id(sid, f"feedback:{k}"),
-                "name": k,
-                "metric": "feedback_score_avg",
-                "feedback_key": k,
-                "filters": None,
-                "group_by": None,
-            }
-            for k in top
+        charts = [
+            _metric_chart(sid, i, title, kind, metrics, per_bucket, stamps, omit)
+            for i, (title, kind, metrics) in enumerate(CHARTS)
         ]
-        fdata = (
-            []
-            if omit
-            else [
-                {
-                    "series_id": s["id"],
-                    "timestamp": stamps[b],
-                    "value": (((per_bucket[b] or {}).get("feedback_stats") or {}).get(s["feedback_key"]) or {}).get(
-                        "avg"
-                    ),
-                    "group": None,
-                }
-                for s in fseries
-                for b in range(nb)
-            ]
-        )
-        charts.append(_chart(sid, "Feedback Scores", "line", len(charts), fseries, fdata))
+        charts.append(_feedback_chart(sid, len(charts), per_bucket, stamps, omit))
         return {
             "id": sid,
             "title": sess["name"],
@@ -315,6 +221,116 @@ def dashboard(store: LangSmithStore, session_id: str, body: dict[str, Any]) -> d
             "charts": charts,
             "sub_sections": [],
         }
+
+
+def _buckets(store: LangSmithStore, sid: str, body: dict[str, Any]) -> tuple[list[dict[str, Any] | None], list[str]]:
+    """The stats of the session's root runs per time bucket (None for an empty one), and each bucket's start."""
+    end = parse_time(body.get("end_time")) or store.now()
+    start = parse_time(body.get("start_time")) or end - timedelta(days=7)
+    step = _stride_seconds(body.get("stride"))
+    try:
+        tz = ZoneInfo(body.get("timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ApiError(422, f"unknown timezone {body.get('timezone')!r}") from exc
+    if step % 86400 == 0:
+        local = start.astimezone(tz)
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    t0, t1 = start.timestamp(), end.timestamp()
+    nb = max(1, int(np.ceil((t1 - t0) / step)))
+    q: dict[str, Any] = {
+        "session": [sid],
+        "is_root": True,
+        "start_time": start.isoformat(),
+        "end_time": end.isoformat(),
+    }
+    for k in ("filter", "trace_filter", "tree_filter"):
+        if body.get(k):
+            q[k] = body[k]
+    idx = np.flatnonzero(select_rows(store, q))
+    a = store.runs.arr
+    bucket = ((a["start"][idx] - t0) // step).astype(np.int64)
+    keep = (bucket >= 0) & (bucket < nb)
+    idx, bucket = idx[keep], bucket[keep]
+    order = np.argsort(bucket, kind="stable")
+    idx, bucket = idx[order], bucket[order]
+    bounds = np.searchsorted(bucket, np.arange(nb + 1))
+    per_bucket = []
+    for b in range(nb):
+        rows = idx[bounds[b] : bounds[b + 1]]
+        per_bucket.append(run_stats(store, rows) if len(rows) else None)
+    stamps = [datetime.fromtimestamp(t0 + b * step, UTC).isoformat() for b in range(nb)]
+    return per_bucket, stamps
+
+
+def _series(sid: str, key: str, name: str, metric: str, feedback_key: str | None) -> dict[str, Any]:
+    return {
+        "id": _series_id(sid, key),
+        "name": name,
+        "metric": metric,
+        "feedback_key": feedback_key,
+        "filters": None,
+        "group_by": None,
+    }
+
+
+def _metric_chart(
+    sid: str,
+    index: int,
+    title: str,
+    kind: str,
+    metrics: Any,
+    per_bucket: list[dict[str, Any] | None],
+    stamps: list[str],
+    omit: bool,
+) -> dict[str, Any]:
+    series = [_series(sid, f"{title}:{m}", m, m, None) for m in metrics]
+
+    def value(metric: str, stats_of_bucket: dict[str, Any] | None) -> Any:
+        if stats_of_bucket:
+            return stats_of_bucket.get(metric)
+        return 0 if metric in _ZERO_WHEN_EMPTY else None
+
+    data = (
+        []
+        if omit
+        else [
+            {"series_id": s["id"], "timestamp": stamps[b], "value": value(s["metric"], per_bucket[b]), "group": None}
+            for s in series
+            for b in range(len(stamps))
+        ]
+    )
+    return _chart(sid, title, kind, index, series, data)
+
+
+def _feedback_chart(
+    sid: str, index: int, per_bucket: list[dict[str, Any] | None], stamps: list[str], omit: bool
+) -> dict[str, Any]:
+    """One series per feedback key (top 5 by count), value = average score in the bucket."""
+    keys: dict[str, int] = {}
+    for st in per_bucket:
+        for k, v in ((st or {}).get("feedback_stats") or {}).items():
+            keys[k] = keys.get(k, 0) + v["n"]
+    top = sorted(keys, key=lambda k: (-keys[k], k))[:5]
+    fseries = [_series(sid, f"feedback:{k}", k, "feedback_score_avg", k) for k in top]
+
+    def value(key: str, stats_of_bucket: dict[str, Any] | None) -> Any:
+        return (((stats_of_bucket or {}).get("feedback_stats") or {}).get(key) or {}).get("avg")
+
+    fdata = (
+        []
+        if omit
+        else [
+            {
+                "series_id": s["id"],
+                "timestamp": stamps[b],
+                "value": value(s["feedback_key"], per_bucket[b]),
+                "group": None,
+            }
+            for s in fseries
+            for b in range(len(stamps))
+        ]
+    )
+    return _chart(sid, "Feedback Scores", "line", index, fseries, fdata)
 
 
 def _chart(

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from notion_feedback.sandbox.notion_common import body_error, floor_minute, parse_iso, plain_text, validation
+from notion_feedback.sandbox.notion.common import floor_minute, parse_iso, plain_text
+from notion_feedback.sandbox.notion.exceptions import body_error, validation
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
@@ -208,7 +209,7 @@ def _cond(ptype: str, op: str, arg: Any, path: str, now: datetime) -> Callable[[
     if ptype == "multi_select":
         return (lambda v: arg in v) if op == "contains" else (lambda v: arg not in v)
     if ptype in ("people", "created_by", "last_edited_by", "relation"):
-        from notion_feedback.sandbox.notion_common import as_uuid
+        from notion_feedback.sandbox.notion.common import as_uuid
 
         want = as_uuid(arg) or arg
         return (lambda v: want in v) if op == "contains" else (lambda v: want not in v)

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from notion_feedback.sandbox.notion_common import COLORS, body_error, check_array, rich_text, validation
+from notion_feedback.sandbox.notion.common import check_array, rich_text
+from notion_feedback.sandbox.notion.constants import COLORS
+from notion_feedback.sandbox.notion.exceptions import body_error, validation
 
 MAX_BLOCKS_PER_REQUEST = 1000
 MAX_NESTING = 2

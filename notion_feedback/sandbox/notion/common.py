@@ -1,4 +1,4 @@
-"""Small pieces every part of the Notion emulator shares: errors, ids, timestamps and rich text.
+"""Small pieces every part of the Notion emulator shares: ids, timestamps, rich text, paging and ``Ctx``.
 
 Notion's wire formats are strict and a client is written against their exact shapes, so the formatting of
 ids, timestamps and rich text lives in one place instead of being re-derived by each endpoint.
@@ -6,59 +6,17 @@ ids, timestamps and rich text lives in one place instead of being re-derived by 
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-SUPPORTED_VERSIONS = ("2025-09-03", "2026-03-11")
-NEW_VERSION = "2026-03-11"
-MAX_TEXT = 2000
-MAX_ARRAY = 100
-COLORS = ("default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red")
-ANNOTATION_DEFAULTS: dict[str, Any] = {
-    "bold": False,
-    "italic": False,
-    "strikethrough": False,
-    "underline": False,
-    "code": False,
-    "color": "default",
-}
+from notion_feedback.sandbox.notion.constants import ANNOTATION_DEFAULTS, MAX_ARRAY, MAX_TEXT
+from notion_feedback.sandbox.notion.exceptions import body_error, validation
+
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 _DASHED = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-class NotionError(Exception):
-    """An API failure in Notion's own terms; routes turn it into the JSON error body."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def validation(message: str) -> NotionError:
-    return NotionError(400, "validation_error", message)
-
-
-def body_error(path: str, rule: str, got: Any) -> NotionError:
-    """Notion words body validation failures as ``body failed validation: <path> <rule>, instead was `<x>`.``"""
-    shown = json.dumps(got, ensure_ascii=False) if not isinstance(got, int) else str(got)
-    return validation(f"body failed validation: {path} {rule}, instead was `{shown}`.")
-
-
-def not_found(kind: str, object_id: str) -> NotionError:
-    return NotionError(
-        404,
-        "object_not_found",
-        f"Could not find {kind} with ID: {object_id}. "
-        "Make sure the relevant pages and databases are shared with your integration.",
-    )
-
-
-def error_body(status: int, code: str, message: str) -> bytes:
-    body = {"object": "error", "status": status, "code": code, "message": message, "request_id": new_id()}
-    return json.dumps(body).encode()
 
 
 def new_id() -> str:
@@ -227,3 +185,40 @@ def strip_archived(obj: Any) -> Any:
         for v in obj:
             strip_archived(v)
     return obj
+
+
+@dataclass
+class Ctx:
+    """Per-request facts: API version and who acts (the bot, or the person for the workspace viewer)."""
+
+    version: str
+    actor: str
+
+
+def page_size_of(raw: Any, path: str) -> int:
+    if raw is None:
+        return 100
+    if isinstance(raw, str) and raw.isdigit():
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise body_error(path, "should be a number", raw)
+    if raw < 1:
+        raise body_error(path, "should be ≥ `1`", raw)
+    if raw > 100:
+        raise body_error(path, "should be ≤ `100`", raw)
+    return raw
+
+
+def cursor_index(items: list[dict[str, Any]], cursor: Any) -> int:
+    """Cursors are the id of the first item of the next page, as in Notion's block lists."""
+    if cursor is None:
+        return 0
+    cid = as_uuid(cursor)
+    for i, item in enumerate(items):
+        if item["id"] == cid:
+            return i
+    raise validation(f"start_cursor provided is invalid: {cursor}")
+
+
+def list_response(results: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    return {"object": "list", "results": results, "next_cursor": None, "has_more": False, "type": kind, kind: {}}

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from notion_feedback.sandbox.viewer_format import format_number
+from notion_feedback.sandbox.viewer.format import format_number
 
 RUN_PATH = "/langsmith/o/{tenant}/projects/p/{project}/r/{run_id}"
 MAX_TRACE_RUNS = 100  # one page of /runs/query: a trace's spans as the run page lists them

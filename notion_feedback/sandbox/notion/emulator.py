@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from notion_feedback.sandbox.control import SandboxControl, wrap
-from notion_feedback.sandbox.notion_common import error_body
-from notion_feedback.sandbox.notion_routes import NotionRoutes
-from notion_feedback.sandbox.notion_store import Store
-from notion_feedback.sandbox.notion_workspace import Workspace
+from notion_feedback.sandbox.notion.exceptions import error_body
+from notion_feedback.sandbox.notion.models.store import Store
+from notion_feedback.sandbox.notion.models.workspace import Workspace
+from notion_feedback.sandbox.notion.responses import NotionResponses
 from notion_feedback.sandbox.ratelimit import Limit
 
 # Notion documents ~3 requests/s on average per integration, with small bursts allowed.
@@ -46,7 +46,7 @@ class NotionEmulator:
         self.store = Store(data_dir / "notion.sqlite3" if data_dir else None)
         self.workspace = Workspace(self.store, self.control.clock.now)
         self.control.reset_hooks.append(self._reset)
-        self.asgi = wrap(NotionRoutes(self.workspace, token).app(self.control.admin_routes()), self.control)
+        self.asgi = wrap(NotionResponses(self.workspace, token).app(self.control.admin_routes()), self.control)
 
     @property
     def base_url(self) -> str:

@@ -11,24 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from notion_feedback.sandbox.notion_common import (
-    body_error,
-    body_id,
-    fmt_minute,
-    hex_id,
-    new_id,
-    not_found,
-    validation,
-)
-from notion_feedback.sandbox.notion_query import compile_filter, compile_sorts
+from notion_feedback.sandbox.notion.common import Ctx, body_id, fmt_minute, hex_id, new_id
+from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
+from notion_feedback.sandbox.notion.models.objects import Objects
+from notion_feedback.sandbox.notion.models.query import compile_filter, compile_sorts
 
 VIEW_TYPES = ("table", "board", "list", "calendar", "timeline", "gallery", "form", "chart", "map", "dashboard")
 
 
-class ViewsMixin:
-    """View endpoints; mixed into the Workspace (uses its store, users, clock and data sources)."""
+class Views:
+    """View endpoints, over the shared ``Objects`` (store, users, clock, databases and data sources)."""
 
-    store: Any
+    def __init__(self, objects: Objects) -> None:
+        self.objects = objects
+        self.store = objects.store
 
     def _view(self, view_id: str) -> dict[str, Any]:
         view = self.store.get(view_id, "view")
@@ -37,7 +33,7 @@ class ViewsMixin:
         return view
 
     def render_view(self, view: dict[str, Any]) -> dict[str, Any]:
-        user = self.user  # type: ignore[attr-defined]
+        user = self.objects.user
         return {
             "object": "view",
             "id": view["id"],
@@ -58,7 +54,7 @@ class ViewsMixin:
 
     def _check_view_query(self, view: dict[str, Any], body: dict[str, Any]) -> None:
         """The sorts and filter of ``body`` validated against the view's data source, then kept on the view."""
-        schema = self._data_source(view["data_source_id"])["properties"]  # type: ignore[attr-defined]
+        schema = self.objects.data_source(view["data_source_id"])["properties"]
         for key in ("sorts", "filter", "quick_filters", "configuration"):
             if key not in body:
                 continue
@@ -66,12 +62,12 @@ class ViewsMixin:
             if key == "sorts" and value is not None:
                 compile_sorts(value, schema)
             if key == "filter" and value is not None:
-                compile_filter(value, schema, self.now())  # type: ignore[attr-defined]
+                compile_filter(value, schema, self.objects.now())
             view[key] = value
 
-    def create_view(self, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
-        ds = self._data_source(body_id(body.get("data_source_id"), "body.data_source_id"))  # type: ignore[attr-defined]
-        db = self._database(ds["database_id"])  # type: ignore[attr-defined]
+    def create_view(self, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+        ds = self.objects.data_source(body_id(body.get("data_source_id"), "body.data_source_id"))
+        db = self.objects.database(ds["database_id"])
         if body.get("database_id") is not None and body_id(body["database_id"], "body.database_id") != db["id"]:
             raise validation("The data source does not belong to the database given as database_id.")
         name, kind = body.get("name"), body.get("type")
@@ -83,7 +79,7 @@ class ViewsMixin:
         view |= {"name": name, "type": kind, "filter": None, "sorts": None, "quick_filters": None}
         view["configuration"] = None
         self._check_view_query(view, body)
-        self._stamp(view, ctx, created=True)  # type: ignore[attr-defined]
+        self.objects.stamp(view, ctx, created=True)
         order = db.setdefault("views", [])
         order.insert(self._view_position(order, body.get("position")), view["id"])
         self.store.put(view)
@@ -108,20 +104,20 @@ class ViewsMixin:
     def retrieve_view(self, view_id: str) -> dict[str, Any]:
         return self.render_view(self._view(view_id))
 
-    def update_view(self, view_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    def update_view(self, view_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         view = self._view(view_id)
         if "name" in body:
             if not isinstance(body["name"], str):
                 raise body_error("body.name", "should be a string", body["name"])
             view["name"] = body["name"]
         self._check_view_query(view, body)
-        self._stamp(view, ctx)  # type: ignore[attr-defined]
+        self.objects.stamp(view, ctx)
         self.store.put(view)
         return self.render_view(view)
 
     def delete_view(self, view_id: str) -> dict[str, Any]:
         view = self._view(view_id)
-        db = self._database(view["database_id"])  # type: ignore[attr-defined]
+        db = self.objects.database(view["database_id"])
         if view_id in db.get("views", []):
             db["views"].remove(view_id)
             self.store.touch(db)
@@ -135,8 +131,8 @@ class ViewsMixin:
         if database_id is None and data_source_id is None:
             raise validation("Provide either database_id or data_source_id.")
         if database_id is None:
-            database_id = self._data_source(data_source_id)["database_id"]  # type: ignore[attr-defined]
-        db = self._database(database_id)  # type: ignore[attr-defined]
+            database_id = self.objects.data_source(data_source_id)["database_id"]
+        db = self.objects.database(database_id)
         views = [v for v in (self.store.get(i, "view") for i in db.get("views", [])) if v and not v.get("deleted")]
         if data_source_id is not None:
             views = [v for v in views if v["data_source_id"] == data_source_id]

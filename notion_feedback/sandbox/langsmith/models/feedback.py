@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from notion_feedback.sandbox.langsmith_runs import PayloadError, as_uuid, iso_aware, parse_time
-from notion_feedback.sandbox.langsmith_store import TENANT_ID, ApiError, LangSmithStore
+from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
+from notion_feedback.sandbox.langsmith.models.runs import as_uuid, iso_aware, parse_time
+from notion_feedback.sandbox.langsmith.models.store import TENANT_ID, LangSmithStore
 
 SOURCE_TYPES = ("api", "model", "app", "auto_eval")
 DEFAULT_TOKEN_TTL = timedelta(hours=3)

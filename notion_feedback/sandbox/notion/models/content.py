@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from notion_feedback.sandbox.notion_blocks import (
+from notion_feedback.sandbox.notion.common import (
+    Ctx,
+    body_id,
+    cursor_index,
+    fmt_minute,
+    list_response,
+    new_id,
+    plain_text,
+)
+from notion_feedback.sandbox.notion.constants import NEW_VERSION
+from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
+from notion_feedback.sandbox.notion.models.blocks import (
     BlockDraft,
     block_type,
     content,
@@ -16,26 +27,19 @@ from notion_feedback.sandbox.notion_blocks import (
     markdown_of,
     parse_markdown,
 )
-from notion_feedback.sandbox.notion_common import (
-    NEW_VERSION,
-    body_error,
-    body_id,
-    fmt_minute,
-    new_id,
-    not_found,
-    plain_text,
-    validation,
-)
+from notion_feedback.sandbox.notion.models.files import Files
+from notion_feedback.sandbox.notion.models.objects import Objects
 
 _ARCHIVED_EDIT = "Can't edit block that is archived. You must unarchive the block before editing."
 
 
-class ContentMixin:
-    """Block and comment endpoints; mixed into the Workspace."""
+class Content:
+    """Block, markdown and comment endpoints, over the shared ``Objects`` and ``Files``."""
 
-    store: Any
-
-    # Everything else (store helpers, users, rendering of files) comes from Workspace and FilesMixin.
+    def __init__(self, objects: Objects, files: Files) -> None:
+        self.objects = objects
+        self.store = objects.store
+        self.files = files
 
     # -- blocks ---------------------------------------------------------------------------------------------
     def _live_children(self, container: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,8 +50,8 @@ class ContentMixin:
                 out.append(obj)
         return out
 
-    def _insert_blocks(
-        self, parent: dict[str, Any], tree: list[BlockDraft], after: str | None, ctx: Any
+    def insert_blocks(
+        self, parent: dict[str, Any], tree: list[BlockDraft], after: str | None, ctx: Ctx
     ) -> list[dict[str, Any]]:
         """Store drafted blocks under ``parent`` (a page or block) after block ``after`` (None: at the end)."""
         created = []
@@ -62,9 +66,9 @@ class ContentMixin:
                 "children": [],
                 "in_trash": False,
             }
-            self._stamp(block, ctx, created=True)
+            self.objects.stamp(block, ctx, created=True)
             self.store.put(block)
-            self._insert_blocks(block, node.children, None, ctx)
+            self.insert_blocks(block, node.children, None, ctx)
             created.append(block)
         kids = parent.setdefault("children", [])
         at = len(kids) if after is None else 0 if after == "__start__" else kids.index(after) + 1
@@ -77,7 +81,7 @@ class ContentMixin:
         if obj["kind"] == "block":
             btype, data, parent = obj["type"], self._render_content(obj), obj["parent"]
         elif obj["kind"] == "page":
-            btype, data, parent = "child_page", {"title": self._title_of(obj)}, obj["parent"]
+            btype, data, parent = "child_page", {"title": self.objects.title_of(obj)}, obj["parent"]
         else:
             btype, data, parent = "child_database", {"title": plain_text(obj["title"])}, obj["parent"]
         return {
@@ -86,8 +90,8 @@ class ContentMixin:
             "parent": parent,
             "created_time": fmt_minute(obj["created"]),
             "last_edited_time": fmt_minute(obj["edited"]),
-            "created_by": self.user(obj["created_by"], partial=True),
-            "last_edited_by": self.user(obj["edited_by"], partial=True),
+            "created_by": self.objects.user(obj["created_by"], partial=True),
+            "last_edited_by": self.objects.user(obj["edited_by"], partial=True),
             "has_children": has_children,
             "in_trash": obj["in_trash"],
             "type": btype,
@@ -98,10 +102,10 @@ class ContentMixin:
     def _render_content(self, block: dict[str, Any]) -> dict[str, Any]:
         data = dict(block["data"])
         if data.get("type") == "file" and "upload_id" in data:
-            rendered = self.render_file_ref(data)
+            rendered = self.files.render_file_ref(data)
             data = {"caption": data.get("caption", []), **{k: v for k, v in rendered.items() if k != "caption"}}
         if isinstance(data.get("icon"), dict):
-            data["icon"] = self.render_file_ref(data["icon"])
+            data["icon"] = self.files.render_file_ref(data["icon"])
         return data
 
     def _block_like(self, block_id: str) -> dict[str, Any]:
@@ -110,8 +114,8 @@ class ContentMixin:
             raise not_found("block", block_id)
         return obj
 
-    def append_children(self, block_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
-        parent = self._container(block_id)
+    def append_children(self, block_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+        parent = self.objects.container(block_id)
         if parent["in_trash"]:
             raise validation(_ARCHIVED_EDIT)
         if parent["kind"] == "block" and parent["type"] in (
@@ -130,15 +134,13 @@ class ContentMixin:
         if "children" not in body:
             raise body_error("body.children", "should be defined", None)
         after = self._position(parent, body, ctx)
-        tree = drafts(body["children"], "body.children", self.block_ctx())
-        created = self._insert_blocks(parent, tree, after, ctx)
+        tree = drafts(body["children"], "body.children", self.objects.block_ctx())
+        created = self.insert_blocks(parent, tree, after, ctx)
         if parent["kind"] == "page":
-            self._stamp(parent, ctx)
-        from notion_feedback.sandbox.notion_workspace import list_response
-
+            self.objects.stamp(parent, ctx)
         return list_response([self.render_block(b) for b in created], "block")
 
-    def _position(self, parent: dict[str, Any], body: dict[str, Any], ctx: Any) -> str | None:
+    def _position(self, parent: dict[str, Any], body: dict[str, Any], ctx: Ctx) -> str | None:
         """``after`` (2025-09-03) or ``position`` (start / end / after_block) -> id to insert after."""
         if "after" in body and body["after"] is not None:
             if ctx.version == NEW_VERSION:
@@ -163,9 +165,7 @@ class ContentMixin:
         return target
 
     def list_children(self, block_id: str, cursor: str | None, page_size: int) -> dict[str, Any]:
-        from notion_feedback.sandbox.notion_workspace import cursor_index, list_response
-
-        parent = self._container(block_id)
+        parent = self.objects.container(block_id)
         kids = self._live_children(parent)
         start = cursor_index(kids, cursor)
         out = list_response([self.render_block(b) for b in kids[start : start + page_size]], "block")
@@ -176,7 +176,7 @@ class ContentMixin:
     def retrieve_block(self, block_id: str) -> dict[str, Any]:
         return self.render_block(self._block_like(block_id))
 
-    def update_block(self, block_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    def update_block(self, block_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         obj = self._block_like(block_id)
         trash = body.get("in_trash", body.get("archived"))
         if trash is not None and not isinstance(trash, bool):
@@ -190,29 +190,28 @@ class ContentMixin:
             btype = block_type({k: v for k, v in body.items() if k not in ("in_trash", "archived")}, "body")
             if btype != obj["type"]:
                 raise validation(f"Block type {btype} does not match existing block type {obj['type']}.")
-            obj["data"] = content(btype, body[btype], "body", self.block_ctx(), old=obj["data"])
+            obj["data"] = content(btype, body[btype], "body", self.objects.block_ctx(), old=obj["data"])
         if trash is not None:
             obj["in_trash"] = trash
-        self._stamp(obj, ctx)
+        self.objects.stamp(obj, ctx)
         self.store.put(obj)
         return self.render_block(obj)
 
-    def delete_block(self, block_id: str, ctx: Any) -> dict[str, Any]:
+    def delete_block(self, block_id: str, ctx: Ctx) -> dict[str, Any]:
         obj = self._block_like(block_id)
         obj["in_trash"] = True
-        self._stamp(obj, ctx)
+        self.objects.stamp(obj, ctx)
         self.store.put(obj)
         return self.render_block(obj)
 
     # -- markdown ----------------------------------------------------------------------------------------------
     def page_markdown(self, page_id: str) -> dict[str, Any]:
-        page = self._page(page_id)
+        page = self.objects.page(page_id)
         lines, unknown, number = [], [], 0
         for block in self._live_children(page):
             if block["kind"] != "block":
-                lines.append(
-                    f'<page url="https://www.notion.so/{block["id"].replace("-", "")}">{self._title_of(block)}</page>'
-                )
+                title = self.objects.title_of(block)
+                lines.append(f'<page url="https://www.notion.so/{block["id"].replace("-", "")}">{title}</page>')
                 continue
             number = number + 1 if block["type"] == "numbered_list_item" else 0
             text = plain_text(block["data"].get("rich_text"))
@@ -229,8 +228,8 @@ class ContentMixin:
             "unknown_block_ids": unknown,
         }
 
-    def update_markdown(self, page_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
-        page = self._page(page_id)
+    def update_markdown(self, page_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+        page = self.objects.page(page_id)
         kind = body.get("type")
         if kind not in ("insert_content", "replace_content"):
             raise body_error("body.type", "should be `insert_content` or `replace_content`", kind)
@@ -242,9 +241,9 @@ class ContentMixin:
             for child in self._live_children(page):
                 child["in_trash"] = True
                 self.store.touch(child)
-        tree = drafts(parse_markdown(md), f"body.{kind}.content", self.block_ctx())
-        self._insert_blocks(page, tree, None, ctx)
-        self._stamp(page, ctx)
+        tree = drafts(parse_markdown(md), f"body.{kind}.content", self.objects.block_ctx())
+        self.insert_blocks(page, tree, None, ctx)
+        self.objects.stamp(page, ctx)
         self.store.put(page)
         return self.page_markdown(page_id)
 
@@ -257,18 +256,18 @@ class ContentMixin:
             "discussion_id": c["discussion_id"],
             "created_time": fmt_minute(c["created"]),
             "last_edited_time": fmt_minute(c["edited"]),
-            "created_by": self.user(c["created_by"], partial=True),
+            "created_by": self.objects.user(c["created_by"], partial=True),
             "rich_text": c["rich_text"],
             "display_name": c["display_name"],
         }
 
-    def create_comment(self, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    def create_comment(self, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         if "rich_text" not in body and "markdown" not in body:
             raise body_error("body.rich_text", "should be defined", None)
         if "markdown" in body and "rich_text" not in body:
-            text = self.rt([{"text": {"content": str(body["markdown"])}}], "body.markdown")
+            text = self.objects.rt([{"text": {"content": str(body["markdown"])}}], "body.markdown")
         else:
-            text = self.rt(body["rich_text"], "body.rich_text")
+            text = self.objects.rt(body["rich_text"], "body.rich_text")
         if body.get("discussion_id") is not None:
             discussion = body_id(body["discussion_id"], "body.discussion_id")
             first = next((c for c in self.store.of_kind("comment") if c["discussion_id"] == discussion), None)
@@ -281,7 +280,7 @@ class ContentMixin:
                 raise body_error("body.parent", "should be defined", raw)
             kind = raw.get("type") or ("page_id" if "page_id" in raw else "block_id")
             target = body_id(raw.get(kind), f"body.parent.{kind}")
-            self._block_like(target) if kind == "block_id" else self._page(target)
+            self._block_like(target) if kind == "block_id" else self.objects.page(target)
             parent, discussion = {"type": kind, kind: target}, new_id()
         bot = ctx.actor == self.store.meta["bot_id"]
         display = body.get("display_name") or {}
@@ -297,13 +296,11 @@ class ContentMixin:
                 or ("Sandbox integration" if bot else "Sam Rater"),
             },
         }
-        self._stamp(comment, ctx, created=True)
+        self.objects.stamp(comment, ctx, created=True)
         self.store.put(comment)
         return self.render_comment(comment)
 
     def list_comments(self, block_id: str, cursor: str | None, page_size: int) -> dict[str, Any]:
-        from notion_feedback.sandbox.notion_workspace import cursor_index, list_response
-
         self._block_like(block_id)
         found = [
             c

@@ -7,9 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from notion_feedback.sandbox.langsmith_query import decode_cursor, encode_cursor, order_rows, run_docs, select_rows
-from notion_feedback.sandbox.langsmith_runs import iso_aware, parse_time
-from notion_feedback.sandbox.langsmith_store import ApiError, LangSmithStore
+from notion_feedback.sandbox.langsmith.exceptions import ApiError
+from notion_feedback.sandbox.langsmith.models.query import (
+    decode_cursor,
+    encode_cursor,
+    order_rows,
+    run_docs,
+    select_rows,
+)
+from notion_feedback.sandbox.langsmith.models.runs import iso_aware, parse_time
+from notion_feedback.sandbox.langsmith.models.store import LangSmithStore
 
 MAX_PAGE_V2 = 1000
 # v2 select name -> legacy field of the run document (None: computed below)

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from notion_feedback.sandbox.langsmith_columns import Interner, meta_str
-from notion_feedback.sandbox.langsmith_runs import PayloadError, as_uuid, parse_time
-from notion_feedback.sandbox.langsmith_store import ApiError, LangSmithStore
+from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
+from notion_feedback.sandbox.langsmith.models.columns import Interner, meta_str
+from notion_feedback.sandbox.langsmith.models.runs import as_uuid, parse_time
+from notion_feedback.sandbox.langsmith.models.store import LangSmithStore
 
 COMPARATORS = {"eq", "neq", "gt", "gte", "lt", "lte", "has", "in", "search", "like", "exists"}
 COMBINATORS = {"and", "or", "not"}

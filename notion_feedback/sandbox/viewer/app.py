@@ -30,8 +30,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from notion_feedback.sandbox.viewer_format import format_number, number_format
-from notion_feedback.sandbox.viewer_runs import RUN_PATH, RunNotFound, run_context, run_link
+from notion_feedback.sandbox.viewer.format import format_number, number_format
+from notion_feedback.sandbox.viewer.runs import RUN_PATH, RunNotFound, run_context, run_link
 from notion_feedback.sandbox.web_guard import CsrfTokens, cross_origin
 
 NOTION_VERSION = "2025-09-03"

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from notion_feedback.sandbox.langsmith_feedback import feedback_stats
-from notion_feedback.sandbox.langsmith_filter import filter_mask
-from notion_feedback.sandbox.langsmith_runs import PayloadError, as_uuid, dotted_order_ids, iso_naive, parse_time
-from notion_feedback.sandbox.langsmith_store import ApiError, LangSmithStore
+from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
+from notion_feedback.sandbox.langsmith.models.feedback import feedback_stats
+from notion_feedback.sandbox.langsmith.models.filter import filter_mask
+from notion_feedback.sandbox.langsmith.models.runs import as_uuid, dotted_order_ids, iso_naive, parse_time
+from notion_feedback.sandbox.langsmith.models.store import LangSmithStore
 
 MAX_PAGE = 100
 ALWAYS = ("id", "name", "run_type", "start_time", "trace_id", "dotted_order", "session_id", "parent_run_id")
@@ -95,7 +96,7 @@ def select_rows(store: LangSmithStore, body: dict[str, Any], *, need_session: bo
     if err is not None:
         mask &= r["err"] if err else ~r["err"]
     if body.get("query"):
-        from notion_feedback.sandbox.langsmith_filter import Evaluator
+        from notion_feedback.sandbox.langsmith.models.filter import Evaluator
 
         mask &= Evaluator(store)._text(str(body["query"]))
     f = filter_mask(store, body.get("filter"))

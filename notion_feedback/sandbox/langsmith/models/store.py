@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from notion_feedback.sandbox.langsmith_columns import (
+from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
+from notion_feedback.sandbox.langsmith.models.columns import (
     FEEDBACK_COLUMNS,
     RUN_COLUMNS,
     Columns,
@@ -26,10 +27,9 @@ from notion_feedback.sandbox.langsmith_columns import (
     MetaColumn,
     meta_str,
 )
-from notion_feedback.sandbox.langsmith_persist import DocStore
-from notion_feedback.sandbox.langsmith_pricing import PriceMap
-from notion_feedback.sandbox.langsmith_runs import (
-    PayloadError,
+from notion_feedback.sandbox.langsmith.models.persist import DocStore
+from notion_feedback.sandbox.langsmith.models.pricing import PriceMap
+from notion_feedback.sandbox.langsmith.models.runs import (
     as_uuid,
     dotted_order_ids,
     dotted_order_time,
@@ -46,15 +46,6 @@ log = logging.getLogger(__name__)
 TENANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://sandbox.local/langsmith/tenant"))
 BULK_TRACE_BASE = 1 << 40  # trace codes of bulk-loaded runs never collide with interned ones
 USAGE_COLS = ("pt", "ct", "tt", "pc", "cc", "tc")
-
-
-class ApiError(Exception):
-    """An HTTP error in LangSmith's FastAPI shape ``{"detail": ...}``."""
-
-    def __init__(self, status: int, detail: Any) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
 
 
 class LangSmithStore:

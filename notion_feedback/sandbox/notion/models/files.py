@@ -7,22 +7,16 @@ Attached files are served back by the emulator itself at ``{base_url}/_files/{up
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from notion_feedback.sandbox.notion_common import (
-    body_error,
-    body_id,
-    fmt_minute,
-    iso,
-    new_id,
-    not_found,
-    parse_iso,
-    validation,
-)
+from notion_feedback.sandbox.notion.common import body_id, fmt_minute, iso, new_id, parse_iso
+from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
+from notion_feedback.sandbox.notion.models.store import Store
 
 SINGLE_PART_MAX = 20 * 1000 * 1000
 MAX_PARTS = 1000
@@ -30,14 +24,19 @@ MAX_FILENAME_BYTES = 900
 UPLOAD_TTL = timedelta(hours=1)
 
 
-class FilesMixin:
-    """Upload endpoints; mixed into the Workspace (uses ``store``, ``now``, ``actor`` and ``base_url``)."""
+FREE_FILE_LIMIT = 5 * 1024 * 1024
 
-    store: Any
-    base_url: str
-    max_file_size: int
 
-    def _upload(self, upload_id: str) -> dict[str, Any]:
+class Files:
+    """Upload endpoints and the file references other objects hold. ``base_url`` is set once the port is bound."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.now = clock
+        self.base_url = ""
+        self.max_file_size = FREE_FILE_LIMIT
+
+    def upload(self, upload_id: str) -> dict[str, Any]:
         up = self.store.get(upload_id, "file_upload")
         if up is None:
             raise not_found("file upload", upload_id)
@@ -159,7 +158,7 @@ class FilesMixin:
         }
 
     def send_upload(self, upload_id: str, data: bytes, filename: str | None, part_number: Any) -> dict[str, Any]:
-        up = self._upload(upload_id)
+        up = self.upload(upload_id)
         status = self.upload_status(up)
         if up["mode"] == "external_url":
             raise validation("File uploads in external_url mode cannot be sent; Notion imports them.")
@@ -193,7 +192,7 @@ class FilesMixin:
         return self.render_upload(up)
 
     def complete_upload(self, upload_id: str) -> dict[str, Any]:
-        up = self._upload(upload_id)
+        up = self.upload(upload_id)
         if up["mode"] != "multi_part":
             raise validation("Only multi_part file uploads can be completed.")
         if self.upload_status(up) != "pending":

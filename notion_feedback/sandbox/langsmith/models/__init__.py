@@ -1,0 +1,1 @@
+"""The LangSmith model: columnar run store, documents, feedback, filters, queries and stats."""

@@ -1,0 +1,63 @@
+"""The LangSmith route table: (method, path, handler name); handlers are ``LangSmithResponses`` methods.
+
+``V1_ROUTES`` are served both bare (``/runs/query``: what the Python SDK sends when ``api_url`` has no path)
+and under ``/api/v1``; ``V2_ROUTES`` under their full path. Order matters where paths overlap
+(``/feedback/tokens`` before ``/feedback/{feedback_id}``). A new endpoint is one row here and one method there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import Mount, Route
+
+V1_ROUTES = [
+    ("GET", "/info", "info"),
+    ("GET", "/settings", "settings"),
+    ("GET", "/model-price-map", "price_map"),
+    ("POST", "/sessions", "sessions_create"),
+    ("GET", "/sessions", "sessions_list"),
+    ("GET", "/sessions/{session_id}", "session_read"),
+    ("PATCH", "/sessions/{session_id}", "session_update"),
+    ("DELETE", "/sessions/{session_id}", "session_delete"),
+    ("POST", "/sessions/{session_id}/dashboard", "session_dashboard"),
+    ("POST", "/runs/multipart", "runs_multipart"),
+    ("POST", "/runs/batch", "runs_batch"),
+    ("POST", "/runs/query", "runs_query"),
+    ("POST", "/runs/stats", "runs_stats"),
+    ("POST", "/runs", "runs_create"),
+    ("GET", "/runs/{run_id}", "run_read"),
+    ("PATCH", "/runs/{run_id}", "run_update"),
+    ("POST", "/feedback", "feedback_create"),
+    ("GET", "/feedback", "feedback_list"),
+    ("POST", "/feedback/tokens", "tokens_create"),
+    ("GET", "/feedback/tokens", "tokens_list"),
+    ("GET", "/feedback/tokens/{token}", "token_use"),
+    ("POST", "/feedback/tokens/{token}", "token_use"),
+    ("GET", "/feedback/formulas", "gone"),
+    ("POST", "/feedback/formulas", "gone"),
+    ("GET", "/feedback/formulas/{fid}", "gone"),
+    ("PATCH", "/feedback/formulas/{fid}", "gone"),
+    ("DELETE", "/feedback/formulas/{fid}", "gone"),
+    ("GET", "/feedback/{feedback_id}", "feedback_read"),
+    ("PATCH", "/feedback/{feedback_id}", "feedback_update"),
+    ("DELETE", "/feedback/{feedback_id}", "feedback_delete"),
+    ("GET", "/feedback-configs", "configs_list"),
+    ("POST", "/feedback-configs", "configs_create"),
+    ("PATCH", "/feedback-configs", "configs_update"),
+    ("DELETE", "/feedback-configs", "configs_delete"),
+    ("GET", "/public/attachments/{run_id}/{name}", "attachment"),
+]
+V2_ROUTES = [
+    ("POST", "/api/v2/runs/query", "runs_query_v2"),
+]
+
+
+def starlette_routes(handlers: Any, extra: list[Any]) -> list[Any]:
+    """The table as Starlette routes on ``handlers``, after ``extra`` (the admin routes)."""
+
+    def build(table: list[tuple[str, str, str]]) -> list[Route]:
+        return [Route(path, getattr(handlers, name), methods=[method]) for method, path, name in table]
+
+    v1 = build(V1_ROUTES)
+    return [*extra, *build(V2_ROUTES), Mount("/api/v1", routes=v1), *v1]

@@ -1,0 +1,19 @@
+"""Facts of the Notion API the emulator holds to: versions, size limits, colours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SUPPORTED_VERSIONS = ("2025-09-03", "2026-03-11")
+NEW_VERSION = "2026-03-11"
+MAX_TEXT = 2000
+MAX_ARRAY = 100
+COLORS = ("default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red")
+ANNOTATION_DEFAULTS: dict[str, Any] = {
+    "bold": False,
+    "italic": False,
+    "strikethrough": False,
+    "underline": False,
+    "code": False,
+    "color": "default",
+}

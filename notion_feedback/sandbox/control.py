@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from notion_feedback.sandbox.clock import SandboxClock
@@ -352,6 +352,19 @@ class ControlMiddleware:
 
 async def _discard(message: dict) -> None:
     return None
+
+
+CLIENT_CLOSED = 499
+"""Status counted for a request whose client went away before its body arrived (a killed or timed-out client)."""
+
+
+async def client_went_away(_: Request, exc: Exception) -> Response:
+    """A client that disconnected mid-request gets nothing (it is gone); the server logs no traceback for it."""
+    return Response(status_code=CLIENT_CLOSED)
+
+
+DISCONNECT_HANDLERS: dict[Any, Callable] = {ClientDisconnect: client_went_away}
+"""Exception handlers every emulator app registers."""
 
 
 def wrap(app: Any, control: SandboxControl) -> Awaitable:

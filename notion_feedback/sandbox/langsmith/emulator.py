@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from notion_feedback.sandbox.clock import SandboxClock
-from notion_feedback.sandbox.control import SandboxControl, wrap
+from notion_feedback.sandbox.control import DISCONNECT_HANDLERS, SandboxControl, wrap
 from notion_feedback.sandbox.langsmith.constants import API_PREFIXES, STATS_LIMIT_ENV
 from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
 from notion_feedback.sandbox.langsmith.models.bulk import bulk_load_runs
@@ -111,7 +111,7 @@ class LangSmithEmulator:
         self.responses = LangSmithResponses(self.store, self.prices, zstd, lambda: self.base_url)
         self.app = Starlette(
             routes=starlette_routes(self.responses, self.control.admin_routes()),
-            exception_handlers={ApiError: self._api_error, PayloadError: self._payload_error},
+            exception_handlers={ApiError: self._api_error, PayloadError: self._payload_error, **DISCONNECT_HANDLERS},
         )
         self.asgi = wrap(_AuthMiddleware(self.app, self), self.control)
 

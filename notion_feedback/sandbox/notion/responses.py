@@ -15,10 +15,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from notion_feedback.sandbox.control import DISCONNECT_HANDLERS
 from notion_feedback.sandbox.notion.common import (
     Ctx,
     cursor_index,
@@ -66,7 +67,8 @@ class NotionResponses:
                 *(extra_routes or []),
                 Route("/v1/{rest:path}", self.handle, methods=["GET", "POST", "PATCH", "DELETE", "PUT"]),
                 Route("/_files/{upload_id}/{filename:path}", self.serve_file, methods=["GET", "HEAD"]),
-            ]
+            ],
+            exception_handlers=DISCONNECT_HANDLERS,
         )
 
     async def serve_file(self, request: Request) -> Response:
@@ -108,6 +110,8 @@ class NotionResponses:
             result = await run_in_threadpool(self._run, op, params, request, body, ctx)
         except NotionError as err:
             return error_response(err)
+        except ClientDisconnect:
+            raise  # the client is gone: nothing to answer (the app's handler counts it)
         except Exception:  # an emulator bug must look like a Notion 500, not a dropped connection
             log.exception("notion emulator failed on %s %s", request.method, request.url.path)
             return error_response(NotionError(500, "internal_server_error", "Unexpected error occurred."))

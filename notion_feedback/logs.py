@@ -51,13 +51,29 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each record, not the stream it was at set-up: a host
+    that swaps stderr (a test runner, a CLI runner, a notebook) never makes our log write to a closed file."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201 - the logging module's own attribute
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:  # noqa: ANN001 - set by StreamHandler.__init__; stderr is looked up instead
+        pass
+
+
 def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> None:
     """Configure the root logger once per process (idempotent: reconfiguring replaces our handler)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_notion_feedback", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler._notion_feedback = True  # type: ignore[attr-defined]
     handler.setFormatter(
         JsonFormatter() if fmt == "json" else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")

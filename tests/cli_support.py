@@ -29,7 +29,7 @@ def report_workspace(settings: Settings, sandbox, monkeypatch: pytest.MonkeyPatc
         "NOTION_FEEDBACK_LANGSMITH_STATS_PER_10S": "10000",
     }
     if settings.state_url:
-        env["NOTION_FEEDBACK_STATE_URL"] = settings.state_url
+        env["NOTION_FEEDBACK_STATE_URL"] = settings.resolved_state_url
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env

@@ -18,7 +18,7 @@ def _point_cli_at(world, sandbox, monkeypatch) -> None:
         "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": world.ds_id,
     }
     if world.settings.state_url:
-        env["NOTION_FEEDBACK_STATE_URL"] = world.settings.state_url
+        env["NOTION_FEEDBACK_STATE_URL"] = world.settings.resolved_state_url
     for key, value in env.items():
         monkeypatch.setenv(key, value)
 

@@ -176,16 +176,9 @@ def _record_rows(world: World, env: dict[str, str], n: int, kills: int, rng: ran
 
 def _pages_by_run(world: World) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    cursor = None
-    while True:
-        body: dict[str, Any] = {"page_size": 100, **({"start_cursor": cursor} if cursor else {})}
-        page = world._request("POST", f"/v1/data_sources/{world.ds_id}/query", body, person=False)
-        for row in page["results"]:
-            run = "".join(t["plain_text"] for t in row["properties"][world.prop("run_id")]["rich_text"])
-            found.setdefault(run, []).append(row["id"])
-        cursor = page.get("next_cursor")
-        if not page.get("has_more"):
-            return found
+    for row in world.rows():
+        found.setdefault(world.run_id_of(row), []).append(row["id"])
+    return found
 
 
 def _frozen_leader(env: dict[str, str], edit: Any, logs: Path) -> bool:

@@ -44,6 +44,7 @@ from notion_feedback.notion import uploads
 from notion_feedback.notion.access import access_error, with_data_sources
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.client import request_counts as notion_counts
+from notion_feedback.notion.links import notion_page_url
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
 from notion_feedback.notion.text import plain_text, title_text
 from notion_feedback.smith import projects
@@ -277,7 +278,7 @@ def lowest_rated(notion: notion_client.Client, settings: Settings, start: date, 
             {
                 "title": plain_text(question.get("title"))[:200] or "(no question)",
                 "rating": chosen.get("name", "?"),
-                "url": page.get("url") or f"https://www.notion.so/{page['id'].replace('-', '')}",
+                "url": page.get("url") or notion_page_url(page["id"]),
                 "trace": trace.get("url"),
             }
         )

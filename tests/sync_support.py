@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -84,23 +85,30 @@ class World:
             out[str(fb.id)] = {"run_id": str(fb.run_id), "score": fb.score, "comment": fb.comment or None}
         return out
 
-    def expected_feedback(self) -> dict[str, dict[str, Any]]:
-        """The feedback the Notion rows call for, read back from Notion itself (the source of truth)."""
-        out: dict[str, dict[str, Any]] = {}
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Every live row of the Feedback data source, read from Notion page by page."""
         cursor = None
         while True:
             body: dict[str, Any] = {"page_size": 100, **({"start_cursor": cursor} if cursor else {})}
             page = self._request("POST", f"/v1/data_sources/{self.ds_id}/query", body, person=False)
-            for row in page["results"]:
-                props = row["properties"]
-                rating = (props[self.prop("rating")].get("select") or {}).get("name")
-                run = "".join(t["plain_text"] for t in props[self.prop("run_id")]["rich_text"])
-                comment = "".join(t["plain_text"] for t in props[self.prop("comment")]["rich_text"]) or None
-                if rating:
-                    out[self.fid(row["id"])] = {"run_id": run, "score": float(rating), "comment": comment}
+            yield from page["results"]
             cursor = page.get("next_cursor")
             if not page.get("has_more"):
-                return out
+                return
+
+    def run_id_of(self, row: dict[str, Any]) -> str:
+        return "".join(t["plain_text"] for t in row["properties"][self.prop("run_id")]["rich_text"])
+
+    def expected_feedback(self) -> dict[str, dict[str, Any]]:
+        """The feedback the Notion rows call for, read back from Notion itself (the source of truth)."""
+        out: dict[str, dict[str, Any]] = {}
+        for row in self.rows():
+            props = row["properties"]
+            rating = (props[self.prop("rating")].get("select") or {}).get("name")
+            comment = "".join(t["plain_text"] for t in props[self.prop("comment")]["rich_text"]) or None
+            if rating:
+                out[self.fid(row["id"])] = {"run_id": self.run_id_of(row), "score": float(rating), "comment": comment}
+        return out
 
     def fid(self, page_id: str) -> str:
         return feedback_id(page_id, self.settings.rating_key)

@@ -29,7 +29,6 @@ from notion_feedback.capture.tracing import (
     tool,
 )
 from notion_feedback.capture.variants import assign_variant
-from notion_feedback.smith.projects import project as resolve_project
 
 __all__ = [
     "Interaction",
@@ -45,7 +44,6 @@ __all__ = [
     "interaction",
     "llm_call",
     "pseudonymous_user",
-    "resolve_project",
     "sampled",
     "tool",
 ]

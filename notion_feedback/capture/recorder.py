@@ -166,7 +166,7 @@ class Recorder:
         self._incident_dropped = 0
         self._unsaved_ns = int(settings.recorder_max_unsaved_seconds * 1e9)
         self._write_rate = _FIRST_WRITE_RATE  # rows per second the intake writes, measured per batch
-        self._unsaved_limit = self._rows_in(settings.recorder_max_unsaved_seconds / 2)
+        self._unsaved_limit = self._rows_in_half_the_bound()
         self.window_samples: list[tuple[int, int]] | None = None
         """Set to a list to collect, per row, (when record() queued it, ns from record() returning to its commit),
         both in ``perf_counter_ns`` (the benchmark does)."""
@@ -238,9 +238,10 @@ class Recorder:
         except IndexError:  # empty, or emptied by the intake meanwhile
             return False
 
-    def _rows_in(self, seconds: float) -> int:
-        """Rows the intake writes in ``seconds`` at its measured rate (at least a few)."""
-        return min(self._max, max(_MIN_UNSAVED_ROWS, int(self._write_rate * seconds)))
+    def _rows_in_half_the_bound(self) -> int:
+        """Rows the intake writes in half the durability bound at its measured rate (at least a few): the other
+        half is room for the rate to fall further."""
+        return min(self._max, max(_MIN_UNSAVED_ROWS, int(self._write_rate * self._unsaved_ns / 2e9)))
 
     def _overflow(self, item: tuple[Any, ...]) -> None:
         """Memory is full: the agent's thread writes the row itself (the slow path), or, while the spool cannot be
@@ -354,7 +355,7 @@ class Recorder:
             # a fall is followed at once, a rise slowly.
             rate = rows / seconds
             self._write_rate = min(rate, 0.8 * self._write_rate + 0.2 * rate)
-            self._unsaved_limit = self._rows_in(self._unsaved_ns / 2e9)  # half: room for the rate to fall further
+            self._unsaved_limit = self._rows_in_half_the_bound()
 
     def _intake_loop(self) -> None:
         idle_ticks = 0

@@ -42,4 +42,9 @@ def page_link(notion_base_url: str, page_id: str, notion_url: str | None = None)
     (or one built from the id)."""
     if is_sandbox(notion_base_url):
         return f"{viewer_url(notion_base_url)}page/{page_id}"
-    return notion_url or f"https://www.notion.so/{page_id.replace('-', '')}"
+    return notion_url or notion_page_url(page_id)
+
+
+def notion_page_url(page_id: str) -> str:
+    """Notion's address for a page, from its id alone (when an answer carried no ``url``)."""
+    return f"https://www.notion.so/{page_id.replace('-', '')}"

@@ -42,10 +42,10 @@ from pathlib import Path
 import httpx
 
 from notion_feedback.capture import Recorder, interaction
+from notion_feedback.capture.rows import RowValues, feedback_properties
 from notion_feedback.config import Settings
 from notion_feedback.notion.client import make_notion_client
-from notion_feedback.notion.rows import RowValues, feedback_properties
-from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.setup.workspace import init_workspace
 
 GOAL_P99_US = 50.0
 WARMUP = 2000
@@ -61,7 +61,7 @@ def percentiles(samples_ns: list[int]) -> tuple[float, float, float]:
 @contextmanager
 def emulators() -> Iterator[dict[str, str]]:
     """The sandbox in a child process; yields its settings (the NAME=value lines it prints)."""
-    cmd = [sys.executable, "-m", "notion_feedback.cli", "sandbox", "--no-rate-limit"]
+    cmd = [sys.executable, "-m", "notion_feedback.cli.app", "sandbox", "--no-rate-limit"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     env: dict[str, str] = {}
     try:

@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from sandbox_settings import sandbox_settings  # noqa: E402
 
 from notion_feedback.config import Settings  # noqa: E402
-from notion_feedback.notion.workspace import init_workspace  # noqa: E402
-from notion_feedback.report import publish_report  # noqa: E402
+from notion_feedback.report.publish import publish_report  # noqa: E402
+from notion_feedback.setup.workspace import init_workspace  # noqa: E402
 from notion_feedback.smith.client import make_langsmith_client  # noqa: E402
 from notion_feedback.smith.client import request_counts as smith_counts  # noqa: E402
 

@@ -29,14 +29,14 @@ sys.path.insert(0, str(REPO / "tests"))
 from sandbox_settings import sandbox_settings  # noqa: E402
 from sync_support import World, make_world  # noqa: E402
 
-from notion_feedback import sync_store  # noqa: E402
 from notion_feedback.config import Settings  # noqa: E402
 from notion_feedback.notion.client import make_notion_client, request_counts  # noqa: E402
 from notion_feedback.notion.text import rich_text  # noqa: E402
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions  # noqa: E402
 from notion_feedback.smith import client as smith_client  # noqa: E402
 from notion_feedback.state import open_state  # noqa: E402
-from notion_feedback.sync import run_sync  # noqa: E402
+from notion_feedback.sync.engine import run_sync  # noqa: E402
+from notion_feedback.sync.engine import store as sync_store  # noqa: E402
 
 NOTION_RATE = 3.0
 

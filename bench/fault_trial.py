@@ -52,7 +52,7 @@ from notion_feedback.sandbox.server import Sandbox, SandboxOptions  # noqa: E402
 CHILD = """
 import sys
 import jobs.{job}
-from notion_feedback.sync_retry import SyncIncompleteError
+from notion_feedback.sync.retry import SyncIncompleteError
 try:
     jobs.{job}.run()
 except SyncIncompleteError as exc:
@@ -76,7 +76,7 @@ sys.exit(0 if recorder.close(timeout=600) else 1)
 DAEMON_CHILD = """
 from apscheduler.triggers.interval import IntervalTrigger
 from notion_feedback.config import load_settings
-from notion_feedback.daemon import JobSpec, run_daemon
+from notion_feedback.daemon.scheduler import JobSpec, run_daemon
 every_second = lambda settings: IntervalTrigger(seconds=1)
 run_daemon(load_settings(), jobs=[JobSpec("sync_ratings", "jobs.sync_ratings:run", every_second, 1)])
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from notion_feedback.config import load_settings
-from notion_feedback.report import publish_report
+from notion_feedback.report.publish import publish_report
 
 
 def run() -> dict[str, Any]:

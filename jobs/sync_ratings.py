@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from notion_feedback.config import load_settings
-from notion_feedback.sync import run_sync
+from notion_feedback.sync.engine import run_sync
 
 
 def run() -> dict[str, Any]:

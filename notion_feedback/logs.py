@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from notion_feedback.redact import mask_secrets
+from notion_feedback.masking import mask_secrets
 
 
 class SecretMaskingFilter(logging.Filter):

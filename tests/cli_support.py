@@ -8,7 +8,7 @@ import pytest
 from report_helpers import Interaction, trace
 
 from notion_feedback.config import Settings
-from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.setup.workspace import init_workspace
 
 
 def report_workspace(settings: Settings, sandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:  # type: ignore[no-untyped-def]

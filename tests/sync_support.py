@@ -15,7 +15,7 @@ from langsmith.run_trees import RunTree
 from notion_feedback.config import Settings
 from notion_feedback.notion.schema import FEEDBACK, property_name
 from notion_feedback.notion.text import rich_text, title_text
-from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.setup.workspace import init_workspace
 from notion_feedback.smith.feedback import feedback_id
 
 

@@ -14,13 +14,14 @@ import pytest
 from pydantic import SecretStr
 from report_helpers import Interaction, trace
 
-from notion_feedback import alerts, report
 from notion_feedback.config import Settings
-from notion_feedback.kpi import Check
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.text import plain_text
-from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.report import alerts
+from notion_feedback.report import publish as report
+from notion_feedback.report.kpi import Check
 from notion_feedback.sandbox.server import Sandbox
+from notion_feedback.setup.workspace import init_workspace
 from notion_feedback.state import open_state
 
 SECRET = "T0001/B0002/hooksecret1234567890"
@@ -136,7 +137,7 @@ def test_a_failing_webhook_is_logged_masked_and_never_breaks_the_report(
     try:
         s = ws.model_copy(update={"alert_webhook_url": SecretStr(broken.url)})
         _traffic(s, _day(1), 3.0)
-        with caplog.at_level(logging.WARNING, logger="notion_feedback.alerts"):
+        with caplog.at_level(logging.WARNING, logger="notion_feedback.report.alerts"):
             result = report.publish_report(s, "day")
         assert result.alert_transitions == 1 and len(broken.bodies) == 1
         assert len(_comments(s, result.page_id)) == 1  # the comment still went out
@@ -146,7 +147,7 @@ def test_a_failing_webhook_is_logged_masked_and_never_breaks_the_report(
         broken.close()
     # nothing listens any more: a connection error is logged the same way; the state does not re-notify
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="notion_feedback.alerts"):
+    with caplog.at_level(logging.WARNING, logger="notion_feedback.report.alerts"):
         assert alerts.post_webhook(broken.url, "x", timeout=2) is False
     assert "failed: ConnectError" in caplog.text and "hooksecret" not in caplog.text
 

@@ -66,7 +66,7 @@ def test_a_person_rates_in_the_viewer_and_the_sync_takes_it(
 ) -> None:
     from notion_feedback.config import load_settings
     from notion_feedback.smith.client import make_langsmith_client
-    from notion_feedback.sync import run_sync
+    from notion_feedback.sync.engine import run_sync
 
     _, result = demo
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]

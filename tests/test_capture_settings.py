@@ -11,7 +11,7 @@ import langsmith
 from test_recorder_basic import rows
 
 from notion_feedback.notion.text import plain_text
-from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.setup.workspace import init_workspace
 
 _AGENT = textwrap.dedent(
     """

@@ -10,7 +10,7 @@ import pytest
 from langsmith import traceable
 
 from notion_feedback.capture import current_interaction, decision, interaction, llm_call, pseudonymous_user, tool
-from notion_feedback.costs import price_usd
+from notion_feedback.pricing import price_usd
 
 PROJECT = "capture-tests"
 

@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 
-from notion_feedback import charts, costs
-from notion_feedback.kpi import DayPoint
+from notion_feedback.report import charts, costs
+from notion_feedback.report.kpi import DayPoint
 
 
 def _points(n: int = 30, runs: int = 100) -> list[DayPoint]:
@@ -87,7 +87,7 @@ def test_no_figure_leaks_into_pyplot_and_memory_stays_flat() -> None:
 
 
 def test_dollar_ticks_keep_small_amounts_readable() -> None:
-    from notion_feedback.charts import _usd
+    from notion_feedback.report.charts import _usd
 
     assert [_usd(v) for v in (0, 0.0005, 0.004, 0.015, 0.5, 1234.5)] == [
         "$0.00",

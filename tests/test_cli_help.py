@@ -7,9 +7,9 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from notion_feedback.cli import COMMAND_MODULES, app
+from notion_feedback.cli.app import COMMAND_MODULES, app
 
-HELP_OF = [[], *([name] for name in COMMAND_MODULES)]
+HELP_OF = [[], *([module.__name__.rsplit(".", 1)[1].removesuffix("_command")] for module in COMMAND_MODULES)]
 
 
 def _help(args: list[str]) -> str:

@@ -11,11 +11,11 @@ from cli_support import report_workspace
 from rich.console import Console
 from typer.testing import CliRunner
 
-from notion_feedback.cli import app
+from notion_feedback.cli.app import app
 from notion_feedback.config import Settings
+from notion_feedback.daemon.jobruns import ERROR, JobRecorder
 from notion_feedback.demo.runner import DemoOptions, DemoResult, show_where_to_look
 from notion_feedback.envfile import describe
-from notion_feedback.jobruns import ERROR, JobRecorder
 from notion_feedback.state import open_state
 
 URL = re.compile(r"(?:https?|sqlite)://[^\s'\"`)]+")

@@ -10,8 +10,8 @@ import pytest
 from sync_support import World, make_world
 from typer.testing import CliRunner
 
-from notion_feedback.cli import app
-from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.cli.app import app
+from notion_feedback.setup.workspace import init_workspace
 
 
 @pytest.fixture()

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.progress import Progress
 from typer.testing import CliRunner
 
-from notion_feedback.cli import app
-from notion_feedback.commands.common import ReportProgress
+from notion_feedback.cli.app import app
+from notion_feedback.cli.common import ReportProgress
 from notion_feedback.config import Settings
 from notion_feedback.notion.links import is_sandbox, page_link
 from notion_feedback.sandbox.control import FaultPlan

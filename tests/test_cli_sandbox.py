@@ -14,7 +14,7 @@ import notion_client
 
 def _start(*args: str) -> tuple[subprocess.Popen, dict[str, str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "notion_feedback.cli", "sandbox", *args],
+        [sys.executable, "-m", "notion_feedback.cli.app", "sandbox", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -74,7 +74,7 @@ def test_sandbox_command_serves_both_sdks_and_keeps_state(tmp_path: Path) -> Non
 
 def test_sandbox_refuses_a_non_loopback_host() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "notion_feedback.cli", "sandbox", "--host", "0.0.0.0"],
+        [sys.executable, "-m", "notion_feedback.cli.app", "sandbox", "--host", "0.0.0.0"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -118,7 +118,7 @@ def test_a_reopened_data_dir_keeps_its_ports_and_rate_limits(tmp_path: Path) -> 
 def test_the_help_example_does_not_hang(tmp_path: Path) -> None:
     """`sandbox --help` shows a way to take the lines into a shell that returns."""
     help_text = subprocess.run(
-        [sys.executable, "-m", "notion_feedback.cli", "sandbox", "--help"],
+        [sys.executable, "-m", "notion_feedback.cli.app", "sandbox", "--help"],
         capture_output=True,
         text=True,
         env={**os.environ, "COLUMNS": "120"},

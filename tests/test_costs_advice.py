@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from notion_feedback import costs
-from notion_feedback.kpi import GroupKpis, Kpis
+from notion_feedback.report import costs
+from notion_feedback.report.kpi import GroupKpis, Kpis
 
 NOV = date(2026, 11, 1)
 

@@ -21,7 +21,9 @@ from sqlalchemy import update
 from state_backend import backend, fresh_state_url
 
 from notion_feedback.config import Settings
-from notion_feedback.daemon import (
+from notion_feedback.daemon.jobruns import JobRecorder, last_runs, recent_runs
+from notion_feedback.daemon.lease import current_holder
+from notion_feedback.daemon.scheduler import (
     JOBS,
     Daemon,
     DaemonError,
@@ -30,8 +32,6 @@ from notion_feedback.daemon import (
     check_job_refs,
     register_jobs,
 )
-from notion_feedback.jobruns import JobRecorder, last_runs, recent_runs
-from notion_feedback.lease import current_holder
 from notion_feedback.state import leases, open_state
 
 JOB_MODULE = """
@@ -274,7 +274,7 @@ DAEMON_SCRIPT = textwrap.dedent(
     import logging, sys
     from apscheduler.triggers.interval import IntervalTrigger
     from notion_feedback.config import load_settings
-    from notion_feedback.daemon import JobSpec, run_daemon
+    from notion_feedback.daemon.scheduler import JobSpec, run_daemon
     from notion_feedback.logs import setup_logging
     setup_logging("INFO", "json")
     run_daemon(load_settings(), jobs=[JobSpec("slow", "nf_test_jobs:slow", lambda s: IntervalTrigger(seconds=0.5), 1)])
@@ -317,7 +317,7 @@ def test_signal_stops_after_the_current_step(tmp_path: Path, job_module: Path, s
 def test_run_command_says_what_to_set_before_starting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from notion_feedback.cli import app
+    from notion_feedback.cli.app import app
 
     monkeypatch.chdir(tmp_path)
     for name in ("NOTION_TOKEN", "LANGSMITH_API_KEY", "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID"):
@@ -336,7 +336,7 @@ def test_a_state_store_outage_is_named_as_such_and_leading_resumes(
     """An outage shorter than the lease keeps the leader; a longer one stops it, and the log blames the store."""
     from sqlalchemy.exc import OperationalError
 
-    from notion_feedback.lease import Lease
+    from notion_feedback.daemon.lease import Lease
 
     caplog.set_level(logging.INFO, logger="notion_feedback")
     settings = _settings(tmp_path, lease_seconds=9)  # renewals every 3 s

@@ -12,7 +12,7 @@ import pytest
 from notion_client import Client
 from typer.testing import CliRunner
 
-from notion_feedback.cli import app
+from notion_feedback.cli.app import app
 from notion_feedback.demo.traffic import FAILED_ANSWER, MODELS, VARIANTS, deterministic_run_id, generate
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions
 

@@ -8,12 +8,12 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from notion_feedback.cli import app
-from notion_feedback.doctor import run_checks
+from notion_feedback.cli.app import app
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, SCALES
-from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.setup.doctor import run_checks
+from notion_feedback.setup.workspace import init_workspace
 
 
 @pytest.fixture()
@@ -154,7 +154,7 @@ def test_the_state_store_is_checked_without_being_created(healthy) -> None:
 
 
 def test_a_reachable_store_shows_its_schema_and_leader(healthy) -> None:
-    from notion_feedback.lease import Lease
+    from notion_feedback.daemon.lease import Lease
     from notion_feedback.state import open_state
 
     Lease(open_state(healthy.resolved_state_url), 60, holder="host-1:42").acquire()

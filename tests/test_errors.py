@@ -13,10 +13,10 @@ from notion_client.errors import APIResponseError
 from typer.testing import CliRunner
 
 from notion_feedback import errors
-from notion_feedback.cli import app
+from notion_feedback.cli.app import app
 from notion_feedback.notion.access import access_error
 from notion_feedback.smith import feedback as fb
-from notion_feedback.sync_retry import is_transient
+from notion_feedback.sync.retry import is_transient
 
 CLASSES = {
     name: cls
@@ -57,11 +57,12 @@ def test_the_docstring_tree_names_every_class_under_its_real_parent() -> None:
 
 
 def test_errors_formerly_defined_elsewhere_are_the_same_classes() -> None:
-    from notion_feedback import daemon
+    from notion_feedback.daemon import scheduler as daemon
     from notion_feedback.demo import runner
-    from notion_feedback.notion import rated_rows, uploads
+    from notion_feedback.report import uploads
     from notion_feedback.smith import stats
-    from notion_feedback.sync_retry import SyncIncompleteError
+    from notion_feedback.sync import rows as rated_rows
+    from notion_feedback.sync.retry import SyncIncompleteError
 
     assert fb.RunNotFoundError is errors.RunNotFoundError
     assert fb.FeedbackRejectedError is errors.FeedbackRejectedError
@@ -154,7 +155,7 @@ def test_permanent_can_be_set_per_instance() -> None:
     ids=lambda e: type(e).__name__,
 )
 def test_a_command_prints_cause_and_fix_without_a_traceback(error, monkeypatch, tmp_path) -> None:
-    from notion_feedback.commands import sync as sync_command
+    from notion_feedback.cli import sync_command
 
     def fail(*args, **kwargs):
         raise error

@@ -7,8 +7,8 @@ from statistics import NormalDist
 
 import pytest
 
-from notion_feedback import experiments as ex
-from notion_feedback.kpi import GroupKpis
+from notion_feedback.report import experiments as ex
+from notion_feedback.report.kpi import GroupKpis
 
 
 def test_normal_cdf_and_quantiles_match_the_standard_library() -> None:

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from notion_feedback import costs, daemon, jobruns, status
-from notion_feedback.notion import blocks, limits, rows, text
+from notion_feedback import pricing as costs
+from notion_feedback.capture import rows
+from notion_feedback.daemon import jobruns, status
+from notion_feedback.daemon import scheduler as daemon
+from notion_feedback.notion import blocks, limits, text
 from notion_feedback.sandbox.langsmith.models import pricing as langsmith_pricing
 from notion_feedback.sandbox.notion import constants as notion_constants
 

@@ -16,15 +16,17 @@ from typing import Any
 import pytest
 from sync_support import World, make_world
 
+from notion_feedback.daemon.lease import Lease
+from notion_feedback.daemon.lease import LeaseFence as Fence
 from notion_feedback.errors import LeaseLostError
-from notion_feedback.lease import Fence, Lease, fenced
+from notion_feedback.fencing import fenced
 from notion_feedback.smith import feedback as fb
 from notion_feedback.state import open_state, utcnow
-from notion_feedback.sync import run_sync
+from notion_feedback.sync.engine import run_sync
 
 WRITER_JOBS = """
 import os, time
-from notion_feedback.lease import check_fence
+from notion_feedback.fencing import check_fence
 
 def writes():
     # A long job that writes in batches, checking the fence before each one (as the sync does).
@@ -39,7 +41,7 @@ DAEMON = textwrap.dedent(
     """
     from apscheduler.triggers.interval import IntervalTrigger
     from notion_feedback.config import load_settings
-    from notion_feedback.daemon import JobSpec, run_daemon
+    from notion_feedback.daemon.scheduler import JobSpec, run_daemon
     from notion_feedback.logs import setup_logging
     setup_logging("INFO", "text")
     every_second = lambda s: IntervalTrigger(seconds=1)

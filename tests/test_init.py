@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from notion_feedback.cli import app
+from notion_feedback.cli.app import app
 from notion_feedback.errors import ConfigError, NotionAccessError
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES
-from notion_feedback.notion.workspace import init_workspace, parse_notion_id
+from notion_feedback.setup.workspace import init_workspace, parse_notion_id
 from notion_feedback.smith.client import make_langsmith_client
 
 HEX = "0123456789abcdef0123456789abcdef"

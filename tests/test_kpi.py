@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from report_helpers import Interaction, trace
 
-from notion_feedback import kpi
 from notion_feedback.config import Settings
+from notion_feedback.report import kpi
 from notion_feedback.smith import projects
 from notion_feedback.smith import stats as ls
 from notion_feedback.smith.client import make_langsmith_client
@@ -176,7 +176,7 @@ def test_day_kpis_match_hand_computed_values(settings: Settings) -> None:
 
 
 def test_week_rollup_compares_with_the_week_before(settings: Settings) -> None:
-    from notion_feedback.report import gather
+    from notion_feedback.report.publish import gather
 
     this_week = kpi.period_range("week", kpi.last_complete("week", datetime.now(UTC).date()))[0]
     last_week = this_week - timedelta(days=7)

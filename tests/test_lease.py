@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notion_feedback.lease import Lease, current_holder
+from notion_feedback.daemon.lease import Lease, current_holder
 from notion_feedback.state import open_state
 
 

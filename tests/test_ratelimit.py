@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+from notion_feedback.masking import MASK, mask_secrets
 from notion_feedback.ratelimit import RateLimiter, shared_limiter
-from notion_feedback.redact import MASK, mask_secrets
 
 
 def test_burst_then_average_rate() -> None:

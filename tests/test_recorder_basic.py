@@ -8,12 +8,12 @@ import langsmith
 import pytest
 
 from notion_feedback.capture import Recorder, interaction, sampled
+from notion_feedback.capture.rows import RowValues, feedback_children, feedback_properties
 from notion_feedback.capture.spool import Spool
 from notion_feedback.config import Settings
 from notion_feedback.notion.client import make_notion_client
-from notion_feedback.notion.rows import RowValues, feedback_children, feedback_properties
 from notion_feedback.notion.text import plain_text
-from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.setup.workspace import init_workspace
 
 
 @pytest.fixture()

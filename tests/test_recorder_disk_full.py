@@ -21,12 +21,12 @@ from test_recorder_basic import run_ids
 from test_recorder_faults import _record
 
 from notion_feedback.capture import Recorder
-from notion_feedback.commands.status import render
+from notion_feedback.cli.status_command import render
 from notion_feedback.config import Settings
-from notion_feedback.doctor import run_checks
-from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.daemon.status import collect_status, status_as_dict
 from notion_feedback.sandbox.control import FaultPlan
-from notion_feedback.status import collect_status, status_as_dict
+from notion_feedback.setup.doctor import run_checks
+from notion_feedback.setup.workspace import init_workspace
 
 BOUND = 100
 

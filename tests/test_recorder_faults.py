@@ -19,8 +19,8 @@ from test_recorder_basic import run_ids
 from notion_feedback.capture import Recorder, interaction
 from notion_feedback.capture.spool import SPOOL_FILE
 from notion_feedback.config import Settings
-from notion_feedback.notion.workspace import init_workspace
 from notion_feedback.sandbox.control import FaultPlan
+from notion_feedback.setup.workspace import init_workspace
 
 
 @pytest.fixture()

@@ -12,12 +12,12 @@ from pydantic import SecretStr
 from test_recorder_basic import run_ids
 
 from notion_feedback.capture import Recorder, drain_spool, interaction
+from notion_feedback.capture.rows import RowValues, feedback_properties
 from notion_feedback.capture.sender import settings_environment
 from notion_feedback.capture.spool import SPOOL_FILE, Spool
 from notion_feedback.config import Settings
 from notion_feedback.notion.client import make_notion_client
-from notion_feedback.notion.rows import RowValues, feedback_properties
-from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.setup.workspace import init_workspace
 
 
 @pytest.fixture()

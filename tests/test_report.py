@@ -10,12 +10,12 @@ import pytest
 from report_helpers import Interaction, trace
 from sqlalchemy import delete
 
-from notion_feedback import report
 from notion_feedback.config import Settings
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.text import plain_text
-from notion_feedback.notion.workspace import init_workspace
+from notion_feedback.report import publish as report
 from notion_feedback.sandbox.server import Sandbox
+from notion_feedback.setup.workspace import init_workspace
 from notion_feedback.state import open_state, published_reports
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from notion_feedback import alerts, report
-from notion_feedback.kpi import Check
+from notion_feedback.report import alerts
+from notion_feedback.report import publish as report
+from notion_feedback.report.kpi import Check
 from notion_feedback.state import open_state
 
 OFF = Check("error_rate", "Error rate", 0.0833, 0.01, False, "rate")

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from notion_feedback import kpi, report
 from notion_feedback.config import Settings
 from notion_feedback.notion.schema import REPORTS
-from notion_feedback.notion.workspace import reports_schema
+from notion_feedback.report import kpi
+from notion_feedback.report import publish as report
+from notion_feedback.setup.workspace import reports_schema
 
 DAY = date(2026, 12, 1)
 

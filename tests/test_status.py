@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from notion_feedback.cli import app
+from notion_feedback.cli.app import app
 from notion_feedback.config import Settings
-from notion_feedback.daemon import JOBS, build_scheduler, register_jobs
-from notion_feedback.jobruns import ERROR, OK, JobRecorder
-from notion_feedback.lease import Lease
+from notion_feedback.daemon.jobruns import ERROR, OK, JobRecorder
+from notion_feedback.daemon.lease import Lease
+from notion_feedback.daemon.scheduler import JOBS, build_scheduler, register_jobs
+from notion_feedback.daemon.status import ago, collect_status
 from notion_feedback.state import open_state, synced_ratings, utcnow
-from notion_feedback.status import ago, collect_status
-from notion_feedback.sync_store import set_cursor
+from notion_feedback.sync.store import set_cursor
 
 DS = "0123456789abcdef0123456789abcdef"
 

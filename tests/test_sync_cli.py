@@ -7,7 +7,7 @@ import json
 from sync_support import make_world
 from typer.testing import CliRunner
 
-from notion_feedback.cli import app
+from notion_feedback.cli.app import app
 
 
 def _point_cli_at(world, sandbox, monkeypatch) -> None:

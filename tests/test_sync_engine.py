@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sync_support import World, make_world, random_uuid
 
-from notion_feedback import sync as sync_mod
 from notion_feedback.errors import SchemaDriftError
 from notion_feedback.notion.schema import SYNC_ERROR, SYNC_SYNCED
-from notion_feedback.sync import run_sync
+from notion_feedback.sync import engine as sync_mod
+from notion_feedback.sync.engine import run_sync
 
 
 @pytest.fixture()

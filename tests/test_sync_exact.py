@@ -11,7 +11,7 @@ from sync_support import World, make_world
 
 from notion_feedback.notion.schema import SYNC_ERROR
 from notion_feedback.smith import feedback as fb
-from notion_feedback.sync import run_sync
+from notion_feedback.sync.engine import run_sync
 
 
 @pytest.fixture()
@@ -76,7 +76,7 @@ def test_an_unknown_outcome_is_read_back_once_then_nothing_is_sent(world: World,
 
 
 def test_two_rows_on_one_run_make_one_feedback_and_the_second_row_says_why(world: World, monkeypatch) -> None:
-    monkeypatch.setattr("notion_feedback.sync.MAX_RETRY_DELAY", timedelta(0))  # retries fall due at once
+    monkeypatch.setattr("notion_feedback.sync.engine.MAX_RETRY_DELAY", timedelta(0))  # retries fall due at once
     run = world.trace_runs(1)[0]
     first = world.add_row(run, rating="5")
     run_sync(world.settings)

@@ -11,8 +11,8 @@ from sync_support import World, make_world
 
 from notion_feedback.sandbox.control import FaultPlan
 from notion_feedback.smith import feedback as fb
-from notion_feedback.sync import run_sync
-from notion_feedback.sync_retry import SyncIncompleteError
+from notion_feedback.sync.engine import run_sync
+from notion_feedback.sync.retry import SyncIncompleteError
 
 
 @pytest.fixture()

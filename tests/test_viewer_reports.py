@@ -14,9 +14,9 @@ from notion_feedback.config import Settings
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import REPORTS
-from notion_feedback.notion.workspace import init_workspace
 from notion_feedback.sandbox.server import Sandbox
 from notion_feedback.sandbox.viewer.format import format_number
+from notion_feedback.setup.workspace import init_workspace
 
 
 def _cell(row_html: str, name: str) -> str:

@@ -16,8 +16,8 @@ from notion_feedback.capture.tracing import ProjectRef, trace_url
 from notion_feedback.config import Settings
 from notion_feedback.demo.runner import _demo_env
 from notion_feedback.notion.client import make_notion_client
-from notion_feedback.notion.workspace import init_workspace
 from notion_feedback.sandbox.server import Sandbox
+from notion_feedback.setup.workspace import init_workspace
 from notion_feedback.smith.client import make_langsmith_client
 
 HOSTILE = '<script>alert("run")</script><img src=x onerror=alert(1)>'

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from notion_feedback.errors import ConfigError
-from notion_feedback.redact import MASK, SECRET_PATTERNS
+from notion_feedback.masking import MASK, SECRET_PATTERNS
 
 EMAIL_MASK = "[email]"
 PHONE_MASK = "[phone]"

@@ -28,13 +28,13 @@ from notion_client import APIErrorCode, APIResponseError
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 from pydantic import SecretStr
 
+from notion_feedback.capture.rows import RowValues, feedback_children, feedback_properties, run_id_filter
 from notion_feedback.capture.spool import FOUND_EXISTING, RETRIES, SENDING, SPOOL_FILE, Spool, SpooledRow
 from notion_feedback.capture.tracing import trace_url
 from notion_feedback.config import Settings, env_name, require
+from notion_feedback.masking import mask_secrets
 from notion_feedback.notion.client import make_notion_client
-from notion_feedback.notion.rows import RowValues, feedback_children, feedback_properties, run_id_filter
 from notion_feedback.ratelimit import RateLimiter
-from notion_feedback.redact import mask_secrets
 from notion_feedback.smith import projects
 
 log = logging.getLogger(__name__)

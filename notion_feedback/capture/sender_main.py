@@ -19,7 +19,7 @@ from notion_feedback.capture.spool import Spool
 from notion_feedback.config import load_settings
 from notion_feedback.errors import NotionFeedbackError
 from notion_feedback.logs import setup_logging
-from notion_feedback.redact import mask_secrets
+from notion_feedback.masking import mask_secrets
 
 log = logging.getLogger("notion_feedback.capture.sender")
 

@@ -36,8 +36,8 @@ from langsmith import run_helpers, run_trees
 from langsmith.uuid import uuid7_from_datetime
 
 from notion_feedback.config import Settings, load_settings
-from notion_feedback.costs import price_usd, provider_of
 from notion_feedback.errors import NotionFeedbackError
+from notion_feedback.pricing import price_usd, provider_of
 from notion_feedback.smith import projects
 from notion_feedback.smith.client import client_options
 from notion_feedback.smith.projects import ProjectRef

@@ -222,7 +222,7 @@ class Demo:
         return load_settings()
 
     def init_workspace(self) -> Settings:
-        from notion_feedback.notion.workspace import init_workspace
+        from notion_feedback.setup.workspace import init_workspace
 
         settings = self.settings()
         ids = init_workspace(settings, self.env["NOTION_FEEDBACK_PARENT_PAGE_ID"])
@@ -289,8 +289,8 @@ class Demo:
         return count
 
     def sync(self, settings: Settings) -> dict[str, Any]:
-        from notion_feedback.jobruns import SYNC_JOB, run_recorded, summary_of
-        from notion_feedback.sync import SyncSummary, run_sync
+        from notion_feedback.daemon.jobruns import SYNC_JOB, run_recorded, summary_of
+        from notion_feedback.sync.engine import SyncSummary, run_sync
 
         with _progress(self.console) as bar:
             task = bar.add_task("sync ratings → LangSmith feedback", total=None)
@@ -304,10 +304,10 @@ class Demo:
         return {k: v for k, v in summary_of(summary).items() if not isinstance(v, list)}
 
     def reports(self, settings: Settings) -> list[dict[str, Any]]:
-        from notion_feedback.commands.common import ReportProgress
-        from notion_feedback.jobruns import REPORT_JOBS, run_recorded
-        from notion_feedback.kpi import last_complete, period_range
-        from notion_feedback.report import ReportResult, publish_report
+        from notion_feedback.cli.common import ReportProgress
+        from notion_feedback.daemon.jobruns import REPORT_JOBS, run_recorded
+        from notion_feedback.report.kpi import last_complete, period_range
+        from notion_feedback.report.publish import ReportResult, publish_report
         from notion_feedback.smith.client import make_langsmith_client, observe_rate_limit_waits
 
         today = datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
@@ -396,7 +396,7 @@ class Demo:
             return result
 
     def keep_running(self, settings: Settings) -> None:
-        from notion_feedback.daemon import Daemon
+        from notion_feedback.daemon.scheduler import Daemon
 
         self.console.print("[bold]Daemon[/] running on the quick schedule (sync every 20 s); Ctrl-C to stop.")
         Daemon(settings, quick=True).run()

@@ -10,8 +10,8 @@ import pytest
 
 from notion_feedback.capture.spool import Spool
 from notion_feedback.config import Settings
-from notion_feedback.doctor import run_checks
 from notion_feedback.envfile import describe, update_env_file
+from notion_feedback.setup.doctor import run_checks
 from notion_feedback.state import open_state
 
 

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from notion_feedback.commands.common import friendly_errors, settings_or_exit
-from notion_feedback.status import Status, ago, collect_status, status_as_dict
+from notion_feedback.cli.common import friendly_errors, settings_or_exit
+from notion_feedback.daemon.status import Status, ago, collect_status, status_as_dict
 
 OUTCOME_STYLE = {"ok": "green", "error": "bold red", "missed": "yellow", "running": "cyan", "skipped": "yellow"}
 

@@ -30,9 +30,9 @@ import notion_client
 from sqlalchemy import Engine, select
 
 from notion_feedback.config import Settings
-from notion_feedback.kpi import Check
+from notion_feedback.masking import mask_secrets
 from notion_feedback.notion.text import rich_text
-from notion_feedback.redact import mask_secrets
+from notion_feedback.report.kpi import Check
 from notion_feedback.state import alert_state
 from notion_feedback.timeutil import as_utc
 

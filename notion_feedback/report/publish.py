@@ -34,19 +34,18 @@ import notion_client
 from notion_client import APIResponseError
 from sqlalchemy import Engine, select
 
-from notion_feedback import alerts as al
-from notion_feedback import charts as ch
-from notion_feedback import costs, experiments, kpi
 from notion_feedback.config import Settings, require
 from notion_feedback.errors import ConfigError
 from notion_feedback.notion import blocks as nb
-from notion_feedback.notion import uploads
 from notion_feedback.notion.access import access_error, with_data_sources
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.client import request_counts as notion_counts
 from notion_feedback.notion.links import notion_page_url
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
 from notion_feedback.notion.text import plain_text, title_text
+from notion_feedback.report import alerts as al
+from notion_feedback.report import charts as ch
+from notion_feedback.report import costs, experiments, kpi, uploads
 from notion_feedback.smith import projects
 from notion_feedback.smith.client import make_langsmith_client
 from notion_feedback.smith.client import request_counts as smith_counts

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, desc, func, select
 
-from notion_feedback.redact import mask_secrets
+from notion_feedback.masking import mask_secrets
 from notion_feedback.state import job_runs, open_state, utcnow
 from notion_feedback.timeutil import as_utc
 

@@ -18,8 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from notion_feedback.costs import Forecast
-from notion_feedback.kpi import DayPoint
+from notion_feedback.report.costs import Forecast
+from notion_feedback.report.kpi import DayPoint
 
 # 8 x 4 in at 150 dpi = 1200 x 600 px: sharp on HiDPI screens at Notion's page width, ~40-70 KB per chart.
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.0, 150

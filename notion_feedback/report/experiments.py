@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from notion_feedback.kpi import GroupKpis
+    from notion_feedback.report.kpi import GroupKpis
 
 ALPHA = 0.05
 POWER = 0.8

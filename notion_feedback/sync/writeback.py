@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from notion_feedback.notion.rated_rows import FeedbackColumns
 from notion_feedback.notion.schema import SYNC_ERROR, SYNC_REMOVED, SYNC_SYNCED
 from notion_feedback.notion.text import rich_text
+from notion_feedback.sync.rows import FeedbackColumns
 
 MAX_ERROR_CHARS = 1900
 

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from notion_feedback.commands.common import settings_or_exit
+from notion_feedback.cli.common import settings_or_exit
 from notion_feedback.envfile import describe, render_env_example
 
 

@@ -1,17 +1,36 @@
-"""The ``notion-feedback`` command. Each sub-command lives in ``notion_feedback/commands/<name>.py``."""
+"""The ``notion-feedback`` command: the Typer app. Each sub-command lives in ``cli/<name>_command.py``."""
 
 from __future__ import annotations
-
-import importlib
 
 import typer
 from typer._click import Context, Parameter
 from typer.core import TyperCommand, TyperGroup
 
 from notion_feedback import __version__
+from notion_feedback.cli import (
+    config_command,
+    demo_command,
+    doctor_command,
+    init_command,
+    report_command,
+    run_command,
+    sandbox_command,
+    status_command,
+    sync_command,
+)
 
 # Order is the order of `--help`: first what a newcomer runs.
-COMMAND_MODULES = ("demo", "sandbox", "init", "doctor", "config", "sync", "run", "report", "status")
+COMMAND_MODULES = (
+    demo_command,
+    sandbox_command,
+    init_command,
+    doctor_command,
+    config_command,
+    sync_command,
+    run_command,
+    report_command,
+    status_command,
+)
 
 
 def _untyped_flags(params: list[Parameter]) -> list[Parameter]:
@@ -60,8 +79,8 @@ def _root(
     """Users rate your agent's answers in Notion; ratings reach LangSmith; reports come back to Notion."""
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"notion_feedback.commands.{_name}").register(app)
+for _module in COMMAND_MODULES:
+    _module.register(app)
 for _info in app.registered_commands:
     if _info.cls in (None, TyperCommand):
         _info.cls = Command

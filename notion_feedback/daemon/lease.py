@@ -11,9 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -115,7 +113,7 @@ FENCE_MARGIN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
-class Fence:
+class LeaseFence:
     """The fencing check a job makes before each batch of writes: is the lease still ours, and not about to lapse?
 
     The daemon's renewal loop notices a lost lease only when it next runs; a process that was frozen (SIGSTOP, a
@@ -141,23 +139,3 @@ class Fence:
                 f"this daemon ({self.holder}) lost the single-active lease ({who}); the job stops before writing",
                 "nothing to do: the daemon holding the lease carries on, and this one stands by",
             )
-
-
-_fence: ContextVar[Fence | None] = ContextVar("notion_feedback_fence", default=None)
-
-
-@contextmanager
-def fenced(fence: Fence | None) -> Iterator[None]:
-    """Run the block (a scheduled job) under ``fence``: library code finds it with ``check_fence``."""
-    token = _fence.set(fence)
-    try:
-        yield
-    finally:
-        _fence.reset(token)
-
-
-def check_fence() -> None:
-    """Raise ``LeaseLostError`` when running under a daemon that no longer holds the lease; no-op outside one."""
-    fence = _fence.get()
-    if fence is not None:
-        fence.check()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from notion_feedback.commands.common import settings_or_exit
+from notion_feedback.cli.common import settings_or_exit
 
 
 def doctor() -> None:
@@ -19,7 +19,7 @@ def doctor() -> None:
 
         notion-feedback doctor
     """
-    from notion_feedback.doctor import run_checks
+    from notion_feedback.setup.doctor import run_checks
 
     settings = settings_or_exit()
     results = run_checks(settings)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from notion_feedback.commands.common import friendly_errors, settings_or_exit
+from notion_feedback.cli.common import friendly_errors, settings_or_exit
 from notion_feedback.config import require
-from notion_feedback.daemon import run_daemon
+from notion_feedback.daemon.scheduler import run_daemon
 
 
 def run(

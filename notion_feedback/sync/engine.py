@@ -37,31 +37,31 @@ import langsmith
 import notion_client
 from langsmith.schemas import LangSmithInfo
 
-from notion_feedback import sync_store as store
 from notion_feedback.config import Settings, require
 from notion_feedback.errors import SchemaDriftError
-from notion_feedback.lease import check_fence
+from notion_feedback.fencing import check_fence
 from notion_feedback.notion import client as notion_factory
 from notion_feedback.notion.access import checked, data_source_of
-from notion_feedback.notion.rated_rows import (
+from notion_feedback.notion.schema import SCALES, RatingScale
+from notion_feedback.smith import client as smith_factory
+from notion_feedback.smith import feedback as fb
+from notion_feedback.smith import projects
+from notion_feedback.state import open_state
+from notion_feedback.sync import store
+from notion_feedback.sync.retry import (
+    SyncIncompleteError,
+    is_transient,
+    notion_status,
+    with_retries,
+)
+from notion_feedback.sync.rows import (
     FeedbackColumns,
     RatedRow,
     iter_row_pages,
     notion_time,
     resolve_columns,
 )
-from notion_feedback.notion.schema import SCALES, RatingScale
-from notion_feedback.notion.writeback import BLANK, REMOVED, SYNCED, Shown, error_shown, write_status
-from notion_feedback.smith import client as smith_factory
-from notion_feedback.smith import feedback as fb
-from notion_feedback.smith import projects
-from notion_feedback.state import open_state
-from notion_feedback.sync_retry import (
-    SyncIncompleteError,
-    is_transient,
-    notion_status,
-    with_retries,
-)
+from notion_feedback.sync.writeback import BLANK, REMOVED, SYNCED, Shown, error_shown, write_status
 from notion_feedback.timeutil import parse_iso
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from notion_feedback.capture.spool import SPOOL_FILE
 from notion_feedback.config import Settings, env_name
+from notion_feedback.daemon.lease import current_holder
 from notion_feedback.errors import StateStoreError
-from notion_feedback.lease import current_holder
 from notion_feedback.private_files import too_open
 from notion_feedback.state import SCHEMA_VERSION, get_value, open_state, safe_url, set_value
 

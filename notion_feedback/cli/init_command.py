@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from notion_feedback.commands.common import console, friendly_errors, settings_or_exit
+from notion_feedback.cli.common import console, friendly_errors, settings_or_exit
 
 
 def init(
@@ -42,7 +42,7 @@ def init(
         notion-feedback init --parent 0123456789abcdef0123456789abcdef --write-env
     """
     from notion_feedback.envfile import update_env_file
-    from notion_feedback.notion.workspace import init_workspace
+    from notion_feedback.setup.workspace import init_workspace
 
     settings = settings_or_exit()
     with friendly_errors(settings):

@@ -7,11 +7,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from notion_feedback.commands.common import console, friendly_errors, settings_or_exit
-from notion_feedback.jobruns import SYNC_JOB, VERIFY_JOB, run_recorded
+from notion_feedback.cli.common import console, friendly_errors, settings_or_exit
+from notion_feedback.daemon.jobruns import SYNC_JOB, VERIFY_JOB, run_recorded
 from notion_feedback.notion.links import page_link
-from notion_feedback.sync import SyncSummary, run_sync
-from notion_feedback.sync_retry import SyncIncompleteError
+from notion_feedback.sync.engine import SyncSummary, run_sync
+from notion_feedback.sync.retry import SyncIncompleteError
 
 
 def _table(s: SyncSummary) -> Table:

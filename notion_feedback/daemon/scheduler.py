@@ -2,7 +2,7 @@
 
 1. Check every job's textual reference resolves, so a renamed function fails at start, loudly, instead of being
    dropped from the persistent job store the first time it is due.
-2. Wait for the lease (``notion_feedback.lease``); several daemons may start, one leads, the others poll.
+2. Wait for the lease (``notion_feedback.daemon.lease``); several daemons may start, one leads, the others poll.
 3. Leading: start a scheduler on the state store's job store (coalesce, one instance per job, a misfire grace time,
    the configured time zone), register the jobs under fixed ids and renew the lease every third of its life.
    A renewal refused means another daemon took over: the scheduler stops at once and we go back to waiting. A
@@ -35,17 +35,18 @@ from apscheduler.util import ref_to_obj
 from sqlalchemy.exc import SQLAlchemyError
 
 from notion_feedback.config import Settings
+from notion_feedback.daemon.jobruns import ERROR, MISSED, OK, REPORT_JOBS, SYNC_JOB, VERIFY_JOB, JobRecorder
+from notion_feedback.daemon.lease import FENCE_MARGIN_SECONDS, Lease, LeaseFence
 from notion_feedback.errors import DaemonError
-from notion_feedback.jobruns import ERROR, MISSED, OK, REPORT_JOBS, SYNC_JOB, VERIFY_JOB, JobRecorder
-from notion_feedback.lease import FENCE_MARGIN_SECONDS, Fence, Lease, fenced
+from notion_feedback.fencing import Fence, fenced
 from notion_feedback.state import open_state
 
-log = logging.getLogger("notion_feedback.daemon")
+log = logging.getLogger("notion_feedback.daemon.scheduler")
 
 JOBSTORE_TABLE = "apscheduler_jobs"
 # APScheduler logs a job's exception with its traceback (which may quote a secret); our JobRecorder writes the
 # masked, structured line instead, so the executor's own logger stays quiet.
-_EXECUTOR_LOGGER = "notion_feedback.daemon.executor"
+_EXECUTOR_LOGGER = "notion_feedback.daemon.scheduler.executor"
 logging.getLogger(_EXECUTOR_LOGGER).setLevel(logging.CRITICAL)
 
 
@@ -270,7 +271,7 @@ class Daemon:
 
     def _lead(self) -> None:
         log.info("lease acquired by %s; starting the scheduler", self.lease.holder)
-        scheduler = build_scheduler(self.settings, self.recorder, Fence(self.engine, self.lease.holder))
+        scheduler = build_scheduler(self.settings, self.recorder, LeaseFence(self.engine, self.lease.holder))
         scheduler.start(paused=True)
         try:
             register_jobs(scheduler, self.settings, self.jobs, self.quick)

@@ -14,9 +14,9 @@ from sqlalchemy.exc import NoSuchTableError
 
 from notion_feedback.capture.spool import SPOOL_FILE, SpoolSummary, read_summary
 from notion_feedback.config import Settings
-from notion_feedback.daemon import JOBS, JOBSTORE_TABLE
-from notion_feedback.jobruns import OK, SYNC_JOB, VERIFY_JOB, JobRun, last_runs, recent_runs
-from notion_feedback.lease import LeaseInfo, current_holder
+from notion_feedback.daemon.jobruns import OK, SYNC_JOB, VERIFY_JOB, JobRun, last_runs, recent_runs
+from notion_feedback.daemon.lease import LeaseInfo, current_holder
+from notion_feedback.daemon.scheduler import JOBS, JOBSTORE_TABLE
 from notion_feedback.state import open_state, synced_ratings, utcnow
 from notion_feedback.timeutil import parse_iso
 
@@ -75,7 +75,7 @@ def next_runs(engine: Engine) -> dict[str, datetime | None]:
 def sync_cursor(engine: Engine, settings: Settings) -> datetime | None:
     if not settings.feedback_data_source_id:
         return None
-    from notion_feedback.sync_store import get_cursor
+    from notion_feedback.sync.store import get_cursor
 
     return _parse_time(get_cursor(engine, settings.feedback_data_source_id, settings.rating_key))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from notion_feedback.commands.common import console, friendly_errors
+from notion_feedback.cli.common import console, friendly_errors
 from notion_feedback.logs import setup_logging
 
 

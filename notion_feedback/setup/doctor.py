@@ -17,11 +17,11 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from notion_feedback.config import Settings, env_name
 from notion_feedback.errors import LangSmithAccessError, NotionFeedbackError
+from notion_feedback.masking import mask_secrets
 from notion_feedback.notion.access import TOKEN_FIX, access_error, data_source_of
 from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, FEEDBACK_TITLE, REPORTS, REPORTS_TITLE, SCALES
-from notion_feedback.redact import mask_secrets
-from notion_feedback.state_check import NAME, mode_checks, state_checks
+from notion_feedback.setup.state_check import NAME, mode_checks, state_checks
 
 INIT_FIX = "run `notion-feedback init --parent <page URL> --write-env` to create the workspace and save its ids"
 
@@ -218,7 +218,7 @@ def _langsmith_checks(settings: Settings) -> list[CheckResult]:
 
 def _spool_check(settings: Settings) -> list[CheckResult]:
     from notion_feedback.capture.spool import SPOOL_FILE, read_summary
-    from notion_feedback.status import ago
+    from notion_feedback.daemon.status import ago
 
     path: Path = settings.home / SPOOL_FILE
     if (spool := read_summary(path)) is None:

@@ -13,7 +13,7 @@ from rich.progress import Progress, TaskID
 from notion_feedback.config import Settings, load_settings
 from notion_feedback.errors import NotionFeedbackError
 from notion_feedback.logs import setup_logging
-from notion_feedback.redact import mask_secrets
+from notion_feedback.masking import mask_secrets
 
 console = Console(stderr=True)
 

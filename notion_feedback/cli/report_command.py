@@ -18,12 +18,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from notion_feedback.commands.common import ReportProgress, console, friendly_errors, settings_or_exit
-from notion_feedback.jobruns import REPORT_JOBS, run_recorded
-from notion_feedback.kpi import PERIODS, last_complete, period_range, previous_range
+from notion_feedback.cli.common import ReportProgress, console, friendly_errors, settings_or_exit
+from notion_feedback.daemon.jobruns import REPORT_JOBS, run_recorded
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.links import page_link
-from notion_feedback.report import ReportResult, publish_report
+from notion_feedback.report.kpi import PERIODS, last_complete, period_range, previous_range
+from notion_feedback.report.publish import ReportResult, publish_report
 from notion_feedback.smith.client import make_langsmith_client, observe_rate_limit_waits
 
 

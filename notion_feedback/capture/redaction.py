@@ -1,7 +1,7 @@
 """Mask personal data and secrets in text before it leaves the process (to Notion or the local spool).
 
 On by default (``NOTION_FEEDBACK_REDACT``): e-mail addresses, phone numbers and API-key-like strings (the same
-shapes ``redact.py`` masks in logs). Teams add their own regular expressions (``NOTION_FEEDBACK_REDACT_PATTERNS``)
+shapes ``masking.py`` masks in logs). Teams add their own regular expressions (``NOTION_FEEDBACK_REDACT_PATTERNS``)
 or a function of their own for what regular expressions cannot see (names from a CRM, say).
 """
 
@@ -16,7 +16,9 @@ from notion_feedback.masking import MASK, SECRET_PATTERNS
 EMAIL_MASK = "[email]"
 PHONE_MASK = "[phone]"
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# A match may start only where a run of local-part characters starts: without the look-behind, a long run with no
+# "@" (a million "a"s) is rescanned from each of its characters, quadratic time on the agent's row.
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 # A run of digits with the separators people type; kept only when it has as many digits as a phone number.
 _PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().\-]{6,}\d(?![\w])")
 _PHONE_DIGITS = (9, 15)

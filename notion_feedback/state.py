@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     Column,
     DateTime,
+    Dialect,
     Engine,
     Float,
     Integer,
@@ -31,19 +32,39 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.types import TypeDecorator
 
 from notion_feedback.errors import StateStoreError
 from notion_feedback.private_files import private_file
+from notion_feedback.timeutil import as_utc
 
 SCHEMA_VERSION = 1
 metadata = MetaData()
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """A timestamp that goes in as UTC and comes out aware, on every engine.
+
+    PostgreSQL keeps the zone; SQLite stores text and hands back naive values. Readers of the store then never
+    compare a naive time with an aware one (a ``TypeError`` at the worst moment) or guess the zone.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return as_utc(value)  # a naive value is UTC, as everywhere in the product (timeutil)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return as_utc(value)
+
 
 kv = Table(
     "kv",
     metadata,
     Column("key", String(200), primary_key=True),
     Column("value", Text, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", AwareDateTime(), nullable=False),
 )
 
 # One row per Notion Feedback row that has ever carried a rating: what LangSmith holds for it (the projection).
@@ -62,7 +83,7 @@ synced_ratings = Table(
     Column("error", Text),
     Column("row_edited_at", String(40)),  # the row's last_edited_time when we handled it
     Column("written_status", Text),  # what we last wrote to the row's Sync status / Sync error
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", AwareDateTime(), nullable=False),
     # Added for the sync engine: enough of the row to retry without reading Notion, and the retry schedule.
     Column("row_url", Text),
     Column("rater", String(64)),
@@ -81,7 +102,7 @@ kpi_daily = Table(
     Column("day", String(10), primary_key=True),  # YYYY-MM-DD in the report time zone
     Column("data", Text, nullable=False),  # JSON of the day's KPIs
     Column("final", Integer, nullable=False, default=0),  # 1 once the day is over and will not change
-    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Column("computed_at", AwareDateTime(), nullable=False),
 )
 
 published_reports = Table(
@@ -90,7 +111,7 @@ published_reports = Table(
     Column("period", String(10), primary_key=True),  # day | week | month
     Column("period_start", String(10), primary_key=True),
     Column("page_id", String(64), nullable=False),
-    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", AwareDateTime(), nullable=False),
 )
 
 alert_state = Table(
@@ -99,7 +120,7 @@ alert_state = Table(
     Column("rule", String(200), primary_key=True),
     Column("state", String(16), nullable=False),  # ok | firing
     Column("value", Float),
-    Column("since", DateTime(timezone=True), nullable=False),
+    Column("since", AwareDateTime(), nullable=False),
 )
 
 job_runs = Table(
@@ -107,8 +128,8 @@ job_runs = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("job", String(100), nullable=False, index=True),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("started_at", AwareDateTime(), nullable=False),
+    Column("finished_at", AwareDateTime()),
     Column("outcome", String(16)),  # ok | error | skipped
     Column("summary", Text),
     Column("error", Text),
@@ -119,7 +140,7 @@ leases = Table(
     metadata,
     Column("name", String(100), primary_key=True),
     Column("holder", String(200), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", AwareDateTime(), nullable=False),
 )
 
 

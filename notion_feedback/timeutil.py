@@ -1,6 +1,6 @@
 """Moments in time, read one way everywhere: always aware, always UTC.
 
-SQLite hands back naive datetimes (everything the product stores is UTC), callers may pass naive ones, and the
+The state store hands back aware UTC datetimes (state.AwareDateTime), callers may pass naive ones, and the
 services write ISO 8601 with ``Z`` or an offset. ``as_utc`` and ``parse_iso`` are the only places that decide what
 such a value means.
 """

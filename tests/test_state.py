@@ -100,3 +100,18 @@ def test_the_tests_run_on_the_store_they_were_asked_for(state_url: str) -> None:
     from state_backend import backend
 
     assert state.open_state(state_url).dialect.name == backend()
+
+
+def test_the_store_gives_back_aware_utc_times_on_every_engine(state_url: str) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    engine = state.open_state(state_url)
+    paris = datetime(2026, 3, 29, 3, 30, tzinfo=timezone(timedelta(hours=2)))
+    with engine.begin() as conn:
+        state.set_value(conn, "probe", "x")
+        conn.execute(state.kv.update().where(state.kv.c.key == "probe").values(updated_at=paris))
+        naive = datetime(2026, 3, 29, 1, 30)  # a naive value is UTC, as everywhere in the product
+        conn.execute(state.kv.insert().values(key="naive", value="y", updated_at=naive))
+        rows = dict(conn.execute(state.kv.select().with_only_columns(state.kv.c.key, state.kv.c.updated_at)).all())
+    assert rows["probe"] == paris and rows["probe"].tzinfo is UTC
+    assert rows["naive"] == naive.replace(tzinfo=UTC) and rows["naive"].tzinfo is UTC

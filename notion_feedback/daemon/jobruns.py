@@ -17,7 +17,6 @@ from sqlalchemy import Engine, desc, func, select
 
 from notion_feedback.masking import mask_secrets
 from notion_feedback.state import job_runs, open_state, utcnow
-from notion_feedback.timeutil import as_utc
 
 if TYPE_CHECKING:
     from notion_feedback.config import Settings
@@ -110,7 +109,7 @@ class JobRecorder:
                 .values(finished_at=finished, outcome=outcome, summary=summary_text, error=error_text)
             )
             started = conn.execute(select(job_runs.c.started_at).where(job_runs.c.id == run_id)).scalar_one()
-        run = JobRun(run_id, job, as_utc(started) or finished, finished, outcome, json.loads(summary_text), error_text)
+        run = JobRun(run_id, job, started or finished, finished, outcome, json.loads(summary_text), error_text)
         fields: dict[str, Any] = {"job": job, "outcome": outcome, "duration_s": run.duration_seconds}
         fields |= {k: v for k, v in _counts(run.summary).items() if k not in fields}
         if error_text:
@@ -145,9 +144,7 @@ def _row(row: Any) -> JobRun:
         summary = json.loads(row.summary) if row.summary else {}
     except ValueError:
         summary = {"result": row.summary}
-    return JobRun(
-        row.id, row.job, as_utc(row.started_at), as_utc(row.finished_at), row.outcome or RUNNING, summary, row.error
-    )
+    return JobRun(row.id, row.job, row.started_at, row.finished_at, row.outcome or RUNNING, summary, row.error)
 
 
 def last_runs(engine: Engine) -> dict[str, JobRun]:

@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 
 from notion_feedback.errors import LeaseLostError
 from notion_feedback.state import leases, utcnow
-from notion_feedback.timeutil import as_utc
 
 DAEMON_LEASE = "daemon"
 
@@ -105,7 +104,7 @@ def current_holder(engine: Engine, name: str = DAEMON_LEASE) -> LeaseInfo | None
         row = conn.execute(select(leases).where(leases.c.name == name)).first()
     if row is None:
         return None
-    return LeaseInfo(row.name, row.holder, as_utc(row.expires_at))
+    return LeaseInfo(row.name, row.holder, row.expires_at)
 
 
 # A write that starts this close to the lease's expiry is refused: the takeover could happen while it is in flight.

@@ -34,7 +34,6 @@ from notion_feedback.masking import mask_secrets
 from notion_feedback.notion.text import rich_text
 from notion_feedback.report.kpi import Check
 from notion_feedback.state import alert_state
-from notion_feedback.timeutil import as_utc
 
 log = logging.getLogger(__name__)
 OK, FIRING, RESOLVED = "ok", "firing", "resolved"
@@ -80,7 +79,7 @@ def load_states(engine: Engine, rules: Sequence[str]) -> dict[str, tuple[str, da
         rows = conn.execute(
             select(alert_state.c.rule, alert_state.c.state, alert_state.c.since).where(alert_state.c.rule.in_(rules))
         ).all()
-    return {r: (s, as_utc(since)) for r, s, since in rows}
+    return {r: (s, since) for r, s, since in rows}
 
 
 def period_moment(period_start: date) -> datetime:

@@ -53,6 +53,26 @@ def test_a_create_is_not_repeated_after_an_unknown_outcome() -> None:
     assert calls == ["POST"]
 
 
+def test_a_block_append_is_not_repeated_but_a_property_update_is() -> None:
+    calls = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        calls.append((req.method, req.url.path))
+        return (
+            _error(502, "bad_gateway")
+            if len(calls) == 1 or req.url.path.endswith("/children")
+            else (httpx.Response(200, json={"object": "page", "id": "p"}))
+        )
+
+    client, _ = _client(handler)
+    with pytest.raises(Exception):  # noqa: B017 - an append adds blocks: sent twice, the text would be twice
+        client.blocks.children.append("0" * 32, children=[])
+    assert len(calls) == 1
+    calls.clear()
+    assert client.pages.update("0" * 32, properties={})["id"] == "p"  # sets values: safe to send again
+    assert [method for method, _ in calls] == ["PATCH", "PATCH"]
+
+
 def test_queries_are_reads_and_are_retried() -> None:
     answers = iter([_error(503, "service_unavailable"), httpx.Response(200, json={"results": []})])
     client, _ = _client(lambda req: next(answers))

@@ -8,7 +8,7 @@ import langsmith
 import pytest
 
 from notion_feedback.capture import Recorder, interaction, sampled
-from notion_feedback.capture.rows import RowValues, feedback_children, feedback_properties
+from notion_feedback.capture.rows import ANSWER_PROPERTY_RUNS, RowValues, feedback_children, feedback_properties
 from notion_feedback.capture.spool import Spool
 from notion_feedback.config import Settings
 from notion_feedback.notion.client import make_notion_client
@@ -90,7 +90,7 @@ def test_title_is_cut_with_an_ellipsis_and_runs_are_bounded() -> None:
     (title,) = props["Question"]["title"]
     assert len(title["text"]["content"]) == 2000 and title["text"]["content"].endswith("…")
     runs = props["Answer"]["rich_text"]
-    assert len(runs) == 100 and all(len(r["text"]["content"]) <= 2000 for r in runs)
+    assert len(runs) == ANSWER_PROPERTY_RUNS and all(len(r["text"]["content"]) <= 2000 for r in runs)
     assert feedback_properties(RowValues(run_id="r"), {"Run ID": "Trace id"})["Trace id"]["rich_text"]
 
 

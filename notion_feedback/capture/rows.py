@@ -1,7 +1,9 @@
 """One recorded interaction as the properties of a Feedback row (writing only; reading rated rows lives elsewhere).
 
-Values are cut to Notion's limits here, once: the title to one 2,000-character run (with an ellipsis), long text
-to at most 100 runs, select names without commas (Notion rejects them) and at most 100 characters, numbers finite.
+Values are cut to Notion's limits here, once: the title to one 2,000-character run (with an ellipsis), the answer
+property to ``ANSWER_PROPERTY_RUNS`` runs, select names without commas (Notion rejects them) and at most 100
+characters, numbers finite. Nothing is lost: a question or an answer longer than its property holds is kept whole
+in the row's page body, in paragraphs small enough that any batch of them fits one request (``notion/blocks.batches``).
 """
 
 from __future__ import annotations
@@ -10,11 +12,16 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from notion_feedback.notion.limits import MAX_RUNS, MAX_SELECT_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS
+from notion_feedback.notion.limits import MAX_SELECT_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS
 from notion_feedback.notion.schema import FEEDBACK, Prop, property_name
 from notion_feedback.notion.text import rich_text, title_text
 
-MAX_BODY_PARAGRAPHS = 10  # a question of up to 2 million characters is kept whole in the row's body
+ANSWER_PROPERTY_RUNS = 10
+"""Runs of the Answer property (20,000 characters): enough to read in a table; a longer answer continues in the
+body. Also keeps the create request small: 10 runs are at most 120 KB encoded, whatever the characters."""
+
+BODY_PARAGRAPH_RUNS = 10
+"""Runs per paragraph of the body: one paragraph is at most ~120 KB encoded, so every paragraph fits a request."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ def feedback_properties(row: RowValues, property_map: dict[str, str]) -> dict[st
 
     props: dict[str, Any] = {
         name(FEEDBACK.question): {"title": title_text(row.question or "(no question)")},
-        name(FEEDBACK.answer): {"rich_text": rich_text(row.answer)},
+        name(FEEDBACK.answer): {"rich_text": rich_text(row.answer, max_runs=ANSWER_PROPERTY_RUNS)},
         name(FEEDBACK.run_id): {"rich_text": rich_text(row.run_id)},
         name(FEEDBACK.project_id): {"rich_text": rich_text(row.project_id or "")},
         name(FEEDBACK.user): {"rich_text": rich_text(row.user or "")},
@@ -90,13 +97,21 @@ def feedback_properties(row: RowValues, property_map: dict[str, str]) -> dict[st
 
 
 def feedback_children(row: RowValues) -> list[dict[str, Any]]:
-    """The row's page body: the whole question when the title had to cut it (sent in the same create request)."""
-    if len(row.question) <= MAX_TEXT_CHARS:
-        return []
-    runs = rich_text(row.question, max_runs=MAX_RUNS * MAX_BODY_PARAGRAPHS)
-    paragraphs = [runs[i : i + MAX_RUNS] for i in range(0, len(runs), MAX_RUNS)]
-    heading = {"type": "heading_3", "heading_3": {"rich_text": rich_text("Question (full text)")}}
-    return [heading, *({"type": "paragraph", "paragraph": {"rich_text": p}} for p in paragraphs)]
+    """The row's page body: the whole question when the title had to cut it, the whole answer when its property
+    had to. Deterministic, so a delivery that stopped half-way appends exactly the blocks still missing."""
+    body: list[dict[str, Any]] = []
+    if len(row.question) > MAX_TEXT_CHARS:
+        body += _full_text("Question (full text)", row.question)
+    if len(row.answer) > ANSWER_PROPERTY_RUNS * MAX_TEXT_CHARS:
+        body += _full_text("Answer (full text)", row.answer)
+    return body
+
+
+def _full_text(heading: str, text: str) -> list[dict[str, Any]]:
+    runs = rich_text(text, max_runs=len(text) // MAX_TEXT_CHARS + 1)
+    paragraphs = [runs[i : i + BODY_PARAGRAPH_RUNS] for i in range(0, len(runs), BODY_PARAGRAPH_RUNS)]
+    head = {"type": "heading_3", "heading_3": {"rich_text": rich_text(heading)}}
+    return [head, *({"type": "paragraph", "paragraph": {"rich_text": p}} for p in paragraphs)]
 
 
 def run_id_filter(run_id: str, property_map: dict[str, str]) -> dict[str, Any]:

@@ -33,7 +33,10 @@ from notion_feedback.capture.spool import FOUND_EXISTING, RETRIES, SENDING, SPOO
 from notion_feedback.capture.tracing import trace_url
 from notion_feedback.config import Settings, env_name, require
 from notion_feedback.masking import mask_secrets
+from notion_feedback.notion.blocks import batches, encoded_bytes
 from notion_feedback.notion.client import make_notion_client
+from notion_feedback.notion.limits import REQUEST_BUDGET_BYTES
+from notion_feedback.notion.text import plain_text
 from notion_feedback.ratelimit import RateLimiter
 from notion_feedback.smith import projects
 
@@ -185,32 +188,67 @@ class SpoolSender:
                         payload["trace_url"] = trace_url(project, row.run_id, start)
         return payload
 
-    def _exists(self, run_id: str) -> bool:
+    def _existing_page(self, run_id: str) -> str | None:
+        """The id of the run's row when Notion already has it (a create whose answer was lost), else None."""
         found = self._client().data_sources.query(
             self.data_source_id, filter=run_id_filter(run_id, self.settings.property_map), page_size=1
         )
-        return bool(found.get("results"))
+        results = found.get("results") or []
+        return results[0]["id"] if results else None
+
+    def _missing_body(self, page_id: str, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The blocks of ``blocks`` the row's body still lacks: what follows the prefix earlier appends put there.
+
+        A body that is not a prefix of ``blocks`` (a person edited it, or an older version laid it out otherwise)
+        is left alone: appending to it could write text twice.
+        """
+        if not blocks:
+            return []
+        client, present, cursor = self._client(), [], None
+        while True:
+            page = client.blocks.children.list(page_id, page_size=100, **({"start_cursor": cursor} if cursor else {}))
+            present += [_block_text(b) for b in page.get("results") or []]
+            if not page.get("has_more"):
+                break
+            cursor = page.get("next_cursor")
+        if present != [_block_text(b) for b in blocks[: len(present)]]:
+            log.warning("row %s: its body is not the one this delivery writes; left as it is", page_id)
+            return []
+        return blocks[len(present) :]
+
+    def _append_body(self, page_id: str, blocks: list[dict[str, Any]]) -> None:
+        """Append the rest of a long row's body, one request per batch that fits Notion's limits.
+
+        Each append is all or nothing, so after a crash or a lost answer the blocks already on the page are a
+        prefix of ``blocks``: the next attempt counts them and appends only what is missing (none twice).
+        """
+        for batch in batches(blocks):
+            self._client().blocks.children.append(page_id, children=batch)
 
     def _deliver(self, row: SpooledRow) -> str:
         payload = self._resolve(row)
         if payload is None:
             return _Outcome.RETRY
-        client = self._client()
+        values = RowValues.from_json(payload)
+        properties = feedback_properties(values, self.settings.property_map)
+        children = feedback_children(values)
         try:
-            if row.state == SENDING and self._exists(row.run_id):
+            if row.state == SENDING and (page_id := self._existing_page(row.run_id)):
+                self._append_body(page_id, self._missing_body(page_id, children))
                 self.spool.done(row.seq, FOUND_EXISTING)
                 self.delivered += 1
                 return _Outcome.DONE
         except Exception as exc:  # noqa: BLE001 - the check itself failed: try later, still unknown
             log.warning("could not check whether run %s already has a row: %s", row.run_id, describe(exc))
             return _Outcome.RETRY
-        values = RowValues.from_json(payload)
-        properties = feedback_properties(values, self.settings.property_map)
-        body = {"children": children} if (children := feedback_children(values)) else {}
+        groups = list(batches(children, first_bytes=REQUEST_BUDGET_BYTES - encoded_bytes(properties)))
+        first, rest = (groups[0] if groups else []), [block for group in groups[1:] for block in group]
         self.spool.mark_sending(row.seq)
         try:
-            client.pages.create(
-                parent={"type": "data_source_id", "data_source_id": self.data_source_id}, properties=properties, **body
+            page = self._client().pages.create(
+                parent={"type": "data_source_id", "data_source_id": self.data_source_id},
+                properties=properties,
+                **({"children": first} if first else {}),
             )
         except httpx.ConnectError as exc:
             self.spool.mark_pending(row.seq, describe(exc))  # nothing reached Notion
@@ -227,9 +265,20 @@ class SpoolSender:
                 return _Outcome.RETRY
             self.spool.mark_pending(row.seq, describe(exc))
             return _Outcome.RETRY
+        if rest:
+            try:
+                self._append_body(page["id"], rest)
+            except Exception as exc:  # noqa: BLE001 - the row exists; whatever stopped the body, it resumes
+                return self._body_unfinished(row, exc)
         self.spool.done(row.seq)
         self.delivered += 1
         return _Outcome.DONE
+
+    def _body_unfinished(self, row: SpooledRow, exc: BaseException) -> str:
+        """The row exists but its body is not complete: it stays "sending", and the next attempt finds the page and
+        appends what is missing."""
+        log.warning("row for run %s: the rest of its body waits (%s)", row.run_id, describe(exc))
+        return _Outcome.RETRY
 
     def _refused(self, row: SpooledRow, exc: APIResponseError) -> str:
         message = describe(exc)
@@ -257,6 +306,11 @@ class SpoolSender:
             message,
         )
         return _Outcome.SKIP
+
+
+def _block_text(block: dict[str, Any]) -> tuple[str, str]:
+    kind = block.get("type", "")
+    return kind, plain_text((block.get(kind) or {}).get("rich_text"))
 
 
 def describe(exc: BaseException) -> str:

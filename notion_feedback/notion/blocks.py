@@ -28,14 +28,14 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from notion_feedback.notion.limits import MAX_RUNS, MAX_TEXT_CHARS
+from notion_feedback.notion.limits import MAX_RUNS, MAX_TEXT_CHARS, REQUEST_BUDGET_BYTES
 from notion_feedback.notion.text import ELLIPSIS, rich_text
 
 Block = dict[str, Any]
 MAX_CHILDREN = 100
 MAX_DEPTH = 2
 MAX_ELEMENTS = 1000
-MAX_PAYLOAD_BYTES = 450_000  # under the documented 500 KB, leaving room for the request's own keys
+MAX_PAYLOAD_BYTES = REQUEST_BUDGET_BYTES
 CALLOUTS = {
     "NOTE": ("ℹ️", "blue_background"),
     "TIP": ("💡", "green_background"),
@@ -441,20 +441,28 @@ def depth(blocks: list[Block]) -> int:
     return max((1 + depth(children_of(b)) for b in blocks), default=0)
 
 
-def batches(blocks: list[Block], first: int = MAX_CHILDREN) -> Iterator[list[Block]]:
+def batches(
+    blocks: list[Block], first: int = MAX_CHILDREN, first_bytes: int = MAX_PAYLOAD_BYTES
+) -> Iterator[list[Block]]:
     """Top-level blocks in request-sized groups: ≤ 100 children, ≤ 1,000 elements, ≤ ~450 KB each.
 
-    ``first`` caps the first group (e.g. what rides along with ``pages.create``).
+    ``first`` and ``first_bytes`` cap the first group, which rides along with other content in its request (a
+    ``pages.create`` with the page's properties); when not even one block fits there, the first group is empty.
     """
     group: list[Block] = []
     count = size = 0
-    cap = first
+    cap, room = first, first_bytes
     for block in blocks:
-        n, b = elements(block), len(json.dumps(block, ensure_ascii=False).encode())
-        if group and (len(group) >= cap or count + n > MAX_ELEMENTS or size + b > MAX_PAYLOAD_BYTES):
+        n, b = elements(block), encoded_bytes(block)
+        if (group or room < MAX_PAYLOAD_BYTES) and (len(group) >= cap or count + n > MAX_ELEMENTS or size + b > room):
             yield group
-            group, count, size, cap = [], 0, 0, MAX_CHILDREN
+            group, count, size, cap, room = [], 0, 0, MAX_CHILDREN, MAX_PAYLOAD_BYTES
         group.append(block)
         count, size = count + n, size + b
     if group:
         yield group
+
+
+def encoded_bytes(value: Any) -> int:
+    """The size of ``value`` in a request body as the Notion client encodes it (a character is 1 to 6 bytes)."""
+    return len(json.dumps(value, ensure_ascii=False).encode())

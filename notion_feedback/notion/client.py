@@ -2,8 +2,9 @@
 
 notion-client 3.1.0 already retries 429 (any method) and 500/503 (GET/DELETE), honouring Retry-After. It does not
 retry 502/504/529 or connection failures; the transport below does, but only where a retry cannot duplicate an
-effect: reads, PATCH (it sets values) and DELETE. A failed POST that creates something is left to the caller, who
-knows how to check whether it happened (the recorder looks the row up by Run ID).
+effect: reads, PATCH that sets values, and DELETE. A failed POST that creates something, and a block append (a PATCH
+that adds), are left to the caller, who knows how to check whether it happened (the recorder looks the row up by
+Run ID and counts the blocks its body already has).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ _READ_POST_SUFFIXES = ("/query", "/search")
 
 
 def _safe_to_repeat(request: httpx.Request) -> bool:
+    if request.method == "PATCH" and request.url.path.rstrip("/").endswith("/children"):
+        return False  # blocks.children.append adds blocks: sent twice, the text is there twice
     return request.method in ("GET", "PATCH", "DELETE", "HEAD") or (
         request.method == "POST" and request.url.path.rstrip("/").endswith(_READ_POST_SUFFIXES)
     )

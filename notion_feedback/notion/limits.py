@@ -18,3 +18,9 @@ MAX_RUNS = 100
 
 MAX_SELECT_CHARS = 100
 """Characters in a select option's name."""
+
+MAX_REQUEST_BYTES = 512_000
+"""Bytes in one request body (Notion's documented 500 KB): a longer body is refused whole."""
+
+REQUEST_BUDGET_BYTES = 450_000
+"""What the product puts in one request body: under ``MAX_REQUEST_BYTES`` with room for the request's own keys."""

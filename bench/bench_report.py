@@ -18,7 +18,6 @@ import itertools
 import multiprocessing as mp
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -26,16 +25,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from sandbox_settings import sandbox_settings  # noqa: E402
-
-from notion_feedback.config import Settings  # noqa: E402
-from notion_feedback.report.publish import publish_report  # noqa: E402
-from notion_feedback.setup.workspace import init_workspace  # noqa: E402
-from notion_feedback.smith.client import make_langsmith_client  # noqa: E402
-from notion_feedback.smith.client import request_counts as smith_counts  # noqa: E402
+from notion_feedback.config import Settings
+from notion_feedback.report.publish import publish_report
+from notion_feedback.setup.workspace import init_workspace
+from notion_feedback.smith.client import make_langsmith_client
+from notion_feedback.smith.client import request_counts as smith_counts
+from notion_feedback.testing import sandbox_settings
 
 
 def _emulators(conn: Any) -> None:

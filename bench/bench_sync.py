@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -23,20 +22,15 @@ from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-
-from sandbox_settings import sandbox_settings  # noqa: E402
-from sync_support import World, make_world  # noqa: E402
-
-from notion_feedback.config import Settings  # noqa: E402
-from notion_feedback.notion.client import make_notion_client, request_counts  # noqa: E402
-from notion_feedback.notion.text import rich_text  # noqa: E402
-from notion_feedback.sandbox.server import Sandbox, SandboxOptions  # noqa: E402
-from notion_feedback.smith import client as smith_client  # noqa: E402
-from notion_feedback.state import open_state  # noqa: E402
-from notion_feedback.sync.engine import run_sync  # noqa: E402
-from notion_feedback.sync.engine import store as sync_store  # noqa: E402
+from notion_feedback.config import Settings
+from notion_feedback.notion.client import make_notion_client, request_counts
+from notion_feedback.notion.text import rich_text
+from notion_feedback.sandbox.server import Sandbox, SandboxOptions
+from notion_feedback.smith import client as smith_client
+from notion_feedback.state import open_state
+from notion_feedback.sync.engine import run_sync
+from notion_feedback.sync.engine import store as sync_store
+from notion_feedback.testing import World, make_world, sandbox_settings
 
 NOTION_RATE = 3.0
 

@@ -21,6 +21,10 @@ exactly one row (``recorder_missing``, ``recorder_duplicated``); those rows are 
 After the killed passes, two daemons sync while people rate, and the leader is frozen (SIGSTOP) past its lease,
 then resumed: fenced, it stops before its next write (tests/test_fencing.py times that), and the figures must
 stay exact.
+
+``tests/test_sync_fault_trial.py`` runs this script as a child process and reads its ``--json`` line: the trial
+is a benchmark of the product's guarantees that no user's test needs, so it stays a script rather than a package
+module, and what it shares with the tests comes from ``notion_feedback.testing``.
 """
 
 from __future__ import annotations
@@ -39,15 +43,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+from notion_feedback.sandbox.control import FaultPlan
+from notion_feedback.sandbox.server import Sandbox, SandboxOptions
+from notion_feedback.testing import World, fresh_state_url, make_world, sandbox_settings
 
-from sandbox_settings import sandbox_settings  # noqa: E402
-from state_backend import fresh_state_url  # noqa: E402
-from sync_support import World, make_world  # noqa: E402
-
-from notion_feedback.sandbox.control import FaultPlan  # noqa: E402
-from notion_feedback.sandbox.server import Sandbox, SandboxOptions  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]  # the child processes import the top-level ``jobs`` package from it
+POSTGRES_ENV = "NOTION_FEEDBACK_TEST_POSTGRES"
 
 CHILD = """
 import sys
@@ -240,7 +241,7 @@ def _edit(world: World, rows: Rows, rng: random.Random) -> None:
     """A person rates, re-rates, sets back, clears, or (rarely) trashes a row."""
     page = rng.choice(rows.live)
     if rng.random() < 0.02 and rows.previous.get(page):
-        world._request("PATCH", f"/v1/pages/{page}", {"in_trash": True})
+        world.trash(page)
         rows.live.remove(page)
         rows.trashed += 1
         return
@@ -367,15 +368,33 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--rate", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--postgres", action="store_true", help="keep the state store on the server in NOTION_FEEDBACK_TEST_POSTGRES"
-    )
+    parser.add_argument("--rows", type=int, default=None, help="rows to rate (default: half the ratings, >= 100)")
+    parser.add_argument("--no-frozen-leader", action="store_true", help="leave out the frozen-leader phase")
+    store = parser.add_mutually_exclusive_group()
+    store.add_argument("--postgres", action="store_true", help=f"a fresh database on the server in {POSTGRES_ENV}")
+    store.add_argument("--state-url", default=None, help="this state store (default: SQLite in a temp folder)")
+    parser.add_argument("--json", action="store_true", help="progress on stderr, the figures as one JSON line")
     args = parser.parse_args()
-    state_url = fresh_state_url(Path(tempfile.mkdtemp())) if args.postgres else None
-    result = trial(args.ratings, args.kills, args.rate, args.seed, state_url=state_url)
-    width = max(map(len, result))
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
+    state_url = args.state_url
+    if args.postgres:
+        state_url = fresh_state_url(Path(tempfile.mkdtemp()), os.environ[POSTGRES_ENV])
+    log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else print
+    result = trial(
+        args.ratings,
+        args.kills,
+        args.rate,
+        args.seed,
+        rows=args.rows,
+        log=log,
+        state_url=state_url,
+        frozen_leader=not args.no_frozen_leader,
+    )
+    if args.json:
+        print(json.dumps(result))
+    else:
+        width = max(map(len, result))
+        for key, value in result.items():
+            print(f"{key:<{width}}  {value}")
     sys.exit(0 if result["exact"] else 1)
 
 

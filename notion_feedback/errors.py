@@ -19,7 +19,8 @@ Every error the product raises on purpose is defined here, once, under one base:
     │   └── SpoolWriteError        the recorder's spool cannot be written
     ├── LeaseLostError             this daemon no longer holds the lease
     ├── DaemonError                the daemon cannot start
-    └── DemoError                  the demo could not run
+    ├── DemoError                  the demo could not run
+    └── SandboxRequestError        a test's own request to the emulated Notion failed (notion_feedback.testing)
 
 ``permanent`` is what retry code asks (never a list of classes): True when sending the same request again cannot
 succeed (a 4xx, a wrong setting), False when waiting may help (a 429, a 5xx, a timeout). A class sets its
@@ -161,3 +162,9 @@ class DaemonError(NotionFeedbackError):
 
 class DemoError(NotionFeedbackError):
     """The demo could not run (ports taken, a data directory from another configuration, ...)."""
+
+
+class SandboxRequestError(NotionFeedbackError):
+    """A request a test made as a person (``notion_feedback.testing``) failed: not one of the product's own."""
+
+    default_fix = "check the page or data source id the test passed, and that the sandbox is still running"

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox_settings import sandbox_settings
 from state_backend import backend, fresh_state_url
 
 from notion_feedback.config import Settings
 from notion_feedback.sandbox.server import Sandbox, SandboxOptions
 from notion_feedback.smith import projects
+from notion_feedback.testing import FAST, sandbox_settings
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,11 +66,7 @@ def settings(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
         tmp_path / "home",
         state_url=None if state_url.startswith("sqlite") else state_url,
         langsmith_project="notion-feedback-tests",
-        notion_requests_per_second=50,
-        notion_burst=50,
-        recorder_requests_per_second=50,
-        langsmith_requests_per_second=1000,
-        langsmith_stats_per_10s=10000,
+        **FAST,
     )
 
 

@@ -7,11 +7,11 @@ import socket
 import time
 
 import pytest
-from sync_support import World, make_world
 from typer.testing import CliRunner
 
 from notion_feedback.cli.app import app
 from notion_feedback.setup.workspace import init_workspace
+from notion_feedback.testing import World, make_world
 
 
 @pytest.fixture()

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_support import World, make_world
 
 from notion_feedback.daemon.lease import Lease
 from notion_feedback.daemon.lease import LeaseFence as Fence
@@ -23,6 +22,7 @@ from notion_feedback.fencing import fenced
 from notion_feedback.smith import feedback as fb
 from notion_feedback.state import open_state, utcnow
 from notion_feedback.sync.engine import run_sync
+from notion_feedback.testing import World, make_world
 
 WRITER_JOBS = """
 import os, time

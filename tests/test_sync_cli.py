@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from sync_support import make_world
 from typer.testing import CliRunner
 
 from notion_feedback.cli.app import app
+from notion_feedback.testing import make_world
 
 
 def _point_cli_at(world, sandbox, monkeypatch) -> None:

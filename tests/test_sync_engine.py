@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sync_support import World, make_world, random_uuid
 
 from notion_feedback.errors import SchemaDriftError
 from notion_feedback.notion.schema import SYNC_ERROR, SYNC_SYNCED
 from notion_feedback.sync import engine as sync_mod
 from notion_feedback.sync.engine import run_sync
+from notion_feedback.testing import World, make_world
 
 
 @pytest.fixture()
@@ -73,7 +74,7 @@ def test_row_errors_go_on_the_row_and_clear_when_fixed(world: World, sandbox) ->
     runs = world.batch_runs(5)
     missing = world.add_row(None, rating="3")
     malformed = world.add_row("abc-123", rating="3")
-    unknown = world.add_row(random_uuid(), rating="3")
+    unknown = world.add_row(str(uuid.uuid4()), rating="3")
     off_scale = world.add_row(runs[0], rating="4")
     world.edit(off_scale, rating="7")  # a person added an option that is not on the 1-5 scale
     healthy = world.add_row(runs[1], rating="5")
@@ -149,7 +150,7 @@ def test_same_minute_edits_and_lookback(world: World, sandbox) -> None:
 def test_schema_drift_stops_before_writing(world: World, sandbox) -> None:
     run = world.trace_runs(1)[0]
     world.add_row(run, rating="4")
-    world._request(  # noqa: SLF001 - a person renames the Rating column
+    world.request(  # a person renames the Rating column
         "PATCH", f"/v1/data_sources/{world.ds_id}", {"properties": {"Rating": {"name": "Score"}}}
     )
     before = counts(sandbox)
@@ -186,7 +187,7 @@ def test_full_pass_repairs_drift(world: World, sandbox) -> None:
     assert (s.created, s.updated, s.unchanged) == (1, 1, 1)
     want = {world.fid(p): {"run_id": r, "score": 4.0, "comment": None} for p, r in zip(pages, runs, strict=True)}
     assert world.feedback() == want
-    world._request("PATCH", f"/v1/pages/{pages[2]}", {"in_trash": True})  # noqa: SLF001 - row deleted in Notion
+    world.trash(pages[2])  # the row is deleted in Notion
     s = run_sync(world.settings, full=True)
     assert s.removed == 1 and world.fid(pages[2]) not in world.feedback()
 

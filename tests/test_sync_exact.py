@@ -7,11 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sync_support import World, make_world
 
 from notion_feedback.notion.schema import SYNC_ERROR
 from notion_feedback.smith import feedback as fb
 from notion_feedback.sync.engine import run_sync
+from notion_feedback.testing import World, make_world
 
 
 @pytest.fixture()
@@ -106,7 +106,7 @@ def test_the_scheduled_verification_removes_feedback_of_trashed_rows(world: Worl
 
     kept, trashed = (world.add_row(run, rating="4") for run in world.trace_runs(2))
     run_sync(world.settings)
-    world._request("PATCH", f"/v1/pages/{trashed}", {"in_trash": True})
+    world.trash(trashed)
     run_sync(world.settings)
     assert world.fid(trashed) in world.feedback()  # an incremental read never sees a trashed row again
     monkeypatch.setattr(jobs.verify_ratings, "load_settings", lambda: world.settings)

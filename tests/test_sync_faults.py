@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sync_support import World, make_world
 
 from notion_feedback.sandbox.control import FaultPlan
 from notion_feedback.smith import feedback as fb
 from notion_feedback.sync.engine import run_sync
 from notion_feedback.sync.retry import SyncIncompleteError
+from notion_feedback.testing import World, make_world
 
 
 @pytest.fixture()

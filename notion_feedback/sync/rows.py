@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from notion_feedback.config import Settings
 from notion_feedback.errors import QueryCapError, SchemaDriftError
 from notion_feedback.notion.drift import verify_schema
 from notion_feedback.notion.schema import FEEDBACK, Prop, property_name
 from notion_feedback.notion.text import plain_text
 from notion_feedback.timeutil import parse_iso
+
+if TYPE_CHECKING:  # settings are only read here: importing rows stays free of the settings' dependencies
+    from notion_feedback.config import Settings
 
 PAGE_SIZE = 100
 QUERY_RESULT_CAP = 10_000

@@ -26,10 +26,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,10 +43,11 @@ from notion_feedback.notion import client as notion_factory
 from notion_feedback.notion.access import checked, data_source_of
 from notion_feedback.notion.schema import SCALES, RatingScale
 from notion_feedback.smith import client as smith_factory
-from notion_feedback.smith import feedback as fb
+from notion_feedback.smith import feedback as smith_feedback
 from notion_feedback.smith import projects
 from notion_feedback.state import open_state
-from notion_feedback.sync import store
+from notion_feedback.sync import decide, store
+from notion_feedback.sync.decide import RETRYABLE_KINDS, Desired
 from notion_feedback.sync.retry import (
     SyncIncompleteError,
     is_transient,
@@ -61,13 +61,11 @@ from notion_feedback.sync.rows import (
     notion_time,
     resolve_columns,
 )
-from notion_feedback.sync.writeback import BLANK, REMOVED, SYNCED, Shown, error_shown, write_status
+from notion_feedback.sync.writeback import BLANK, Shown, write_status
 from notion_feedback.timeutil import parse_iso
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[["SyncSummary"], None]
-# Row problems whose cause may go away without the row changing: tried again on a back-off schedule.
-RETRYABLE_KINDS = ("run_not_found", "duplicate_run")
 RETRIES_PER_PASS = 50
 PENDING_PER_PASS = 100
 MAX_LISTED_PROBLEMS = 50
@@ -115,36 +113,6 @@ class SyncSummary:
         return scalars | {"problems": len(self.problems)}
 
 
-@dataclass(frozen=True)
-class Desired:
-    """What LangSmith should hold for a row, decided from the row alone (no request)."""
-
-    kind: str  # none | valid | error
-    run_id: str | None = None
-    project_id: str | None = None
-    score: float | None = None
-    comment: str | None = None
-    error_kind: str | None = None
-    message: str | None = None
-
-
-def _uuid(text: str | None) -> str | None:
-    if not text:
-        return None
-    try:
-        return str(uuid.UUID(text.strip()))
-    except ValueError:
-        return None
-
-
-def _not_found_message(run_id: str, project_id: str) -> str:
-    return (
-        f"The LangSmith run {run_id} was not found in project {project_id}. Check the Run ID; if the run is new it "
-        "may not be ingested yet (this is tried again automatically), or it may have expired (base retention is "
-        "14 days)."
-    )
-
-
 @dataclass
 class _Work:
     """A row whose LangSmith feedback must change, with what was decided about it before any request."""
@@ -152,7 +120,7 @@ class _Work:
     row: RatedRow
     desired: Desired
     base: store.Stored
-    had: fb.RemoteFeedback | None
+    had: smith_feedback.RemoteFeedback | None
     fid: str
     shown_now: Shown
 
@@ -263,52 +231,21 @@ class SyncPass:
 
     def _settled(self, row: RatedRow, entry: store.Stored | None) -> bool:
         fresh = store.load(self.engine, [row.page_id], self.key).get(row.page_id) or entry
-        return fresh is not None and fresh.pending_status is None and self._same_content(row, fresh)
+        return decide.settled(row, fresh)
 
-    def _remote(self, rows: list[RatedRow], entries: dict[str, store.Stored]) -> dict[str, fb.RemoteFeedback]:
+    def _remote(
+        self, rows: list[RatedRow], entries: dict[str, store.Stored]
+    ) -> dict[str, smith_feedback.RemoteFeedback]:
         # Only well-formed ids go to LangSmith: a malformed Run ID stays a row error, never a refused request.
-        run_ids = {_uuid(r.run_id) for r in rows if r.rating} | {_uuid(e.run_id) for e in entries.values()}
+        run_ids = {decide.parse_uuid(r.run_id) for r in rows if r.rating}
+        run_ids |= {decide.parse_uuid(e.run_id) for e in entries.values()}
         wanted = sorted(r for r in run_ids if r)
-        return with_retries(fb.read_many, self.smith, wanted, self.key) if wanted else {}
+        return with_retries(smith_feedback.read_many, self.smith, wanted, self.key) if wanted else {}
 
     # -- one row --------------------------------------------------------------------------------------------
     def _desired(self, row: RatedRow) -> Desired:
-        if not row.rating:
-            return Desired("none")
-        if not row.run_id:
-            return Desired(
-                "error",
-                error_kind="no_run_id",
-                message="This row has no Run ID, so its rating cannot reach LangSmith. Fill in Run ID with the "
-                "id of the LangSmith run (trace) it rates.",
-            )
-        run_id = _uuid(row.run_id)
-        if run_id is None:
-            return Desired(
-                "error",
-                error_kind="bad_run_id",
-                message=f'The Run ID "{row.run_id[:80]}" is not a LangSmith run id (expected a UUID such as '
-                "1f0e4a52-7c3b-4d7e-9a1b-2c3d4e5f6a7b). Correct it to the id of the run this row rates.",
-            )
-        score = self.scale.score(row.rating)
-        if score is None:
-            options = ", ".join(name for name, _, _ in self.scale.options)
-            return Desired(
-                "error",
-                error_kind="off_scale",
-                message=f'The rating "{row.rating}" is not on the {self.scale.name} scale ({options}). Pick one '
-                "of those, or change NOTION_FEEDBACK_RATING_SCALE.",
-            )
-        project_id = _uuid(row.project_id) if row.project_id else self._project_fallback()
-        if project_id is None:
-            shown = f'"{row.project_id[:80]}" is not' if row.project_id else "is missing and"
-            return Desired(
-                "error",
-                error_kind="bad_project_id",
-                message=f"The Project ID {shown} no LangSmith project id could be used. Fill in the UUID of the "
-                f"project the run belongs to (or set LANGSMITH_PROJECT to its name).",
-            )
-        return Desired("valid", run_id=run_id, project_id=project_id, score=score, comment=row.comment)
+        fallback = self._project_fallback() if decide.needs_default_project(row, self.scale) else None
+        return decide.desired_feedback(row, self.scale, fallback)
 
     def _project_fallback(self) -> str | None:
         """The id of LANGSMITH_PROJECT, looked up once per pass, for rows written without a Project ID."""
@@ -321,15 +258,9 @@ class SyncPass:
                 self._default_project = None
         return self._default_project  # type: ignore[return-value]
 
-    def _same_content(self, row: RatedRow, entry: store.Stored) -> bool:
-        return (
-            entry.option == row.rating
-            and (entry.comment or None) == row.comment
-            and entry.run_id == (_uuid(row.run_id) or row.run_id)
-            and (row.project_id is None or entry.project_id == (_uuid(row.project_id) or row.project_id))
-        )
-
-    def _row(self, row: RatedRow, entry: store.Stored | None, remote: dict[str, fb.RemoteFeedback] | None) -> None:
+    def _row(
+        self, row: RatedRow, entry: store.Stored | None, remote: dict[str, smith_feedback.RemoteFeedback] | None
+    ) -> None:
         job = self._prepare(row, entry, remote)
         if job is not None:
             self._effects([job])
@@ -345,7 +276,10 @@ class SyncPass:
         self._one_row_per_run(work)
         if not self.dry_run and work:
             check_fence()  # a daemon that lost its lease (frozen, then resumed) stops before this page's writes
-            store.save_many(self.engine, [self._intent(job) for job in work if self._sends(job)])
+            intents = [
+                decide.intent(job.base, job.desired, job.had) for job in work if decide.sends(job.desired, job.had)
+            ]
+            store.save_many(self.engine, intents)
         if len(work) <= 1 or self.dry_run:
             outcomes = [self._attempt(job) for job in work]
         else:
@@ -372,52 +306,15 @@ class SyncPass:
         row read first (edited first) wins. The refused row is tried again on a schedule, so clearing the other
         row's rating or Run ID lets it through without the person touching it again.
         """
-        claims = [job for job in work if job.desired.kind == "valid"]
-        owners = store.run_owners(self.engine, self.key, [job.desired.run_id or "" for job in claims])
-        in_page = {job.row.page_id: job for job in work}
-        for run_id, owner in list(owners.items()):
-            leaving = in_page.get(owner.page_id)  # the owner row is in this page and no longer rates this run
-            if leaving is not None and (leaving.desired.kind != "valid" or leaving.desired.run_id != run_id):
-                del owners[run_id]
-        for job in claims:
-            run_id = job.desired.run_id or ""
-            owner = owners.get(run_id)
-            if owner is None or owner.page_id == job.row.page_id:
-                owners[run_id] = replace(job.base, page_id=job.row.page_id, row_url=job.row.url)
-                continue
-            job.desired = Desired(
-                "error",
-                error_kind="duplicate_run",
-                message=f"Another row already rates LangSmith run {run_id}: {owner.row_url or owner.page_id}. "
-                "A run takes one rating: clear the Run ID or the rating on one of the two rows.",
-            )
-
-    @staticmethod
-    def _sends(job: _Work) -> bool:
-        """Whether this row's effect may write to LangSmith (create, update or delete).
-
-        Every such effect is written ahead as an intent (``MAYBE``): if its answer is lost (a timeout, a 500 after
-        the effect, a kill), the store must not go on claiming the old value, or a later edit back to that value
-        would look unchanged and LangSmith would keep the lost write for ever.
-        """
-        desired, had = job.desired, job.had
-        if desired.kind != "valid":
-            return had is not None
-        return (
-            had is None
-            or had.run_id != desired.run_id
-            or had.score != desired.score
-            or (had.comment or None) != (desired.comment or None)
-        )
-
-    @staticmethod
-    def _intent(job: _Work) -> store.Stored:
-        """The entry saved before an effect: until its outcome is confirmed, the feedback's state is unknown (the
-        next pass reads it back from LangSmith before deciding anything), and it is on the old run while a move
-        to another run is not known to be done."""
-        run_id = job.had.run_id if job.had is not None else job.desired.run_id
-        project_id = job.desired.project_id or job.base.project_id
-        return replace(job.base, status=store.MAYBE, run_id=run_id, project_id=project_id)
+        claims = [job.desired.run_id or "" for job in work if job.desired.kind == "valid"]
+        owners = {
+            run_id: decide.Owner(owner.page_id, owner.row_url or "")
+            for run_id, owner in store.run_owners(self.engine, self.key, claims).items()
+        }
+        page = [(job.row.page_id, job.row.url, job.desired) for job in work]
+        refused = decide.refuse_second_claims(page, owners)
+        for job in work:
+            job.desired = refused.get(job.row.page_id, job.desired)
 
     def _attempt(self, job: _Work) -> tuple[store.Stored, str] | BaseException:
         try:
@@ -426,36 +323,33 @@ class SyncPass:
             return exc
 
     def _prepare(
-        self, row: RatedRow, entry: store.Stored | None, remote: dict[str, fb.RemoteFeedback] | None
+        self, row: RatedRow, entry: store.Stored | None, remote: dict[str, smith_feedback.RemoteFeedback] | None
     ) -> _Work | None:
         """Decide what a row needs without any request; None when it needs nothing."""
         s = self.summary
-        fid = fb.feedback_id(row.page_id, self.key)
+        fid = smith_feedback.feedback_id(row.page_id, self.key)
         shown_now = Shown.of(row.sync_status, row.sync_error)
-        if entry is None and not row.rating and (remote is None or fid not in remote):
+        if decide.untracked(row, entry, held_remotely=remote is not None and fid in remote):
             if shown_now.blank or self.dry_run:
                 s.unchanged += 1
-                return
+                return None
             entry = store.Stored(row.page_id, self.key, fid)  # a stale status from a lost store: clear it
-        # Fast path: content and display as last handled, nothing to retry, no remote check asked. Costs nothing.
-        if (
-            remote is None
-            and entry is not None
-            and entry.pending_status is None
-            and entry.status != store.MAYBE
-            and Shown.decode(entry.written_status) == shown_now
-            and self._same_content(row, entry)
-            and not self._retry_now(entry)
-        ):
-            if entry.status != store.ERROR:
+        desired: Desired | None = None
+        if entry is not None:
+            due = decide.retry_now(entry, full=self.full, now=_now_iso())
+            verdict = decide.triage(row, entry, shown_now, checking_remote=remote is not None, due=due)
+            if verdict == decide.RECHECK:
+                desired = self._desired(row)
+                verdict = decide.KNOWN_PROBLEM if decide.same_problem(desired, entry) else decide.HANDLE
+            if verdict == decide.UNCHANGED:
                 s.unchanged += 1
-                return
-            if entry.error_kind in RETRYABLE_KINDS or entry.error_kind == "rejected" or self._still(row, entry):
+                return None
+            if verdict == decide.KNOWN_PROBLEM:
                 s.errors += 1
                 self._problem(row, entry.error or "")
-                return
-            # A local check no longer fails (e.g. the rating scale setting changed): handle the row again.
-        desired = self._desired(row)
+                return None
+        if desired is None:
+            desired = self._desired(row)
         base = entry or store.Stored(row.page_id, self.key, fid)
         had = self._has_feedback(base, fid, remote)
         return _Work(row, desired, base, had, fid, shown_now)
@@ -474,7 +368,8 @@ class SyncPass:
             self._problem(row, new.error or "")
         elif action == "unchanged":
             s.unchanged += 1
-        target = self._target(new, shown_now, had_feedback=had is not None or base.score is not None)
+        every = self.settings.sync_status_writeback == "all"
+        target = decide.target(new, shown_now, had_feedback=had is not None or base.score is not None, every=every)
         new.written_status = shown_now.encode()
         new.pending_status = target.encode() if target != shown_now else None
         new.row_edited_at = row.last_edited_time
@@ -489,99 +384,74 @@ class SyncPass:
         store.save(self.engine, new)
         self._write_back(new, target)
 
-    def _still(self, row: RatedRow, entry: store.Stored) -> bool:
-        """Whether a row's local problem (checked without any request) is still the same problem."""
-        desired = self._desired(row)
-        return desired.kind == "error" and desired.message == entry.error
-
-    def _retry_now(self, entry: store.Stored) -> bool:
-        if entry.status != store.ERROR or entry.error_kind not in RETRYABLE_KINDS:
-            return False
-        return self.full or not entry.retry_at or entry.retry_at <= _now_iso()
-
     def _has_feedback(
-        self, entry: store.Stored, fid: str, remote: dict[str, fb.RemoteFeedback] | None
-    ) -> fb.RemoteFeedback | None:
+        self, entry: store.Stored, fid: str, remote: dict[str, smith_feedback.RemoteFeedback] | None
+    ) -> smith_feedback.RemoteFeedback | None:
         """What LangSmith holds for this row: asked of LangSmith in a full pass, else taken from the store."""
         if remote is not None:
             return remote.get(fid)
         if entry.status == store.MAYBE:  # an effect whose outcome was lost: ask LangSmith what it holds
-            return with_retries(fb.read_one, self.smith, fid)
+            return with_retries(smith_feedback.read_one, self.smith, fid)
         if entry.score is None:
             return None
-        return fb.RemoteFeedback(entry.run_id or "", entry.score, entry.comment)
+        return smith_feedback.RemoteFeedback(entry.run_id or "", entry.score, entry.comment)
 
     def _apply(
-        self, row: RatedRow, desired: Desired, base: store.Stored, had: fb.RemoteFeedback | None, fid: str
+        self, row: RatedRow, desired: Desired, base: store.Stored, had: smith_feedback.RemoteFeedback | None, fid: str
     ) -> tuple[store.Stored, str]:
         """Make LangSmith match ``desired``; return the new store entry and what was done."""
-        new = replace(
-            base, option=row.rating, comment=row.comment, error=None, error_kind=None, attempts=None, retry_at=None
-        )
+        effect = decide.plan(desired, had)
         if desired.kind != "valid":
-            new.run_id = _uuid(row.run_id) or row.run_id
-            new.project_id = _uuid(row.project_id) or row.project_id
-            removed = had is not None and self._delete(fid, row)
-            new.score = None
-            if desired.kind == "error":
-                new.status, new.error, new.error_kind = store.ERROR, desired.message, desired.error_kind
-                if desired.error_kind in RETRYABLE_KINDS:
-                    new.attempts, new.retry_at = _backoff(base, desired.error_kind)
-                return new, "error"
-            new.status = store.REMOVED
-            return new, "removed" if removed else "unchanged"
-        new.run_id, new.project_id = desired.run_id, desired.project_id
-        value = fb.FeedbackValue(
+            removed = effect == decide.DELETE and self._delete(fid, row)
+            new, action = decide.after_effect(base, row, desired, removed=removed)
+            if desired.error_kind in RETRYABLE_KINDS:
+                new.attempts, new.retry_at = _backoff(base, desired.error_kind)
+            return new, action
+        value = smith_feedback.FeedbackValue(
             run_id=desired.run_id or "",
             project_id=desired.project_id or "",
             score=desired.score or 0.0,
             comment=desired.comment,
-            source_info=self._source_info(row),
+            source_info=decide.source_info(row),
             run_start=_date(row.run_start),
             label=row.rating,
         )
         try:
-            if had is not None and had.run_id == value.run_id:
-                if had.score == value.score and (had.comment or None) == value.comment:
-                    action = "unchanged"
-                else:
-                    action = self._update(fid, value, row)
-            else:
-                if had is not None:  # moved to another run: feedback cannot change its run, so re-create it
-                    self._delete(fid, row)
-                action = self._create(fid, value, row)
-        except fb.RunNotFoundError:
-            new.score = None
-            new.status, new.error_kind = store.ERROR, "run_not_found"
-            new.error = _not_found_message(value.run_id, value.project_id)
+            action = self._send(effect, fid, value, row)
+        except smith_feedback.RunNotFoundError:
+            message = decide.not_found_message(value.run_id, value.project_id)
+            new = decide.after_refusal(base, row, desired, "run_not_found", message)
             new.attempts, new.retry_at = _backoff(base, "run_not_found")
             return new, "error"
-        except fb.FeedbackRejectedError as exc:
-            new.score = None
-            new.status, new.error_kind = store.ERROR, "rejected"
-            new.error = f"LangSmith did not accept this rating: {exc.message}"
-            return new, "error"
-        new.status, new.score, new.comment = store.SYNCED, value.score, value.comment
-        return new, action
+        except smith_feedback.FeedbackRejectedError as exc:
+            message = f"LangSmith did not accept this rating: {exc.message}"
+            return decide.after_refusal(base, row, desired, "rejected", message), "error"
+        return decide.after_send(base, row, desired), action
 
-    def _source_info(self, row: RatedRow) -> dict[str, Any]:
-        info = {"source": "notion-feedback", "notion_page_id": row.page_id, "notion_url": row.url}
-        if row.rater:
-            info["rater"] = row.rater
-        return info
+    def _send(self, effect: str, fid: str, value: smith_feedback.FeedbackValue, row: RatedRow) -> str:
+        """Carry out a valid rating's effect; returns what was done (created, updated, unchanged)."""
+        if effect == decide.NOTHING:
+            return "unchanged"
+        if effect == decide.UPDATE:
+            return self._update(fid, value, row)
+        if effect == decide.MOVE:
+            self._delete(fid, row)
+        return self._create(fid, value, row)
 
-    def _create(self, fid: str, value: fb.FeedbackValue, row: RatedRow) -> str:
+    def _create(self, fid: str, value: smith_feedback.FeedbackValue, row: RatedRow) -> str:
         if self.dry_run:
             self.summary.planned.append(f"create feedback {value.score:g} on run {value.run_id} ({row.url})")
             return "created"
         ext = self.settings.extend_trace_retention
-        return with_retries(fb.create_or_update, self.smith, fid, self.key, value, extend_trace_retention=ext)
+        return with_retries(
+            smith_feedback.create_or_update, self.smith, fid, self.key, value, extend_trace_retention=ext
+        )
 
-    def _update(self, fid: str, value: fb.FeedbackValue, row: RatedRow) -> str:
+    def _update(self, fid: str, value: smith_feedback.FeedbackValue, row: RatedRow) -> str:
         if self.dry_run:
             self.summary.planned.append(f"update feedback to {value.score:g} on run {value.run_id} ({row.url})")
             return "updated"
-        if with_retries(fb.update, self.smith, fid, value.score, value.comment, value.label):
+        if with_retries(smith_feedback.update, self.smith, fid, value.score, value.comment, value.label):
             return "updated"
         return self._create(fid, value, row)  # deleted behind our back
 
@@ -589,19 +459,7 @@ class SyncPass:
         if self.dry_run:
             self.summary.planned.append(f"remove feedback {fid} ({row.url or row.page_id})")
             return True
-        return bool(with_retries(fb.remove, self.smith, fid))  # False: it was not there (an unsent create)
-
-    def _target(self, entry: store.Stored, shown_now: Shown, *, had_feedback: bool) -> Shown:
-        """What the row should display. Writes cost Notion requests, so in "errors" mode a row that displays
-        nothing keeps displaying nothing unless there is a problem to show."""
-        every = self.settings.sync_status_writeback == "all"
-        if entry.status == store.ERROR:
-            return error_shown(entry.error or "")
-        if entry.status == store.SYNCED:
-            return SYNCED if (every or not shown_now.blank) else BLANK
-        if not had_feedback:
-            return BLANK
-        return REMOVED if (every or not shown_now.blank) else BLANK
+        return bool(with_retries(smith_feedback.remove, self.smith, fid))  # False: it was not there (an unsent create)
 
     def _write_back(self, entry: store.Stored, target: Shown) -> None:
         assert self.cols is not None
@@ -649,7 +507,7 @@ class SyncPass:
 
     def _sweep_deleted_rows(self) -> None:
         """Rows gone from Notion (trashed, deleted) take their feedback with them: Notion is the source of truth."""
-        gone = [e for e in store.with_feedback(self.engine, self.key) if e.page_id not in self.handled]
+        gone = decide.gone(store.with_feedback(self.engine, self.key), self.handled)
         for n, entry in enumerate(gone):
             if n % 100 == 0 and not self.dry_run:
                 check_fence()
@@ -657,7 +515,7 @@ class SyncPass:
             if self._delete(entry.feedback_id, row):
                 self.summary.removed += 1
             if not self.dry_run:
-                store.save(self.engine, replace(entry, score=None, status=store.REMOVED, pending_status=None))
+                store.save(self.engine, decide.after_row_gone(entry))
 
 
 def _row_from_store(entry: store.Stored) -> RatedRow:
@@ -687,9 +545,9 @@ def _date(value: str | None) -> datetime | None:
 
 
 def _backoff(base: store.Stored, kind: str) -> tuple[int, str]:
-    """Attempts so far and when to try again a row whose problem may go away by itself (doubling, capped)."""
-    attempts = (base.attempts or 0) + 1 if base.error_kind == kind else 1
-    return attempts, _now_iso(min(MAX_RETRY_DELAY, timedelta(minutes=2 ** (attempts - 1))))
+    """Attempts so far and when (on this clock) to try again a row whose problem may go away by itself."""
+    attempts, delay = decide.backoff(base, kind, MAX_RETRY_DELAY)
+    return attempts, _now_iso(delay)
 
 
 def _now_iso(delta: timedelta = timedelta(0)) -> str:

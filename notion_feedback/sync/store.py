@@ -14,15 +14,15 @@ from typing import Any
 from sqlalchemy import Engine, and_, or_, select
 
 from notion_feedback.state import get_value, set_value, synced_ratings, utcnow
+from notion_feedback.sync import decide
 
-# Entry statuses (in the store; what the row displays is decided separately).
-SYNCED = "synced"
-ERROR = "error"
-REMOVED = "removed"
-# An effect (create, update or delete) was sent and its outcome is not known yet (saved before sending). A crash or
-# a lost answer leaves it so; the next pass reads the feedback back from LangSmith before deciding anything, so the
-# store only ever claims what LangSmith confirmed.
-MAYBE = "maybe"
+# Entry statuses, named where the sync decides with them (see decide.py). MAYBE: an effect was sent and its outcome
+# is not known yet (saved before sending); the next pass reads the feedback back from LangSmith before deciding
+# anything, so the store only ever claims what LangSmith confirmed.
+SYNCED = decide.SYNCED_ENTRY
+ERROR = decide.ERROR_ENTRY
+REMOVED = decide.REMOVED_ENTRY
+MAYBE = decide.MAYBE_ENTRY
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """What the sync shows on a Feedback row: ``Sync status`` and ``Sync error``, in words the person rating reads.
 
 Each write costs a Notion request (the budget is ~3/s) and bumps the row's ``last_edited_time``, so the engine
-decides *whether* to write (see ``shown_status``); this module only knows how.
+decides *whether* to write (``decide.target``); this module only knows how.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """The rating sync: Notion ratings become LangSmith feedback, incrementally, idempotently, never lost.
 
+This module does the reading, writing, batching, threads and checkpoints; every decision about a row (what
+LangSmith should hold, whether anything changed, which effect, what to record and show) is made in ``decide.py``.
+
 One pass (``run_sync``), following the rules of docs/architecture.md §4:
 
 1. Check the Feedback data source still has the properties the sync reads (nothing is written otherwise).

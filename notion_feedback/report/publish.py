@@ -62,11 +62,12 @@ Progress = Callable[[str], None]
 # -- the template -------------------------------------------------------------------------------------------------
 
 
-def template_path(settings: Settings) -> Path:
-    """The user's template, else the repository's ``templates/`` (editable install), else the package's copy.
+def template_source(settings: Settings) -> tuple[str, str]:
+    """The template's text and the name its errors are reported under: the user's file, else the shipped one.
 
-    The package's copy is ``notion_feedback/templates``, a symlink to the top-level ``templates/``: one file,
-    which setuptools copies into wheels as package data.
+    The shipped template is package data of ``notion_feedback.templates`` (the top-level ``templates/`` folder,
+    mapped by ``pyproject.toml``), read through ``importlib.resources``: the same call in a wheel and in an
+    editable install.
     """
     if settings.report_template:
         path = Path(settings.report_template).expanduser()
@@ -75,11 +76,9 @@ def template_path(settings: Settings) -> Path:
                 f"report template {path} does not exist",
                 "point NOTION_FEEDBACK_REPORT_TEMPLATE at a Jinja2 file, or unset it to use the shipped template",
             )
-        return path
-    repo = Path(__file__).resolve().parents[1] / "templates" / TEMPLATE_NAME
-    if repo.is_file():
-        return repo
-    return Path(str(resources.files("notion_feedback") / "templates" / TEMPLATE_NAME))
+        return path.read_text(encoding="utf-8"), str(path)
+    shipped = resources.files("notion_feedback.templates").joinpath(TEMPLATE_NAME)
+    return shipped.read_text(encoding="utf-8"), f"templates/{TEMPLATE_NAME}"
 
 
 def _num(v: float | None, digits: int = 0) -> str:
@@ -131,9 +130,10 @@ def _status(c: kpi.Check) -> str:
     return {True: "✅", False: "⚠️", None: "—"}[c.ok]
 
 
-def environment(path: Path) -> jinja2.Environment:
+def environment(source: str, filename: str) -> jinja2.Environment:
+    """The report's Jinja2 environment, holding the one template ``source`` under ``filename``."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(path.parent)),
+        loader=jinja2.FunctionLoader(lambda name: (source, filename, lambda: True) if name == filename else None),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -157,17 +157,17 @@ def environment(path: Path) -> jinja2.Environment:
 
 def load_template(settings: Settings) -> jinja2.Template:
     """The template, parsed: a missing file or a syntax error stops before any request is made."""
-    path = template_path(settings)
+    source, filename = template_source(settings)
     try:
-        return environment(path).get_template(path.name)
+        return environment(source, filename).get_template(filename)
     except jinja2.TemplateError as exc:
-        raise _template_error(path, exc) from exc
+        raise _template_error(filename, exc) from exc
 
 
-def _template_error(path: Path, exc: jinja2.TemplateError) -> ConfigError:
+def _template_error(filename: str, exc: jinja2.TemplateError) -> ConfigError:
     where = f" line {exc.lineno}" if getattr(exc, "lineno", None) else ""
     return ConfigError(
-        f"report template {path}{where}: {exc.message or exc}",
+        f"report template {filename}{where}: {exc.message or exc}",
         "fix the template (see the variables listed in the shipped templates/report.md.j2 header)",
     )
 
@@ -176,7 +176,7 @@ def render_text(template: jinja2.Template, context: dict[str, Any]) -> str:
     try:
         return template.render(**context)
     except jinja2.TemplateError as exc:
-        raise _template_error(Path(template.filename or template.name or "?"), exc) from exc
+        raise _template_error(template.filename or template.name or "?", exc) from exc
 
 
 # -- gathering ------------------------------------------------------------------------------------------------------

@@ -480,6 +480,30 @@ def write_page(
     return page["id"], page.get("url", ""), created
 
 
+def upload_charts(notion: notion_client.Client, engine: Engine, start: date, pngs: dict[str, bytes]) -> dict[str, str]:
+    """Each chart uploaded to Notion: chart name → file upload id (the upload limit is asked once a day)."""
+    limit = uploads.upload_limit(notion, engine)
+    return {name: uploads.upload_png(notion, f"{name}-{start}.png", png, limit) for name, png in pngs.items()}
+
+
+def _write_or_explain(
+    notion: notion_client.Client, engine: Engine, settings: Settings, data: ReportData, content: list[nb.Block]
+) -> tuple[str, str, bool]:
+    """``write_page``, with a Reports database the integration cannot reach told as what to share."""
+    try:
+        return write_page(notion, engine, settings, data, content)
+    except APIResponseError as exc:
+        problem = access_error(
+            exc,
+            "write the report page",
+            "the Reports database",
+            "share the Reports database with the integration, or run `notion-feedback init` again",
+        )
+        if problem is None:
+            raise
+        raise problem from exc
+
+
 # -- the whole thing ----------------------------------------------------------------------------------------------
 
 
@@ -557,37 +581,18 @@ def publish_report(
     step("charts")
     pngs = render_charts(settings, data)
     step("uploading charts")
-    limit = uploads.upload_limit(notion, engine)
-    uploaded = {name: uploads.upload_png(notion, f"{name}-{data.start}.png", png, limit) for name, png in pngs.items()}
+    uploaded = upload_charts(notion, engine, data.start, pngs)
     step("rendering the page")
     text = render_text(template, context(settings, data, list(uploaded), now))
     content = build_blocks(text, uploaded)
     step("writing to Notion")
-    try:
-        page_id, url, created = write_page(notion, engine, settings, data, content)
-    except APIResponseError as exc:
-        problem = access_error(
-            exc,
-            "write the report page",
-            "the Reports database",
-            "share the Reports database with the integration, or run `notion-feedback init` again",
-        )
-        if problem is None:
-            raise
-        raise problem from exc
+    page_id, url, created = _write_or_explain(notion, engine, settings, data, content)
     delivery = al.Delivery()
     if data.alert_plan.moves_state:
         step("alerts")
+        title = report_title(period, data.start)
         delivery = al.deliver(
-            settings,
-            data.alert_plan,
-            notion,
-            page_id,
-            title=report_title(period, data.start),
-            url=url,
-            fmt=_format,
-            now=now,
-            engine=engine,
+            settings, data.alert_plan, notion, page_id, title=title, url=url, fmt=_format, now=now, engine=engine
         )
     return ReportResult(
         period=period,

@@ -36,16 +36,14 @@ from sqlalchemy import Engine, select
 
 from notion_feedback.config import Settings, require
 from notion_feedback.errors import ConfigError
-from notion_feedback.notion import blocks as nb
+from notion_feedback.notion import blocks
 from notion_feedback.notion.access import access_error, with_data_sources
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.client import request_counts as notion_counts
 from notion_feedback.notion.links import notion_page_url
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
 from notion_feedback.notion.text import plain_text, title_text
-from notion_feedback.report import alerts as al
-from notion_feedback.report import charts as ch
-from notion_feedback.report import costs, experiments, kpi, uploads
+from notion_feedback.report import alerts, charts, costs, experiments, kpi, uploads
 from notion_feedback.smith import projects
 from notion_feedback.smith.client import make_langsmith_client
 from notion_feedback.smith.client import request_counts as smith_counts
@@ -147,7 +145,7 @@ def environment(source: str, filename: str) -> jinja2.Environment:
         usd=_usd,
         rating=_rating,
         delta=_delta,
-        md=nb.escape,
+        md=blocks.escape,
         value=_value,
         target=_target,
         status=_status,
@@ -198,7 +196,7 @@ class ReportData:
     experiment: experiments.Experiment | None = None
     advice: list[costs.Advice] = field(default_factory=list)
     forecast: costs.Forecast | None = None
-    alert_plan: al.AlertPlan | None = None
+    alert_plan: alerts.AlertPlan | None = None
 
     @property
     def breaches(self) -> list[kpi.Check]:
@@ -339,17 +337,17 @@ def row_properties(settings: Settings, data: ReportData) -> dict[str, Any]:
 def render_charts(settings: Settings, data: ReportData) -> dict[str, bytes]:
     pts = data.series.points
     scale = SCALES[settings.rating_scale]
-    charts: dict[str, bytes] = {
-        "volume": ch.volume_chart(pts),
-        "latency": ch.latency_chart(pts, settings.target_latency_avg_ms),
-        "cost": ch.cost_chart(pts, settings.target_cost_per_interaction_usd),
-        "ratings": ch.rating_chart(
+    pngs: dict[str, bytes] = {
+        "volume": charts.volume_chart(pts),
+        "latency": charts.latency_chart(pts, settings.target_latency_avg_ms),
+        "cost": charts.cost_chart(pts, settings.target_cost_per_interaction_usd),
+        "ratings": charts.rating_chart(
             data.kpis.rating_distribution, [o for o, _, _ in scale.options], data.kpis.rating_avg
         ),
     }
     if data.forecast is not None:
-        charts["forecast"] = ch.forecast_chart(data.forecast, *daily_cost_line(settings, data))
-    return charts
+        pngs["forecast"] = charts.forecast_chart(data.forecast, *daily_cost_line(settings, data))
+    return pngs
 
 
 def daily_cost_line(settings: Settings, data: ReportData) -> tuple[float | None, str]:
@@ -388,18 +386,18 @@ def context(settings: Settings, data: ReportData, chart_names: list[str], now: d
         "experiment": data.experiment,
         "advice": data.advice,
         "forecast": data.forecast,
-        "alerts": al.lines(data.alert_plan, _format) if data.alert_plan else [],
+        "alerts": alerts.lines(data.alert_plan, _format) if data.alert_plan else [],
     }
 
 
-def build_blocks(text: str, uploaded: dict[str, str]) -> list[nb.Block]:
+def build_blocks(text: str, uploaded: dict[str, str]) -> list[blocks.Block]:
     """The rendered template as blocks within Notion's limits, charts pointing at their uploads."""
 
-    def image(src: str, caption: str) -> nb.Block | None:
+    def image(src: str, caption: str) -> blocks.Block | None:
         scheme, _, name = src.partition(":")
-        return nb.image_upload(uploaded[name], caption) if scheme == "chart" and name in uploaded else None
+        return blocks.image_upload(uploaded[name], caption) if scheme == "chart" and name in uploaded else None
 
-    return nb.fit(nb.render(text, image))
+    return blocks.fit(blocks.render(text, image))
 
 
 def find_page(notion: notion_client.Client, engine: Engine, settings: Settings, period: str, start: date) -> str | None:
@@ -444,7 +442,7 @@ def _gone(exc: APIResponseError) -> bool:
 
 
 def write_page(
-    notion: notion_client.Client, engine: Engine, settings: Settings, data: ReportData, content: list[nb.Block]
+    notion: notion_client.Client, engine: Engine, settings: Settings, data: ReportData, content: list[blocks.Block]
 ) -> tuple[str, str, bool]:
     """Create the page (properties + first batch of blocks) or empty and refill the existing one.
 
@@ -465,7 +463,7 @@ def write_page(
             page = None
     created = page is None
     if page is None:
-        groups = list(nb.batches(content))
+        groups = list(blocks.batches(content))
         first = groups[0] if groups else []
         page = notion.pages.create(  # type: ignore[assignment]
             parent={"type": "data_source_id", "data_source_id": settings.reports_data_source_id},
@@ -475,7 +473,7 @@ def write_page(
         rest = [b for g in groups[1:] for b in g]
     assert page is not None
     remember(engine, data.period, data.start, page["id"])
-    for group in nb.batches(rest):
+    for group in blocks.batches(rest):
         notion.blocks.children.append(page["id"], children=group)
     return page["id"], page.get("url", ""), created
 
@@ -487,7 +485,7 @@ def upload_charts(notion: notion_client.Client, engine: Engine, start: date, png
 
 
 def _write_or_explain(
-    notion: notion_client.Client, engine: Engine, settings: Settings, data: ReportData, content: list[nb.Block]
+    notion: notion_client.Client, engine: Engine, settings: Settings, data: ReportData, content: list[blocks.Block]
 ) -> tuple[str, str, bool]:
     """``write_page``, with a Reports database the integration cannot reach told as what to share."""
     try:
@@ -572,7 +570,7 @@ def publish_report(
     step("KPIs from LangSmith")
     data = gather(smith, engine, settings, period, anchor, now)
     is_latest = data.start == kpi.period_range(period, latest)[0]
-    data.alert_plan = al.plan(engine, data.checks, period, data.start, moves_state=notify and is_latest)
+    data.alert_plan = alerts.plan(engine, data.checks, period, data.start, moves_state=notify and is_latest)
     step("lowest-rated interactions")
     try:
         data.lowest = lowest_rated(notion, settings, data.start, data.end)
@@ -587,11 +585,11 @@ def publish_report(
     content = build_blocks(text, uploaded)
     step("writing to Notion")
     page_id, url, created = _write_or_explain(notion, engine, settings, data, content)
-    delivery = al.Delivery()
+    delivery = alerts.Delivery()
     if data.alert_plan.moves_state:
         step("alerts")
         title = report_title(period, data.start)
-        delivery = al.deliver(
+        delivery = alerts.deliver(
             settings, data.alert_plan, notion, page_id, title=title, url=url, fmt=_format, now=now, engine=engine
         )
     return ReportResult(
@@ -603,7 +601,7 @@ def publish_report(
         created=created,
         alerts=len(data.breaches),
         runs=data.kpis.runs,
-        blocks=sum(nb.elements(b) for b in content),
+        blocks=sum(blocks.elements(b) for b in content),
         charts=len(uploaded),
         notion_requests=sum(notion_counts(notion).values()) - n0,
         langsmith_requests=sum(smith_counts(smith).values()) - s0,

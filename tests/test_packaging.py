@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,8 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_wheel_ships_the_template_and_the_jobs_inside_the_package(tmp_path: Path) -> None:
+    source = tmp_path / "src"  # a copy: setuptools leaves build/ and *.egg-info beside the sources it builds
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for name in ("notion_feedback", "jobs", "templates"):
+        shutil.copytree(ROOT / name, source / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", tmp_path],
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", tmp_path],
         check=True,
         capture_output=True,
         timeout=240,

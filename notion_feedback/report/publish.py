@@ -336,17 +336,18 @@ def row_properties(settings: Settings, data: ReportData) -> dict[str, Any]:
 
 def render_charts(settings: Settings, data: ReportData) -> dict[str, bytes]:
     pts = data.series.points
+    volume, latency, cost, ratings, forecast = charts.CHART_NAMES
     scale = SCALES[settings.rating_scale]
     pngs: dict[str, bytes] = {
-        "volume": charts.volume_chart(pts),
-        "latency": charts.latency_chart(pts, settings.target_latency_avg_ms),
-        "cost": charts.cost_chart(pts, settings.target_cost_per_interaction_usd),
-        "ratings": charts.rating_chart(
+        volume: charts.volume_chart(pts),
+        latency: charts.latency_chart(pts, settings.target_latency_avg_ms),
+        cost: charts.cost_chart(pts, settings.target_cost_per_interaction_usd),
+        ratings: charts.rating_chart(
             data.kpis.rating_distribution, [o for o, _, _ in scale.options], data.kpis.rating_avg
         ),
     }
     if data.forecast is not None:
-        pngs["forecast"] = charts.forecast_chart(data.forecast, *daily_cost_line(settings, data))
+        pngs[forecast] = charts.forecast_chart(data.forecast, *daily_cost_line(settings, data))
     return pngs
 
 

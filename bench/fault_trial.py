@@ -52,10 +52,10 @@ POSTGRES_ENV = "NOTION_FEEDBACK_TEST_POSTGRES"
 
 CHILD = """
 import sys
-import jobs.{job}
+import notion_feedback.jobs.{job}
 from notion_feedback.sync.retry import SyncIncompleteError
 try:
-    jobs.{job}.run()
+    notion_feedback.jobs.{job}.run()
 except SyncIncompleteError as exc:
     print("incomplete", flush=True)
     sys.exit(3)
@@ -79,7 +79,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from notion_feedback.config import load_settings
 from notion_feedback.daemon.scheduler import JobSpec, run_daemon
 every_second = lambda settings: IntervalTrigger(seconds=1)
-run_daemon(load_settings(), jobs=[JobSpec("sync_ratings", "jobs.sync_ratings:run", every_second, 1)])
+run_daemon(load_settings(), jobs=[JobSpec("sync_ratings", "notion_feedback.jobs.sync_ratings:run", every_second, 1)])
 """
 LEASE_SECONDS = 6
 DURABILITY_BOUND_SECONDS = 1.0  # NOTION_FEEDBACK_RECORDER_MAX_UNSAVED_SECONDS's default

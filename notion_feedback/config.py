@@ -24,10 +24,6 @@ DEFAULT_NOTION_BASE_URL = "https://api.notion.com"
 DEFAULT_LANGSMITH_ENDPOINT = "https://api.smith.langchain.com"
 
 
-def _alias(name: str) -> Any:
-    return Field(validation_alias=AliasChoices(name))
-
-
 class Settings(BaseSettings):
     """All settings. Field ``x`` is read from ``NOTION_FEEDBACK_X`` unless an alias says otherwise."""
 

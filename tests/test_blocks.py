@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-from notion_feedback.notion import blocks as nb
+from notion_feedback.notion import blocks
 
 
-def _types(blocks: list[nb.Block]) -> list[str]:
-    return [b["type"] for b in blocks]
+def _types(out: list[blocks.Block]) -> list[str]:
+    return [b["type"] for b in out]
 
 
-def _text(block: nb.Block) -> str:
+def _text(block: blocks.Block) -> str:
     return "".join(r["text"]["content"] for r in block[block["type"]]["rich_text"])
 
 
@@ -45,7 +45,7 @@ print(1)
 ```
 [toc]
 """
-    out = nb.render(text, lambda src, cap: nb.image_upload("fu-1", cap) if src == "chart:volume" else None)
+    out = blocks.render(text, lambda src, cap: blocks.image_upload("fu-1", cap) if src == "chart:volume" else None)
     assert _types(out) == [
         "heading_1",
         "heading_2",
@@ -65,26 +65,30 @@ print(1)
         "table_of_contents",
     ]
     assert _text(out[4]) == "A paragraph\nthat continues."
-    assert _types(nb.children_of(out[5])) == ["bulleted_list_item"]
+    assert _types(blocks.children_of(out[5])) == ["bulleted_list_item"]
     assert out[7]["to_do"]["checked"] is True
     callout = out[8]
     assert callout["callout"]["icon"]["emoji"] == "⚠️" and _text(callout) == "Careful"
-    assert _types(nb.children_of(callout))[0] == "bulleted_list_item"
+    assert _types(blocks.children_of(callout))[0] == "bulleted_list_item"
     table = out[10]["table"]
     assert table["has_column_header"] is True and table["table_width"] == 2 and len(table["children"]) == 2
-    assert out[11]["image"] == {"type": "file_upload", "file_upload": {"id": "fu-1"}, "caption": nb.inline("Volume")}
+    assert out[11]["image"] == {
+        "type": "file_upload",
+        "file_upload": {"id": "fu-1"},
+        "caption": blocks.inline("Volume"),
+    }
     assert out[12]["image"]["external"]["url"] == "https://example.com/x.png"
-    assert _text(nb.children_of(out[13])[0]) == "hidden text"
+    assert _text(blocks.children_of(out[13])[0]) == "hidden text"
     assert out[14]["code"]["language"] == "python"
 
 
 def test_missing_chart_becomes_a_visible_note_not_a_broken_image() -> None:
-    out = nb.render("![Cost](chart:cost)", lambda src, cap: None)
+    out = blocks.render("![Cost](chart:cost)", lambda src, cap: None)
     assert out[0]["type"] == "callout" and "not available" in _text(out[0])
 
 
 def test_inline_markup_and_escapes() -> None:
-    runs = nb.inline(r"a **b** *c* `d` [e](https://x.io/p) \*f\*")
+    runs = blocks.inline(r"a **b** *c* `d` [e](https://x.io/p) \*f\*")
     assert [r["text"]["content"] for r in runs] == ["a ", "b", " ", "c", " ", "d", " ", "e", " *f*"]
     assert runs[1]["annotations"] == {"bold": True}
     assert runs[3]["annotations"] == {"italic": True}
@@ -94,25 +98,25 @@ def test_inline_markup_and_escapes() -> None:
 
 def test_escape_shows_user_text_literally() -> None:
     hostile = "# not a heading | **x** [y](https://z) > [!NOTE]"
-    out = nb.render(f"- {nb.escape(hostile)}")
+    out = blocks.render(f"- {blocks.escape(hostile)}")
     assert _types(out) == ["bulleted_list_item"]
     assert _text(out[0]) == hostile
 
 
 def test_long_text_is_split_into_2000_char_runs() -> None:
-    out = nb.render("x" * 4500)
+    out = blocks.render("x" * 4500)
     runs = out[0]["paragraph"]["rich_text"]
     assert [len(r["text"]["content"]) for r in runs] == [2000, 2000, 500]
 
 
 def test_deep_nesting_is_flattened_to_two_levels() -> None:
     text = "- a\n  - b\n    - c\n      - d\n+++ T\n| h | i |\n|---|---|\n| 1 | 2 |\n+++"
-    out = nb.fit(nb.render(text))
-    assert nb.depth(out) <= nb.MAX_DEPTH
+    out = blocks.fit(blocks.render(text))
+    assert blocks.depth(out) <= blocks.MAX_DEPTH
     a = out[0]
-    assert [_text(k) for k in nb.children_of(a)] == ["b", "c", "d"]  # lifted, order kept
+    assert [_text(k) for k in blocks.children_of(a)] == ["b", "c", "d"]  # lifted, order kept
     toggle = out[1]
-    rows = nb.children_of(toggle)
+    rows = blocks.children_of(toggle)
     assert _types(rows) == ["paragraph", "paragraph"]  # a table too deep becomes one line per row
     assert _text(rows[0]) == "h · i" and rows[0]["paragraph"]["rich_text"][0]["annotations"] == {"bold": True}
 
@@ -120,29 +124,29 @@ def test_deep_nesting_is_flattened_to_two_levels() -> None:
 def test_wide_lists_and_tables_are_split_to_100_children() -> None:
     text = "+++ many\n" + "\n".join(f"- item {i}" for i in range(150)) + "\n+++\n"
     text += "| n |\n|---|\n" + "\n".join(f"| {i} |" for i in range(230))
-    out = nb.fit(nb.render(text))
-    assert len(nb.children_of(out[0])) == 100
+    out = blocks.fit(blocks.render(text))
+    assert len(blocks.children_of(out[0])) == 100
     assert _types(out[1:51]) == ["bulleted_list_item"] * 50
     tables = [b for b in out if b["type"] == "table"]
-    assert len(tables) == 3 and all(len(nb.children_of(t)) <= 100 for t in tables)
-    headers = [_cell(nb.children_of(t)[0]) for t in tables]
+    assert len(tables) == 3 and all(len(blocks.children_of(t)) <= 100 for t in tables)
+    headers = [_cell(blocks.children_of(t)[0]) for t in tables]
     assert headers == ["n", "n", "n"]  # the header row repeats in each part
-    assert sum(len(nb.children_of(t)) - 1 for t in tables) == 230
+    assert sum(len(blocks.children_of(t)) - 1 for t in tables) == 230
 
 
-def _cell(row: nb.Block) -> str:
+def _cell(row: blocks.Block) -> str:
     return "".join(r["text"]["content"] for r in row["table_row"]["cells"][0])
 
 
 def test_batches_respect_children_elements_and_payload_limits() -> None:
-    out = nb.fit(nb.render("\n\n".join(f"para {i}" for i in range(250))))
-    groups = list(nb.batches(out))
+    out = blocks.fit(blocks.render("\n\n".join(f"para {i}" for i in range(250))))
+    groups = list(blocks.batches(out))
     assert [len(g) for g in groups] == [100, 100, 50]
-    tables = [nb.table([["x"]] * 99) for _ in range(25)]  # 100 elements each
-    groups = list(nb.batches(tables))
-    assert all(sum(nb.elements(b) for b in g) <= nb.MAX_ELEMENTS for g in groups)
+    tables = [blocks.table([["x"]] * 99) for _ in range(25)]  # 100 elements each
+    groups = list(blocks.batches(tables))
+    assert all(sum(blocks.elements(b) for b in g) <= blocks.MAX_ELEMENTS for g in groups)
     assert [len(g) for g in groups] == [10, 10, 5]
-    big = [nb.paragraph("y" * 2000 * 40) for _ in range(12)]  # ~80 KB of JSON each
-    groups = list(nb.batches(big))
-    assert all(len(json.dumps(g).encode()) <= nb.MAX_PAYLOAD_BYTES for g in groups) and len(groups) > 1
-    assert [len(g) for g in nb.batches(out, first=30)][:2] == [30, 100]
+    big = [blocks.paragraph("y" * 2000 * 40) for _ in range(12)]  # ~80 KB of JSON each
+    groups = list(blocks.batches(big))
+    assert all(len(json.dumps(g).encode()) <= blocks.MAX_PAYLOAD_BYTES for g in groups) and len(groups) > 1
+    assert [len(g) for g in blocks.batches(out, first=30)][:2] == [30, 100]

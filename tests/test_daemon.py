@@ -107,12 +107,12 @@ def test_job_table_uses_textual_refs_with_fixed_ids() -> None:
         "monthly_rollup",
     ]
     assert [spec.ref for spec in JOBS] == [
-        "jobs.sync_ratings:run",
-        "jobs.verify_ratings:run",
-        "jobs.drain_spool:run",
-        "jobs.daily_report:run",
-        "jobs.rollups:weekly",
-        "jobs.rollups:monthly",
+        "notion_feedback.jobs.sync_ratings:run",
+        "notion_feedback.jobs.verify_ratings:run",
+        "notion_feedback.jobs.drain_spool:run",
+        "notion_feedback.jobs.daily_report:run",
+        "notion_feedback.jobs.rollups:weekly",
+        "notion_feedback.jobs.rollups:monthly",
     ]
 
 
@@ -372,3 +372,69 @@ def test_a_state_store_outage_is_named_as_such_and_leading_resumes(
     finally:
         daemon.stop()
         thread.join(15)
+
+
+def _store_old_refs(settings: Settings, specs: list[JobSpec]) -> dict[str, object]:
+    """A job store as the previous version left it (references ``jobs.x:run``); returns each job's due time."""
+    import pickle
+
+    from sqlalchemy import MetaData, Table, select
+
+    from notion_feedback.daemon.scheduler import JOBSTORE_TABLE
+
+    scheduler = build_scheduler(settings, JobRecorder(open_state(settings.resolved_state_url)))
+    scheduler.start(paused=True)
+    register_jobs(scheduler, settings, specs)
+    due = {job.id: job.next_run_time for job in scheduler.get_jobs()}
+    scheduler.shutdown(wait=False)
+    engine = open_state(settings.resolved_state_url)
+    table = Table(JOBSTORE_TABLE, MetaData(), autoload_with=engine)
+    with engine.begin() as conn:
+        for job_id, blob in conn.execute(select(table.c.id, table.c.job_state)).all():
+            state = pickle.loads(blob)
+            state["func"] = state["func"].removeprefix("notion_feedback.")
+            conn.execute(update(table).where(table.c.id == job_id).values(job_state=pickle.dumps(state)))
+        olds = [pickle.loads(b)["func"] for (b,) in conn.execute(select(table.c.job_state))]
+    assert olds and all(ref.startswith("jobs.") for ref in olds)
+    return due
+
+
+def test_a_job_store_of_the_previous_version_keeps_its_jobs_and_due_times(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    due = _store_old_refs(settings, list(JOBS))
+    scheduler = build_scheduler(settings, JobRecorder(open_state(settings.resolved_state_url)))
+    scheduler.start(paused=True)
+    try:
+        loaded = {job.id: job for job in scheduler.get_jobs()}
+        assert {job_id: job.func_ref for job_id, job in loaded.items()} == {spec.id: spec.ref for spec in JOBS}
+        register_jobs(scheduler, settings, JOBS)
+        jobs = scheduler.get_jobs()
+        assert sorted(job.id for job in jobs) == sorted(spec.id for spec in JOBS), "nothing lost or duplicated"
+        assert scheduler.get_job("daily_report").next_run_time == due["daily_report"], "the due report still fires"
+        assert scheduler.get_job("monthly_rollup").next_run_time == due["monthly_rollup"]
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_an_upgraded_job_runs_under_its_new_reference(
+    tmp_path: Path, job_module: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+    import types
+
+    probe = types.ModuleType("notion_feedback.jobs.nf_probe")
+    probe.tick = importlib.import_module("nf_test_jobs").tick  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "notion_feedback.jobs.nf_probe", probe)
+    specs = [JobSpec("probe", "notion_feedback.jobs.nf_probe:tick", _every(0.3), 0.3)]
+    settings = _settings(tmp_path)
+    _store_old_refs(settings, specs)
+    daemon = Daemon(settings, jobs=specs)
+    thread = threading.Thread(target=daemon.run)
+    thread.start()
+    try:
+        assert _wait(lambda: "tick" in job_module.read_text()), "the stored job ran"
+    finally:
+        daemon.stop()
+        thread.join(10)
+    runs = recent_runs(open_state(settings.resolved_state_url), 10)
+    assert runs and {r.job for r in runs} == {"probe"} and runs[-1].outcome == "ok"

@@ -41,6 +41,8 @@ def _part(module: str) -> str | None:
 def _imports() -> list[tuple[str, str, str]]:
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "__init__.py":
+            continue  # the public facade: it re-exports every part, loading the heavy ones on first use
         me = _part(".".join(("notion_feedback", *path.relative_to(PACKAGE).with_suffix("").parts)))
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):

@@ -78,7 +78,7 @@ def test_notions_text_limit_is_never_a_bare_number_in_the_notion_package() -> No
 
 def test_the_sync_job_id_is_one_constant() -> None:
     assert status.SYNC_JOB is daemon.SYNC_JOB is jobruns.SYNC_JOB
-    assert [spec.ref for spec in daemon.JOBS if spec.id == daemon.SYNC_JOB] == ["jobs.sync_ratings:run"]
+    assert [spec.ref for spec in daemon.JOBS if spec.id == daemon.SYNC_JOB] == ["notion_feedback.jobs.sync_ratings:run"]
     literal = [
         path.name
         for path in PACKAGE.rglob("*.py")

@@ -11,7 +11,7 @@ from report_helpers import Interaction, trace
 from notion_feedback.config import Settings
 from notion_feedback.report import kpi
 from notion_feedback.smith import projects
-from notion_feedback.smith import stats as ls
+from notion_feedback.smith import stats as smith_stats
 from notion_feedback.smith.client import make_langsmith_client
 from notion_feedback.state import open_state
 
@@ -30,7 +30,7 @@ def test_periods_days_iso_weeks_and_months() -> None:
 
 
 def test_local_day_window_follows_dst() -> None:
-    lo, hi = ls.day_bounds(date(2026, 3, 29), "Europe/Paris")  # clocks go forward: a 23-hour day
+    lo, hi = smith_stats.day_bounds(date(2026, 3, 29), "Europe/Paris")  # clocks go forward: a 23-hour day
     assert lo == datetime(2026, 3, 28, 23, tzinfo=UTC) and hi - lo == timedelta(hours=23)
 
 
@@ -124,7 +124,7 @@ def test_dashboard_parsing_maps_series_to_local_days() -> None:
             },
         ]
     }
-    days = ls.parse_dashboard(section, "Europe/Paris", "user_rating")
+    days = smith_stats.parse_dashboard(section, "Europe/Paris", "user_rating")
     assert days == {date(2026, 11, 24): {"runs": 7.0, "latency_p50_s": 1.5, "rating_avg": 4.5}}
 
 

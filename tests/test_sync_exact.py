@@ -102,15 +102,15 @@ def test_a_malformed_run_id_is_never_sent_and_the_full_pass_goes_on(world: World
 
 
 def test_the_scheduled_verification_removes_feedback_of_trashed_rows(world: World, monkeypatch) -> None:
-    import jobs.verify_ratings
+    import notion_feedback.jobs.verify_ratings as verify_ratings
 
     kept, trashed = (world.add_row(run, rating="4") for run in world.trace_runs(2))
     run_sync(world.settings)
     world.trash(trashed)
     run_sync(world.settings)
     assert world.fid(trashed) in world.feedback()  # an incremental read never sees a trashed row again
-    monkeypatch.setattr(jobs.verify_ratings, "load_settings", lambda: world.settings)
-    result = jobs.verify_ratings.run()
+    monkeypatch.setattr(verify_ratings, "load_settings", lambda: world.settings)
+    result = verify_ratings.run()
     assert result["removed"] == 1 and result["full"] is True
     assert world.feedback() == world.expected_feedback() and list(world.feedback()) == [world.fid(kept)]
-    assert jobs.verify_ratings.run()["removed"] == 0  # the next verification finds nothing to repair
+    assert verify_ratings.run()["removed"] == 0  # the next verification finds nothing to repair

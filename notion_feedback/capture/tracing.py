@@ -25,7 +25,7 @@ import logging
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -587,7 +587,3 @@ def decision(name: str, choice: Any, **kwargs: Any) -> Span:
 def llm_call(model: str | None = None, **kwargs: Any) -> Span:
     """An LLM span under the current interaction (see ``Interaction.llm``)."""
     return _require_current().llm(model, **kwargs)
-
-
-def iter_spans(it: Interaction) -> Iterator[Span]:
-    return iter(it._spans)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from notion_feedback.cli.common import console, friendly_errors
 from notion_feedback.logs import setup_logging
+
+if TYPE_CHECKING:
+    from notion_feedback.demo import DemoOptions, DemoResult
 
 
 def demo(
@@ -59,7 +63,6 @@ def demo(
     """
     from notion_feedback.config import load_settings
     from notion_feedback.demo import Demo, DemoOptions
-    from notion_feedback.demo.runner import show_where_to_look
 
     with friendly_errors():
         base = load_settings()
@@ -77,17 +80,24 @@ def demo(
     with friendly_errors():
         result = Demo(options, console).run()
     if once:
-        sync = result.sync
-        console.print(
-            f"[green]✓[/] {result.interactions} interactions ({result.new_interactions} new), "
-            f"{result.ratings} ratings; sync: {sync.get('created', 0)} created, {sync.get('updated', 0)} updated, "
-            f"{sync.get('errors', 0)} errors; {len(result.reports)} report pages; timings {result.seconds}"
-        )
-        show_where_to_look(console, result, options)
-        console.print("(--once: the sandbox has stopped; run without --once to keep it and the daemon running)")
-        if json_out:
-            typer.echo(json.dumps({k: v for k, v in result.__dict__.items() if k != "env"}, default=str))
+        _print_once(result, options, json_out)
 
 
 def register(app: typer.Typer) -> None:
     app.command(rich_help_panel="Try it")(demo)
+
+
+def _print_once(result: DemoResult, options: DemoOptions, json_out: bool) -> None:
+    """What one cycle did, where to look, and (``--json``) the whole result for scripts."""
+    sync = result.sync
+    console.print(
+        f"[green]✓[/] {result.interactions} interactions ({result.new_interactions} new), "
+        f"{result.ratings} ratings; sync: {sync.get('created', 0)} created, {sync.get('updated', 0)} updated, "
+        f"{sync.get('errors', 0)} errors; {len(result.reports)} report pages; timings {result.seconds}"
+    )
+    from notion_feedback.demo.runner import show_where_to_look
+
+    show_where_to_look(console, result, options)
+    console.print("(--once: the sandbox has stopped; run without --once to keep it and the daemon running)")
+    if json_out:
+        typer.echo(json.dumps({k: v for k, v in result.__dict__.items() if k != "env"}, default=str))

@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 log = logging.getLogger("notion_feedback.jobs")
 
-OK, ERROR, SKIPPED, MISSED, RUNNING = "ok", "error", "skipped", "missed", "running"
+OK, ERROR, MISSED, RUNNING = "ok", "error", "missed", "running"
 MAX_ERROR_CHARS = 2000
 SYNC_JOB, VERIFY_JOB = "sync_ratings", "verify_ratings"
 """Job ids of an incremental rating pass and a full one (`sync --full`): in the daemon's job store, in job-run
@@ -117,11 +117,6 @@ class JobRecorder:
         level = logging.ERROR if outcome == ERROR else self.ok_level
         log.log(level, self._mask(f"job {job} {outcome} in {run.duration_seconds}s"), extra={"fields": fields})
         return run
-
-    def record_missed(self, job: str, scheduled: datetime) -> None:
-        """A run APScheduler skipped (misfire beyond grace, or still running): visible in `status`."""
-        run_id = self.start(job, scheduled)
-        self.finish(run_id, job, MISSED, {"scheduled_for": scheduled.isoformat()})
 
 
 def run_recorded(settings: Settings, job: str, work: Callable[[], T], summary: Callable[[T], Any] = summary_of) -> T:

@@ -1,4 +1,4 @@
-"""The daemon: APScheduler 3.11 runs the jobs in ``jobs/`` while this process holds the single-active lease.
+"""The daemon: APScheduler 3.11 runs the jobs of ``notion_feedback.jobs`` while this process holds the lease.
 
 1. Check every job's textual reference resolves, so a renamed function fails at start, loudly, instead of being
    dropped from the persistent job store the first time it is due.
@@ -35,6 +35,7 @@ from apscheduler.util import ref_to_obj
 from sqlalchemy.exc import SQLAlchemyError
 
 from notion_feedback.config import Settings
+from notion_feedback.daemon.job_refs import migrate_job_refs
 from notion_feedback.daemon.jobruns import ERROR, MISSED, OK, REPORT_JOBS, SYNC_JOB, VERIFY_JOB, JobRecorder
 from notion_feedback.daemon.lease import FENCE_MARGIN_SECONDS, Lease, LeaseFence
 from notion_feedback.errors import DaemonError
@@ -95,12 +96,12 @@ class JobSpec:
 
 # The job table: the one place that says what the daemon runs.
 JOBS: tuple[JobSpec, ...] = (
-    JobSpec(SYNC_JOB, "jobs.sync_ratings:run", every_sync, 20),
-    JobSpec(VERIFY_JOB, "jobs.verify_ratings:run", every_verify, 90),
-    JobSpec("drain_spool", "jobs.drain_spool:run", every_sync, 20),
-    JobSpec(REPORT_JOBS["day"], "jobs.daily_report:run", daily_at_report_time, 120),
-    JobSpec(REPORT_JOBS["week"], "jobs.rollups:weekly", weekly_on_monday, 300),
-    JobSpec(REPORT_JOBS["month"], "jobs.rollups:monthly", monthly_on_the_first, 600),
+    JobSpec(SYNC_JOB, "notion_feedback.jobs.sync_ratings:run", every_sync, 20),
+    JobSpec(VERIFY_JOB, "notion_feedback.jobs.verify_ratings:run", every_verify, 90),
+    JobSpec("drain_spool", "notion_feedback.jobs.drain_spool:run", every_sync, 20),
+    JobSpec(REPORT_JOBS["day"], "notion_feedback.jobs.daily_report:run", daily_at_report_time, 120),
+    JobSpec(REPORT_JOBS["week"], "notion_feedback.jobs.rollups:weekly", weekly_on_monday, 300),
+    JobSpec(REPORT_JOBS["month"], "notion_feedback.jobs.rollups:monthly", monthly_on_the_first, 600),
 )
 
 
@@ -126,7 +127,7 @@ def check_job_refs(jobs: Sequence[JobSpec]) -> None:
         raise DaemonError(
             "scheduled jobs do not resolve:\n  " + "\n  ".join(broken),
             "a job function was renamed or its module fails to import: fix the reference in "
-            "notion_feedback/daemon.py JOBS (or the module), then start the daemon again",
+            "notion_feedback/daemon/scheduler.py JOBS (or the module), then start the daemon again",
         )
 
 
@@ -172,6 +173,7 @@ class RecordingExecutor(ThreadPoolExecutor):
 def build_scheduler(settings: Settings, recorder: JobRecorder, fence: Fence | None = None) -> BackgroundScheduler:
     """The scheduler with the daemon's defaults (APScheduler's own are wrong for a daemon: 1 s grace, local zone)."""
     engine = open_state(settings.resolved_state_url)
+    migrate_job_refs(engine, JOBSTORE_TABLE)  # a store written before the jobs moved into the package
     return BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
         executors={"default": RecordingExecutor(recorder, fence=fence)},

@@ -60,6 +60,52 @@ def _options(config: dict[str, Any]) -> list[str]:
     return [o.get("name", "") for o in (config.get("select") or {}).get("options") or []]
 
 
+def _renamed_to(key: str, prop: Prop, unclaimed: dict[str, Any], known_ids: dict[str, str]) -> str | None:
+    """The unclaimed property that is ``prop`` renamed: by its remembered id, else the only one of its type."""
+    by_id = {c.get("id"): n for n, c in unclaimed.items()}
+    pid = known_ids.get(key) or ("title" if prop.type == "title" else None)
+    if pid and pid in by_id:
+        return by_id[pid]
+    same_type = [n for n, c in unclaimed.items() if c.get("type") == prop.type]
+    return same_type[0] if len(same_type) == 1 else None
+
+
+def _missing(key: str, prop: Prop, name: str, property_map: dict[str, str], blocking: bool) -> Drift:
+    mapped = f" (mapped from {prop.name} in NOTION_FEEDBACK_PROPERTY_MAP)" if name != prop.name else ""
+    return Drift(
+        key,
+        MISSING,
+        f"{name}{mapped} is missing",
+        f"add a {_words(prop.type)} property named {name!r} in Notion, or map an existing one with "
+        f"{map_setting(property_map, prop.name, '<its name>')}",
+        blocking,
+    )
+
+
+def _options_drift(key: str, name: str, config: dict[str, Any], scale: RatingScale) -> Drift | None:
+    """The Rating options against the scale's: what is lacking and what the scale does not know."""
+    have = _options(config)
+    want = [option for option, _, _ in scale.options]
+    missing = [o for o in want if o not in have]
+    extra = [o for o in have if o not in want]
+    if not missing and not extra:
+        return None
+    parts = []
+    if missing:
+        parts.append("lacks " + ", ".join(missing))
+    if extra:
+        parts.append("has " + ", ".join(extra) + " which the scale does not know")
+    return Drift(
+        key,
+        OPTIONS,
+        f"{name}'s options do not match the {scale.name} scale: it " + " and ".join(parts),
+        f"make the options of {name!r} exactly {', '.join(want)} in Notion, or set "
+        f"NOTION_FEEDBACK_RATING_SCALE to the scale they are for",
+        True,
+        name,
+    )
+
+
 def verify_schema(
     actual_properties: dict[str, Any],
     expected: dict[str, Prop],
@@ -78,48 +124,19 @@ def verify_schema(
     known_ids = known_ids or {}
     wanted_names = {property_name(p, property_map) for p in expected.values()}
     unclaimed = {n: c for n, c in actual_properties.items() if n not in wanted_names}
-    by_id = {c.get("id"): n for n, c in unclaimed.items()}
     for key, prop in expected.items():
         name = property_name(prop, property_map)
         blocking = prop.written_by != "notion"
         config = actual_properties.get(name)
         if config is None:
-            candidate = None
-            pid = known_ids.get(key) or ("title" if prop.type == "title" else None)
-            if pid and pid in by_id:
-                candidate = by_id[pid]
-            else:
-                same_type = [n for n, c in unclaimed.items() if c.get("type") == prop.type]
-                if len(same_type) == 1:
-                    candidate = same_type[0]
-            if candidate is not None:
-                unclaimed.pop(candidate, None)
-                by_id = {c.get("id"): n for n, c in unclaimed.items()}
-                drifts.append(
-                    Drift(
-                        key,
-                        RENAMED,
-                        f"{name} was renamed to {candidate}",
-                        f"set {map_setting(property_map, prop.name, candidate)}",
-                        blocking,
-                        candidate,
-                    )
-                )
-                config = actual_properties[candidate]
-                name = candidate
-            else:
-                mapped = f" (mapped from {prop.name} in NOTION_FEEDBACK_PROPERTY_MAP)" if name != prop.name else ""
-                drifts.append(
-                    Drift(
-                        key,
-                        MISSING,
-                        f"{name}{mapped} is missing",
-                        f"add a {_words(prop.type)} property named {name!r} in Notion, or map an existing one with "
-                        f"{map_setting(property_map, prop.name, '<its name>')}",
-                        blocking,
-                    )
-                )
+            candidate = _renamed_to(key, prop, unclaimed, known_ids)
+            if candidate is None:
+                drifts.append(_missing(key, prop, name, property_map, blocking))
                 continue
+            unclaimed.pop(candidate, None)
+            fix = f"set {map_setting(property_map, prop.name, candidate)}"
+            drifts.append(Drift(key, RENAMED, f"{name} was renamed to {candidate}", fix, blocking, candidate))
+            config, name = actual_properties[candidate], candidate
         actual_type = config.get("type")
         if actual_type != prop.type:
             drifts.append(
@@ -134,25 +151,7 @@ def verify_schema(
             )
             continue
         if scale is not None and prop == FEEDBACK.rating:
-            have = _options(config)
-            want = [option for option, _, _ in scale.options]
-            missing = [o for o in want if o not in have]
-            extra = [o for o in have if o not in want]
-            if missing or extra:
-                parts = []
-                if missing:
-                    parts.append("lacks " + ", ".join(missing))
-                if extra:
-                    parts.append("has " + ", ".join(extra) + " which the scale does not know")
-                drifts.append(
-                    Drift(
-                        key,
-                        OPTIONS,
-                        f"{name}'s options do not match the {scale.name} scale: it " + " and ".join(parts),
-                        f"make the options of {name!r} exactly {', '.join(want)} in Notion, or set "
-                        f"NOTION_FEEDBACK_RATING_SCALE to the scale they are for",
-                        True,
-                        name,
-                    )
-                )
+            drift = _options_drift(key, name, config, scale)
+            if drift is not None:
+                drifts.append(drift)
     return drifts

@@ -112,10 +112,6 @@ class RatingScale:
         """LangSmith feedback config for the rating key: continuous between the scale's ends."""
         return {"type": "continuous", "min": self.min, "max": self.max}
 
-    def normalized(self, score: float) -> float:
-        """0..1, to compare ratings across scales (satisfaction KPIs)."""
-        return (score - self.min) / (self.max - self.min)
-
 
 _COLOURS_5 = ("red", "orange", "yellow", "blue", "green")
 SCALES: dict[str, RatingScale] = {

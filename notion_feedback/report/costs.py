@@ -206,6 +206,39 @@ def _window(daily: Sequence[tuple[date, float | None]], as_of: date) -> list[tup
     return [(d, c or 0.0) for d, c in days]
 
 
+def _outlook_lines(fc: Forecast, n: int, left: int) -> list[str]:
+    """The month's projected total (or its final one) and the next 30 days, saying which fit made them."""
+    as_of, slope = fc.as_of, fc.slope_per_day or 0.0
+    how = (
+        f"trend {'+' if slope >= 0 else '−'}{money(abs(slope))}/day over {n} days"
+        if fc.method == "trend"
+        else f"run-rate of the last {n} days; {TREND_MIN_DAYS} are needed for a trend"
+    )
+    if left:
+        month = (
+            f"Projected {as_of:%B} total: ≈{money(fc.month_total)} (95 % band {money(fc.month_low)}–"
+            f"{money(fc.month_high)}; {how})."
+        )
+    else:
+        month = f"{as_of:%B} is complete: {money(fc.month_to_date)}."
+    return [
+        month,
+        f"Next 30 days: ≈{money(fc.next_30)} ({money(fc.next_30_low)}–{money(fc.next_30_high)})"
+        + (f"; {how}." if not left else "."),
+    ]
+
+
+def _budget_line(fc: Forecast, budget: float) -> str:
+    """Where the projected month stands against the budget, the whole 95 % band considered."""
+    if fc.month_low > budget:
+        return f"Over the {money(budget)} monthly budget by ≈{money(fc.month_total - budget)} (whole band)."
+    if fc.month_total > budget:
+        return f"Likely over the {money(budget)} monthly budget by ≈{money(fc.month_total - budget)}."
+    if fc.month_high > budget:
+        return f"Within the {money(budget)} monthly budget, but the band reaches past it."
+    return f"Within the {money(budget)} monthly budget ({money(budget - fc.month_total)} to spare)."
+
+
 def forecast_cost(daily: Sequence[tuple[date, float | None]], as_of: date, budget: float | None = None) -> Forecast:
     """Project daily cost: least squares on the last 14-30 days (a run-rate on 7-13), with a 95 % band.
 
@@ -261,31 +294,7 @@ def forecast_cost(daily: Sequence[tuple[date, float | None]], as_of: date, budge
     rest = total(left) if left else (0.0, 0.0, 0.0)
     fc.month_total, fc.month_low, fc.month_high = mtd + rest[0], mtd + rest[1], mtd + rest[2]
     fc.next_30, fc.next_30_low, fc.next_30_high = total(HORIZON_DAYS)
-    how = (
-        f"trend {'+' if slope >= 0 else '−'}{money(abs(slope))}/day over {n} days"
-        if fc.method == "trend"
-        else f"run-rate of the last {n} days; {TREND_MIN_DAYS} are needed for a trend"
-    )
-    if left:
-        fc.lines.append(
-            f"Projected {as_of:%B} total: ≈{money(fc.month_total)} (95 % band {money(fc.month_low)}–"
-            f"{money(fc.month_high)}; {how})."
-        )
-    else:
-        fc.lines.append(f"{as_of:%B} is complete: {money(mtd)}.")
-    fc.lines.append(
-        f"Next 30 days: ≈{money(fc.next_30)} ({money(fc.next_30_low)}–{money(fc.next_30_high)})"
-        + (f"; {how}." if not left else ".")
-    )
+    fc.lines += _outlook_lines(fc, n, left)
     if budget:
-        if fc.month_low > budget:
-            fc.lines.append(
-                f"Over the {money(budget)} monthly budget by ≈{money(fc.month_total - budget)} (whole band)."
-            )
-        elif fc.month_total > budget:
-            fc.lines.append(f"Likely over the {money(budget)} monthly budget by ≈{money(fc.month_total - budget)}.")
-        elif fc.month_high > budget:
-            fc.lines.append(f"Within the {money(budget)} monthly budget, but the band reaches past it.")
-        else:
-            fc.lines.append(f"Within the {money(budget)} monthly budget ({money(budget - fc.month_total)} to spare).")
+        fc.lines.append(_budget_line(fc, budget))
     return fc

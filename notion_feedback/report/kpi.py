@@ -25,7 +25,7 @@ from sqlalchemy import Engine, select
 
 from notion_feedback.config import Settings
 from notion_feedback.notion.schema import SCALES
-from notion_feedback.smith import stats as ls
+from notion_feedback.smith import stats as smith_stats
 from notion_feedback.state import kpi_daily, utcnow
 
 Z99 = 2.3263  # standard normal quantiles
@@ -66,7 +66,7 @@ def last_complete(period: str, today: date) -> date:
 
 def window(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
     """[first day's local midnight, the midnight after the last day) in UTC."""
-    return ls.day_bounds(start, timezone)[0], ls.day_bounds(end, timezone)[1]
+    return smith_stats.day_bounds(start, timezone)[0], smith_stats.day_bounds(end, timezone)[1]
 
 
 # -- the numbers ------------------------------------------------------------------------------------------------
@@ -147,26 +147,26 @@ class Kpis:
 
 def kpis_from_stats(period: str, start: date, end: date, stats: dict[str, Any], rating_key: str) -> Kpis:
     """The period's KPIs from one ``/runs/stats`` response (root runs)."""
-    runs = int(ls.number(stats.get("run_count")) or 0)
+    runs = int(smith_stats.number(stats.get("run_count")) or 0)
     k = Kpis(period=period, start=start, end=end, runs=runs)
     if runs:
-        k.error_rate = ls.number(stats.get("error_rate"))
+        k.error_rate = smith_stats.number(stats.get("error_rate"))
         k.success_rate = None if k.error_rate is None else 1.0 - k.error_rate
-    k.latency_p50_ms = _ms(ls.number(stats.get("latency_p50")))
-    k.latency_p99_ms = _ms(ls.number(stats.get("latency_p99")))
-    p95 = _ms(ls.number(stats.get("latency_p95")))
+    k.latency_p50_ms = _ms(smith_stats.number(stats.get("latency_p50")))
+    k.latency_p99_ms = _ms(smith_stats.number(stats.get("latency_p99")))
+    p95 = _ms(smith_stats.number(stats.get("latency_p95")))
     if p95 is None:
         p95, k.p95_estimated = estimate_p95(k.latency_p50_ms, k.latency_p99_ms), k.latency_p50_ms is not None
     k.latency_p95_ms = p95
-    avg = _ms(ls.number(stats.get("latency_avg")))
+    avg = _ms(smith_stats.number(stats.get("latency_avg")))
     if avg is None and runs:
         avg, k.avg_estimated = estimate_mean(k.latency_p50_ms, k.latency_p99_ms), True
     k.latency_avg_ms = avg
-    k.tokens_total = ls.number(stats.get("total_tokens"))
+    k.tokens_total = smith_stats.number(stats.get("total_tokens"))
     k.tokens_per_interaction = _div(k.tokens_total, runs)
-    k.cost_total = ls.number(stats.get("total_cost"))
+    k.cost_total = smith_stats.number(stats.get("total_cost"))
     k.cost_per_interaction = _div(k.cost_total, runs)
-    fb = ls.feedback_stats(stats, rating_key)
+    fb = smith_stats.feedback_stats(stats, rating_key)
     k.rating_count, k.rating_avg, k.rating_distribution = fb["n"], fb["avg"], fb["values"]
     k.rating_participation = _div(fb["n"], runs)
     return k
@@ -183,17 +183,17 @@ def groups_of(response: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def group_kpis(response: dict[str, Any], rating_key: str) -> list[GroupKpis]:
     out = []
     for name, st in groups_of(response).items():
-        runs = int(ls.number(st.get("run_count")) or 0)
-        fb = ls.feedback_stats(st, rating_key)
-        cost = ls.number(st.get("total_cost"))
+        runs = int(smith_stats.number(st.get("run_count")) or 0)
+        fb = smith_stats.feedback_stats(st, rating_key)
+        cost = smith_stats.number(st.get("total_cost"))
         out.append(
             GroupKpis(
                 name=name,
                 runs=runs,
-                error_rate=ls.number(st.get("error_rate")) if runs else None,
-                latency_p50_ms=_ms(ls.number(st.get("latency_p50"))),
-                latency_p99_ms=_ms(ls.number(st.get("latency_p99"))),
-                tokens_per_interaction=_div(ls.number(st.get("total_tokens")), runs),
+                error_rate=smith_stats.number(st.get("error_rate")) if runs else None,
+                latency_p50_ms=_ms(smith_stats.number(st.get("latency_p50"))),
+                latency_p99_ms=_ms(smith_stats.number(st.get("latency_p99"))),
+                tokens_per_interaction=_div(smith_stats.number(st.get("total_tokens")), runs),
                 cost_total=cost,
                 cost_per_interaction=_div(cost, runs),
                 rating_avg=fb["avg"],
@@ -216,15 +216,19 @@ def compute_kpis(
 ) -> Kpis:
     """KPIs of [start, end] (local days): 1 stats request, plus 3 grouped ones (variant, model, user)."""
     lo, hi = window(start, end, settings.timezone)
-    k = kpis_from_stats(period, start, end, ls.get_run_stats(client, project, lo, hi), settings.rating_key)
+    k = kpis_from_stats(period, start, end, smith_stats.get_run_stats(client, project, lo, hi), settings.rating_key)
     if groups and k.runs:
         k.by_variant = group_kpis(
-            ls.get_run_stats(client, project, lo, hi, group_by="variant", max_groups=GROUP_CAP), settings.rating_key
+            smith_stats.get_run_stats(client, project, lo, hi, group_by="variant", max_groups=GROUP_CAP),
+            settings.rating_key,
         )
         k.by_model = group_kpis(
-            ls.get_run_stats(client, project, lo, hi, group_by="model", max_groups=GROUP_CAP), settings.rating_key
+            smith_stats.get_run_stats(client, project, lo, hi, group_by="model", max_groups=GROUP_CAP),
+            settings.rating_key,
         )
-        users = groups_of(ls.get_run_stats(client, project, lo, hi, group_by="user_id", max_groups=ACTIVE_USERS_CAP))
+        users = groups_of(
+            smith_stats.get_run_stats(client, project, lo, hi, group_by="user_id", max_groups=ACTIVE_USERS_CAP)
+        )
         k.active_users = len([u for u in users if u not in ("", "None", "null")])
         k.active_users_capped = len(users) >= ACTIVE_USERS_CAP
     if groups and k.rating_count and sum(k.rating_distribution.values()) != k.rating_count:
@@ -244,8 +248,8 @@ def rating_distribution(
     out: dict[str, int] = {}
     for option, score, _ in SCALES[settings.rating_scale].options:
         condition = f'and(eq(feedback_key, "{settings.rating_key}"), eq(feedback_score, {score:g}))'
-        st = ls.get_run_stats(client, project, lo, hi, filter=condition, select=["run_count"])
-        out[option] = int(ls.number(st.get("run_count")) or 0)
+        st = smith_stats.get_run_stats(client, project, lo, hi, filter=condition, select=["run_count"])
+        out[option] = int(smith_stats.number(st.get("run_count")) or 0)
     return out
 
 
@@ -332,7 +336,7 @@ def _days(first: date, last: date) -> list[date]:
 
 
 def is_final(day: date, timezone: str, now: datetime) -> bool:
-    return now >= ls.day_bounds(day, timezone)[1] + SETTLE
+    return now >= smith_stats.day_bounds(day, timezone)[1] + SETTLE
 
 
 def cached_days(engine: Engine, project: str, first: date, last: date) -> dict[date, tuple[DayPoint, bool]]:
@@ -388,9 +392,9 @@ def daily_series(
         lo, hi = window(missing[0], missing[-1], settings.timezone)
         try:
             requests += 1
-            buckets = ls.dashboard_series(client, project_id, lo, hi, settings.timezone, settings.rating_key)
+            buckets = smith_stats.dashboard_series(client, project_id, lo, hi, settings.timezone, settings.rating_key)
             fresh = [point_from_series(d, buckets.get(d, {})) for d in missing]
-        except ls.SeriesUnavailable:
+        except smith_stats.SeriesUnavailable:
             fresh = []
             for d in missing:
                 requests += 1
@@ -398,7 +402,7 @@ def daily_series(
                     "day",
                     d,
                     d,
-                    ls.get_run_stats(client, project_id, *ls.day_bounds(d, settings.timezone)),
+                    smith_stats.get_run_stats(client, project_id, *smith_stats.day_bounds(d, settings.timezone)),
                     settings.rating_key,
                 )
                 fresh.append(point_from_kpis(k))

@@ -36,16 +36,14 @@ from sqlalchemy import Engine, select
 
 from notion_feedback.config import Settings, require
 from notion_feedback.errors import ConfigError
-from notion_feedback.notion import blocks as nb
+from notion_feedback.notion import blocks
 from notion_feedback.notion.access import access_error, with_data_sources
 from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.client import request_counts as notion_counts
 from notion_feedback.notion.links import notion_page_url
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
 from notion_feedback.notion.text import plain_text, title_text
-from notion_feedback.report import alerts as al
-from notion_feedback.report import charts as ch
-from notion_feedback.report import costs, experiments, kpi, uploads
+from notion_feedback.report import alerts, charts, costs, experiments, kpi, uploads
 from notion_feedback.smith import projects
 from notion_feedback.smith.client import make_langsmith_client
 from notion_feedback.smith.client import request_counts as smith_counts
@@ -62,11 +60,12 @@ Progress = Callable[[str], None]
 # -- the template -------------------------------------------------------------------------------------------------
 
 
-def template_path(settings: Settings) -> Path:
-    """The user's template, else the repository's ``templates/`` (editable install), else the package's copy.
+def template_source(settings: Settings) -> tuple[str, str]:
+    """The template's text and the name its errors are reported under: the user's file, else the shipped one.
 
-    The package's copy is ``notion_feedback/templates``, a symlink to the top-level ``templates/``: one file,
-    which setuptools copies into wheels as package data.
+    The shipped template is package data of ``notion_feedback.templates`` (the top-level ``templates/`` folder,
+    mapped by ``pyproject.toml``), read through ``importlib.resources``: the same call in a wheel and in an
+    editable install.
     """
     if settings.report_template:
         path = Path(settings.report_template).expanduser()
@@ -75,11 +74,9 @@ def template_path(settings: Settings) -> Path:
                 f"report template {path} does not exist",
                 "point NOTION_FEEDBACK_REPORT_TEMPLATE at a Jinja2 file, or unset it to use the shipped template",
             )
-        return path
-    repo = Path(__file__).resolve().parents[1] / "templates" / TEMPLATE_NAME
-    if repo.is_file():
-        return repo
-    return Path(str(resources.files("notion_feedback") / "templates" / TEMPLATE_NAME))
+        return path.read_text(encoding="utf-8"), str(path)
+    shipped = resources.files("notion_feedback.templates").joinpath(TEMPLATE_NAME)
+    return shipped.read_text(encoding="utf-8"), f"templates/{TEMPLATE_NAME}"
 
 
 def _num(v: float | None, digits: int = 0) -> str:
@@ -131,9 +128,10 @@ def _status(c: kpi.Check) -> str:
     return {True: "✅", False: "⚠️", None: "—"}[c.ok]
 
 
-def environment(path: Path) -> jinja2.Environment:
+def environment(source: str, filename: str) -> jinja2.Environment:
+    """The report's Jinja2 environment, holding the one template ``source`` under ``filename``."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(path.parent)),
+        loader=jinja2.FunctionLoader(lambda name: (source, filename, lambda: True) if name == filename else None),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -147,7 +145,7 @@ def environment(path: Path) -> jinja2.Environment:
         usd=_usd,
         rating=_rating,
         delta=_delta,
-        md=nb.escape,
+        md=blocks.escape,
         value=_value,
         target=_target,
         status=_status,
@@ -157,17 +155,17 @@ def environment(path: Path) -> jinja2.Environment:
 
 def load_template(settings: Settings) -> jinja2.Template:
     """The template, parsed: a missing file or a syntax error stops before any request is made."""
-    path = template_path(settings)
+    source, filename = template_source(settings)
     try:
-        return environment(path).get_template(path.name)
+        return environment(source, filename).get_template(filename)
     except jinja2.TemplateError as exc:
-        raise _template_error(path, exc) from exc
+        raise _template_error(filename, exc) from exc
 
 
-def _template_error(path: Path, exc: jinja2.TemplateError) -> ConfigError:
+def _template_error(filename: str, exc: jinja2.TemplateError) -> ConfigError:
     where = f" line {exc.lineno}" if getattr(exc, "lineno", None) else ""
     return ConfigError(
-        f"report template {path}{where}: {exc.message or exc}",
+        f"report template {filename}{where}: {exc.message or exc}",
         "fix the template (see the variables listed in the shipped templates/report.md.j2 header)",
     )
 
@@ -176,7 +174,7 @@ def render_text(template: jinja2.Template, context: dict[str, Any]) -> str:
     try:
         return template.render(**context)
     except jinja2.TemplateError as exc:
-        raise _template_error(Path(template.filename or template.name or "?"), exc) from exc
+        raise _template_error(template.filename or template.name or "?", exc) from exc
 
 
 # -- gathering ------------------------------------------------------------------------------------------------------
@@ -198,7 +196,7 @@ class ReportData:
     experiment: experiments.Experiment | None = None
     advice: list[costs.Advice] = field(default_factory=list)
     forecast: costs.Forecast | None = None
-    alert_plan: al.AlertPlan | None = None
+    alert_plan: alerts.AlertPlan | None = None
 
     @property
     def breaches(self) -> list[kpi.Check]:
@@ -338,18 +336,19 @@ def row_properties(settings: Settings, data: ReportData) -> dict[str, Any]:
 
 def render_charts(settings: Settings, data: ReportData) -> dict[str, bytes]:
     pts = data.series.points
+    volume, latency, cost, ratings, forecast = charts.CHART_NAMES
     scale = SCALES[settings.rating_scale]
-    charts: dict[str, bytes] = {
-        "volume": ch.volume_chart(pts),
-        "latency": ch.latency_chart(pts, settings.target_latency_avg_ms),
-        "cost": ch.cost_chart(pts, settings.target_cost_per_interaction_usd),
-        "ratings": ch.rating_chart(
+    pngs: dict[str, bytes] = {
+        volume: charts.volume_chart(pts),
+        latency: charts.latency_chart(pts, settings.target_latency_avg_ms),
+        cost: charts.cost_chart(pts, settings.target_cost_per_interaction_usd),
+        ratings: charts.rating_chart(
             data.kpis.rating_distribution, [o for o, _, _ in scale.options], data.kpis.rating_avg
         ),
     }
     if data.forecast is not None:
-        charts["forecast"] = ch.forecast_chart(data.forecast, *daily_cost_line(settings, data))
-    return charts
+        pngs[forecast] = charts.forecast_chart(data.forecast, *daily_cost_line(settings, data))
+    return pngs
 
 
 def daily_cost_line(settings: Settings, data: ReportData) -> tuple[float | None, str]:
@@ -388,18 +387,18 @@ def context(settings: Settings, data: ReportData, chart_names: list[str], now: d
         "experiment": data.experiment,
         "advice": data.advice,
         "forecast": data.forecast,
-        "alerts": al.lines(data.alert_plan, _format) if data.alert_plan else [],
+        "alerts": alerts.lines(data.alert_plan, _format) if data.alert_plan else [],
     }
 
 
-def build_blocks(text: str, uploaded: dict[str, str]) -> list[nb.Block]:
+def build_blocks(text: str, uploaded: dict[str, str]) -> list[blocks.Block]:
     """The rendered template as blocks within Notion's limits, charts pointing at their uploads."""
 
-    def image(src: str, caption: str) -> nb.Block | None:
+    def image(src: str, caption: str) -> blocks.Block | None:
         scheme, _, name = src.partition(":")
-        return nb.image_upload(uploaded[name], caption) if scheme == "chart" and name in uploaded else None
+        return blocks.image_upload(uploaded[name], caption) if scheme == "chart" and name in uploaded else None
 
-    return nb.fit(nb.render(text, image))
+    return blocks.fit(blocks.render(text, image))
 
 
 def find_page(notion: notion_client.Client, engine: Engine, settings: Settings, period: str, start: date) -> str | None:
@@ -444,7 +443,7 @@ def _gone(exc: APIResponseError) -> bool:
 
 
 def write_page(
-    notion: notion_client.Client, engine: Engine, settings: Settings, data: ReportData, content: list[nb.Block]
+    notion: notion_client.Client, engine: Engine, settings: Settings, data: ReportData, content: list[blocks.Block]
 ) -> tuple[str, str, bool]:
     """Create the page (properties + first batch of blocks) or empty and refill the existing one.
 
@@ -465,7 +464,7 @@ def write_page(
             page = None
     created = page is None
     if page is None:
-        groups = list(nb.batches(content))
+        groups = list(blocks.batches(content))
         first = groups[0] if groups else []
         page = notion.pages.create(  # type: ignore[assignment]
             parent={"type": "data_source_id", "data_source_id": settings.reports_data_source_id},
@@ -475,9 +474,33 @@ def write_page(
         rest = [b for g in groups[1:] for b in g]
     assert page is not None
     remember(engine, data.period, data.start, page["id"])
-    for group in nb.batches(rest):
+    for group in blocks.batches(rest):
         notion.blocks.children.append(page["id"], children=group)
     return page["id"], page.get("url", ""), created
+
+
+def upload_charts(notion: notion_client.Client, engine: Engine, start: date, pngs: dict[str, bytes]) -> dict[str, str]:
+    """Each chart uploaded to Notion: chart name → file upload id (the upload limit is asked once a day)."""
+    limit = uploads.upload_limit(notion, engine)
+    return {name: uploads.upload_png(notion, f"{name}-{start}.png", png, limit) for name, png in pngs.items()}
+
+
+def _write_or_explain(
+    notion: notion_client.Client, engine: Engine, settings: Settings, data: ReportData, content: list[blocks.Block]
+) -> tuple[str, str, bool]:
+    """``write_page``, with a Reports database the integration cannot reach told as what to share."""
+    try:
+        return write_page(notion, engine, settings, data, content)
+    except APIResponseError as exc:
+        problem = access_error(
+            exc,
+            "write the report page",
+            "the Reports database",
+            "share the Reports database with the integration, or run `notion-feedback init` again",
+        )
+        if problem is None:
+            raise
+        raise problem from exc
 
 
 # -- the whole thing ----------------------------------------------------------------------------------------------
@@ -548,7 +571,7 @@ def publish_report(
     step("KPIs from LangSmith")
     data = gather(smith, engine, settings, period, anchor, now)
     is_latest = data.start == kpi.period_range(period, latest)[0]
-    data.alert_plan = al.plan(engine, data.checks, period, data.start, moves_state=notify and is_latest)
+    data.alert_plan = alerts.plan(engine, data.checks, period, data.start, moves_state=notify and is_latest)
     step("lowest-rated interactions")
     try:
         data.lowest = lowest_rated(notion, settings, data.start, data.end)
@@ -557,37 +580,18 @@ def publish_report(
     step("charts")
     pngs = render_charts(settings, data)
     step("uploading charts")
-    limit = uploads.upload_limit(notion, engine)
-    uploaded = {name: uploads.upload_png(notion, f"{name}-{data.start}.png", png, limit) for name, png in pngs.items()}
+    uploaded = upload_charts(notion, engine, data.start, pngs)
     step("rendering the page")
     text = render_text(template, context(settings, data, list(uploaded), now))
     content = build_blocks(text, uploaded)
     step("writing to Notion")
-    try:
-        page_id, url, created = write_page(notion, engine, settings, data, content)
-    except APIResponseError as exc:
-        problem = access_error(
-            exc,
-            "write the report page",
-            "the Reports database",
-            "share the Reports database with the integration, or run `notion-feedback init` again",
-        )
-        if problem is None:
-            raise
-        raise problem from exc
-    delivery = al.Delivery()
+    page_id, url, created = _write_or_explain(notion, engine, settings, data, content)
+    delivery = alerts.Delivery()
     if data.alert_plan.moves_state:
         step("alerts")
-        delivery = al.deliver(
-            settings,
-            data.alert_plan,
-            notion,
-            page_id,
-            title=report_title(period, data.start),
-            url=url,
-            fmt=_format,
-            now=now,
-            engine=engine,
+        title = report_title(period, data.start)
+        delivery = alerts.deliver(
+            settings, data.alert_plan, notion, page_id, title=title, url=url, fmt=_format, now=now, engine=engine
         )
     return ReportResult(
         period=period,
@@ -598,7 +602,7 @@ def publish_report(
         created=created,
         alerts=len(data.breaches),
         runs=data.kpis.runs,
-        blocks=sum(nb.elements(b) for b in content),
+        blocks=sum(blocks.elements(b) for b in content),
         charts=len(uploaded),
         notion_requests=sum(notion_counts(notion).values()) - n0,
         langsmith_requests=sum(smith_counts(smith).values()) - s0,

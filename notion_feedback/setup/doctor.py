@@ -120,6 +120,51 @@ def _notion_checks(settings: Settings) -> list[CheckResult]:
     return results
 
 
+def _feedback_config_check(settings: Settings, client: Any) -> list[CheckResult]:
+    """The rating key's feedback config in LangSmith against the rating scale (unknown when listing fails)."""
+    import langsmith.utils as ls_utils
+
+    results: list[CheckResult] = []
+    wanted = SCALES[settings.rating_scale].feedback_config()
+    try:
+        configs = [
+            c
+            for c in client.list_feedback_configs(feedback_key=[settings.rating_key])
+            if c.feedback_key == settings.rating_key
+        ]
+    except ls_utils.LangSmithError:
+        configs = None
+    if configs == []:
+        results.append(
+            CheckResult(
+                "feedback config",
+                False,
+                f"no feedback config for {settings.rating_key!r}",
+                "run `notion-feedback init` to create it",
+            )
+        )
+    elif configs:
+        have = dict(configs[0].feedback_config)
+        same = have.get("type") == wanted["type"] and all(
+            float(have.get(k) or 0) == float(wanted[k]) for k in ("min", "max")
+        )
+        results.append(
+            CheckResult(
+                "feedback config",
+                True,
+                f"{settings.rating_key!r}: {have.get('type')} {have.get('min')}..{have.get('max')}",
+            )
+            if same
+            else CheckResult(
+                "feedback config",
+                False,
+                f"{settings.rating_key!r} is configured as {have}, not the {settings.rating_scale} scale",
+                "set NOTION_FEEDBACK_RATING_KEY to a new key, or NOTION_FEEDBACK_RATING_SCALE to match it",
+            )
+        )
+    return results
+
+
 def _langsmith_checks(settings: Settings) -> list[CheckResult]:
     import langsmith.utils as ls_utils
 
@@ -176,43 +221,7 @@ def _langsmith_checks(settings: Settings) -> list[CheckResult]:
             CheckResult("langsmith key", True, "accepted"),
             CheckResult("langsmith project", True, f"{settings.langsmith_project!r} ({project_id})"),
         ]
-        wanted = SCALES[settings.rating_scale].feedback_config()
-        try:
-            configs = [
-                c
-                for c in client.list_feedback_configs(feedback_key=[settings.rating_key])
-                if c.feedback_key == settings.rating_key
-            ]
-        except ls_utils.LangSmithError:
-            configs = None
-        if configs == []:
-            results.append(
-                CheckResult(
-                    "feedback config",
-                    False,
-                    f"no feedback config for {settings.rating_key!r}",
-                    "run `notion-feedback init` to create it",
-                )
-            )
-        elif configs:
-            have = dict(configs[0].feedback_config)
-            same = have.get("type") == wanted["type"] and all(
-                float(have.get(k) or 0) == float(wanted[k]) for k in ("min", "max")
-            )
-            results.append(
-                CheckResult(
-                    "feedback config",
-                    True,
-                    f"{settings.rating_key!r}: {have.get('type')} {have.get('min')}..{have.get('max')}",
-                )
-                if same
-                else CheckResult(
-                    "feedback config",
-                    False,
-                    f"{settings.rating_key!r} is configured as {have}, not the {settings.rating_scale} scale",
-                    "set NOTION_FEEDBACK_RATING_KEY to a new key, or NOTION_FEEDBACK_RATING_SCALE to match it",
-                )
-            )
+        results += _feedback_config_check(settings, client)
     return results
 
 

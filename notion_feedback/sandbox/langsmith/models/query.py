@@ -33,12 +33,18 @@ def _list(v: Any) -> list[Any]:
 def select_rows(store: LangSmithStore, body: dict[str, Any], *, need_session: bool = False) -> np.ndarray:
     """Boolean mask of the runs a query/stats body selects."""
     store.refresh()
-    r = store.runs
-    n = r.n
-    mask = r["alive"].copy()
+    mask = store.runs["alive"].copy()
     sessions = _list(body.get("session")) + _list(body.get("project_ids"))
     if need_session and not sessions and not body.get("id") and not body.get("trace"):
         raise ApiError(422, "session is required")
+    return _by_fields(store, body, _by_identity(store, body, mask))
+
+
+def _by_identity(store: LangSmithStore, body: dict[str, Any], mask: np.ndarray) -> np.ndarray:
+    """Narrow ``mask`` by session, run id, trace, parent run and reference example (ids must parse)."""
+    r = store.runs
+    n = r.n
+    sessions = _list(body.get("session")) + _list(body.get("project_ids"))
     try:
         if sessions:
             codes = []
@@ -77,6 +83,12 @@ def select_rows(store: LangSmithStore, body: dict[str, Any], *, need_session: bo
             mask &= hit
     except PayloadError as exc:
         raise ApiError(422, str(exc)) from exc
+    return mask
+
+
+def _by_fields(store: LangSmithStore, body: dict[str, Any], mask: np.ndarray) -> np.ndarray:
+    """Narrow ``mask`` by run type, root, time bounds, error, full-text query and the three filter expressions."""
+    r = store.runs
     run_types = _list(body.get("run_type"))
     if run_types:
         mask &= np.isin(r["rtype"], [store.rtypes.get(str(t)) for t in run_types])

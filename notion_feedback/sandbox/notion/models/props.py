@@ -186,6 +186,43 @@ def _date(raw: Any, path: str) -> dict[str, Any] | None:
     return {"start": raw["start"], "end": raw.get("end"), "time_zone": raw.get("time_zone")}
 
 
+def _people(raw: Any, vpath: str, known_user: Callable[[str], bool]) -> list[str]:
+    """A people value: user ids that parse and that the workspace knows."""
+    ids = []
+    for i, user in enumerate(check_array(raw, vpath)):
+        uid = as_uuid((user or {}).get("id") if isinstance(user, dict) else None)
+        if uid is None:
+            raise body_error(f"{vpath}[{i}].id", "should be a valid uuid", user)
+        if not known_user(uid):
+            raise validation(f"Could not find user with ID: {uid}.")
+        ids.append(uid)
+    return ids
+
+
+def _relation(raw: Any, vpath: str) -> list[dict[str, str]]:
+    """A relation value: page references by id."""
+    out = []
+    for i, ref in enumerate(check_array(raw, vpath)):
+        rid = as_uuid((ref or {}).get("id") if isinstance(ref, dict) else None)
+        if rid is None:
+            raise body_error(f"{vpath}[{i}].id", "should be a valid uuid", ref)
+        out.append({"id": rid})
+    return out
+
+
+def _files(raw: Any, vpath: str, file_ref: Callable[[dict[str, Any], str], dict[str, Any]] | None) -> list[Any]:
+    """A files value: each entry resolved by ``file_ref`` (uploads, external links), named."""
+    out = []
+    for i, f in enumerate(check_array(raw, vpath)):
+        if not isinstance(f, dict):
+            raise body_error(f"{vpath}[{i}]", "should be an object", f)
+        if file_ref is None:
+            raise body_error(f"{vpath}[{i}]", "is not supported", f)
+        ref = file_ref(f, f"{vpath}[{i}]")
+        out.append({"name": f.get("name") or ref.pop("_name", "file"), **ref})
+    return out
+
+
 def write_value(
     prop: dict[str, Any],
     raw_value: Any,
@@ -233,33 +270,11 @@ def write_value(
     if ptype == "date":
         return _date(raw, vpath)
     if ptype == "people":
-        ids = []
-        for i, user in enumerate(check_array(raw, vpath)):
-            uid = as_uuid((user or {}).get("id") if isinstance(user, dict) else None)
-            if uid is None:
-                raise body_error(f"{vpath}[{i}].id", "should be a valid uuid", user)
-            if not known_user(uid):
-                raise validation(f"Could not find user with ID: {uid}.")
-            ids.append(uid)
-        return ids
+        return _people(raw, vpath, known_user)
     if ptype == "relation":
-        out = []
-        for i, ref in enumerate(check_array(raw, vpath)):
-            rid = as_uuid((ref or {}).get("id") if isinstance(ref, dict) else None)
-            if rid is None:
-                raise body_error(f"{vpath}[{i}].id", "should be a valid uuid", ref)
-            out.append({"id": rid})
-        return out
+        return _relation(raw, vpath)
     if ptype == "files":
-        out = []
-        for i, f in enumerate(check_array(raw, vpath)):
-            if not isinstance(f, dict):
-                raise body_error(f"{vpath}[{i}]", "should be an object", f)
-            if file_ref is None:
-                raise body_error(f"{vpath}[{i}]", "is not supported", f)
-            ref = file_ref(f, f"{vpath}[{i}]")
-            out.append({"name": f.get("name") or ref.pop("_name", "file"), **ref})
-        return out
+        return _files(raw, vpath, file_ref)
     if ptype == "verification":
         if not isinstance(raw, dict) or raw.get("state") not in ("verified", "unverified"):
             raise body_error(f"{vpath}.state", "should be `verified` or `unverified`", raw)

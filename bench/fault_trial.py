@@ -19,10 +19,10 @@ Before the ratings, part of the rows are written by the real recorder in agent p
 (sender included) while they deliver under the same faults, then restarted: each recorded run must end as
 exactly one row (``recorder_missing``, ``recorder_duplicated``); those rows are then rated like the others.
 After the killed passes, two daemons sync while people rate, and the leader is frozen (SIGSTOP) past its lease,
-then resumed: fenced, it stops before its next write (tests/test_fencing.py times that), and the figures must
+then resumed: fenced, it stops before its next write (tests/daemon/test_fencing.py times that), and the figures must
 stay exact.
 
-``tests/test_sync_fault_trial.py`` runs this script as a child process and reads its ``--json`` line: the trial
+``tests/sync/test_sync_fault_trial.py`` runs this script as a child process and reads its ``--json`` line: the trial
 is a benchmark of the product's guarantees that no user's test needs, so it stays a script rather than a package
 module, and what it shares with the tests comes from ``notion_feedback.testing``.
 """

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-TRIAL = Path(__file__).resolve().parents[1] / "bench" / "fault_trial.py"
+TRIAL = Path(__file__).resolve().parents[2] / "bench" / "fault_trial.py"
 
 
 def run_trial(state_url: str, *args: str, timeout: float) -> dict[str, Any]:

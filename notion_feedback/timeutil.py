@@ -28,3 +28,13 @@ def parse_iso(text: str) -> datetime:
     Raises ``ValueError`` when ``text`` is not one.
     """
     return as_utc(datetime.fromisoformat(str(text).strip().replace("Z", "+00:00")))
+
+
+def parse_iso_or_none(text: str | None) -> datetime | None:
+    """``parse_iso`` for a value that may be missing or malformed (a cursor, a row's date): None then."""
+    if not text:
+        return None
+    try:
+        return parse_iso(text)
+    except ValueError:
+        return None

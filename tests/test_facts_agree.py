@@ -42,6 +42,8 @@ def test_a_dated_snapshot_costs_the_same_in_both(model: str) -> None:
 
 def test_notion_limits_agree_with_the_emulator() -> None:
     assert limits.MAX_TEXT_CHARS == notion_constants.MAX_TEXT == 2000
+    assert limits.MAX_REQUEST_BYTES == notion_constants.MAX_BODY == 512_000
+    assert limits.REQUEST_BUDGET_BYTES < limits.MAX_REQUEST_BYTES
     assert limits.MAX_RUNS == notion_constants.MAX_ARRAY == 100
 
 

@@ -241,7 +241,9 @@ class SpoolSender:
         except Exception as exc:  # noqa: BLE001 - the check itself failed: try later, still unknown
             log.warning("could not check whether run %s already has a row: %s", row.run_id, describe(exc))
             return _Outcome.RETRY
-        groups = list(batches(children, first_bytes=REQUEST_BUDGET_BYTES - encoded_bytes(properties)))
+        # Only a long row has a body: a short one is not measured (the sender's per-row cost stays as it was).
+        room = REQUEST_BUDGET_BYTES - encoded_bytes(properties) if children else REQUEST_BUDGET_BYTES
+        groups = list(batches(children, first_bytes=room))
         first, rest = (groups[0] if groups else []), [block for group in groups[1:] for block in group]
         self.spool.mark_sending(row.seq)
         try:

@@ -18,7 +18,7 @@ from notion_feedback.daemon.jobruns import OK, SYNC_JOB, VERIFY_JOB, JobRun, las
 from notion_feedback.daemon.lease import LeaseInfo, current_holder
 from notion_feedback.daemon.scheduler import JOBS, JOBSTORE_TABLE
 from notion_feedback.state import open_state, synced_ratings, utcnow
-from notion_feedback.timeutil import parse_iso
+from notion_feedback.timeutil import parse_iso_or_none
 
 __all__ = ["SYNC_JOB", "Status", "collect_status", "status_as_dict"]
 
@@ -52,15 +52,6 @@ class Status:
         return None if self.cursor is None else max(0.0, (self.now - self.cursor).total_seconds())
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        return None
-
-
 def next_runs(engine: Engine) -> dict[str, datetime | None]:
     """Next run per job id from APScheduler's table (read directly: nothing to unpickle, no job to import)."""
     try:
@@ -77,7 +68,7 @@ def sync_cursor(engine: Engine, settings: Settings) -> datetime | None:
         return None
     from notion_feedback.sync.store import get_cursor
 
-    return _parse_time(get_cursor(engine, settings.feedback_data_source_id, settings.rating_key))
+    return parse_iso_or_none(get_cursor(engine, settings.feedback_data_source_id, settings.rating_key))
 
 
 def collect_status(settings: Settings, *, errors: int = 5, now: datetime | None = None) -> Status:

@@ -35,7 +35,6 @@ Block = dict[str, Any]
 MAX_CHILDREN = 100
 MAX_DEPTH = 2
 MAX_ELEMENTS = 1000
-MAX_PAYLOAD_BYTES = REQUEST_BUDGET_BYTES
 CALLOUTS = {
     "NOTE": ("ℹ️", "blue_background"),
     "TIP": ("💡", "green_background"),
@@ -442,7 +441,7 @@ def depth(blocks: list[Block]) -> int:
 
 
 def batches(
-    blocks: list[Block], first: int = MAX_CHILDREN, first_bytes: int = MAX_PAYLOAD_BYTES
+    blocks: list[Block], first: int = MAX_CHILDREN, first_bytes: int = REQUEST_BUDGET_BYTES
 ) -> Iterator[list[Block]]:
     """Top-level blocks in request-sized groups: ≤ 100 children, ≤ 1,000 elements, ≤ ~450 KB each.
 
@@ -454,9 +453,11 @@ def batches(
     cap, room = first, first_bytes
     for block in blocks:
         n, b = elements(block), encoded_bytes(block)
-        if (group or room < MAX_PAYLOAD_BYTES) and (len(group) >= cap or count + n > MAX_ELEMENTS or size + b > room):
+        if (group or room < REQUEST_BUDGET_BYTES) and (
+            len(group) >= cap or count + n > MAX_ELEMENTS or size + b > room
+        ):
             yield group
-            group, count, size, cap, room = [], 0, 0, MAX_CHILDREN, MAX_PAYLOAD_BYTES
+            group, count, size, cap, room = [], 0, 0, MAX_CHILDREN, REQUEST_BUDGET_BYTES
         group.append(block)
         count, size = count + n, size + b
     if group:

@@ -65,7 +65,7 @@ from notion_feedback.sync.rows import (
     resolve_columns,
 )
 from notion_feedback.sync.writeback import BLANK, Shown, write_status
-from notion_feedback.timeutil import parse_iso
+from notion_feedback.timeutil import parse_iso, parse_iso_or_none
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[["SyncSummary"], None]
@@ -416,7 +416,7 @@ class SyncPass:
             score=desired.score or 0.0,
             comment=desired.comment,
             source_info=decide.source_info(row),
-            run_start=_date(row.run_start),
+            run_start=parse_iso_or_none(row.run_start),
             label=row.rating,
         )
         try:
@@ -536,15 +536,6 @@ def _row_from_store(entry: store.Stored) -> RatedRow:
         sync_error=shown.error or None,
         rater=entry.rater,
     )
-
-
-def _date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        return None
 
 
 def _backoff(base: store.Stored, kind: str) -> tuple[int, str]:

@@ -148,5 +148,5 @@ def test_batches_respect_children_elements_and_payload_limits() -> None:
     assert [len(g) for g in groups] == [10, 10, 5]
     big = [blocks.paragraph("y" * 2000 * 40) for _ in range(12)]  # ~80 KB of JSON each
     groups = list(blocks.batches(big))
-    assert all(len(json.dumps(g).encode()) <= blocks.MAX_PAYLOAD_BYTES for g in groups) and len(groups) > 1
+    assert all(len(json.dumps(g).encode()) <= blocks.REQUEST_BUDGET_BYTES for g in groups) and len(groups) > 1
     assert [len(g) for g in blocks.batches(out, first=30)][:2] == [30, 100]

@@ -17,3 +17,6 @@ ANNOTATION_DEFAULTS: dict[str, Any] = {
     "code": False,
     "color": "default",
 }
+
+MAX_BODY = 500 * 1024
+"""Bytes in one request body; Notion refuses a longer one whole with 400 validation_error."""

@@ -29,13 +29,12 @@ from notion_feedback.sandbox.notion.common import (
     path_id,
     strip_archived,
 )
-from notion_feedback.sandbox.notion.constants import SUPPORTED_VERSIONS
+from notion_feedback.sandbox.notion.constants import MAX_BODY, SUPPORTED_VERSIONS
 from notion_feedback.sandbox.notion.exceptions import NotionError, error_body, validation
 from notion_feedback.sandbox.notion.models.workspace import Workspace
 from notion_feedback.sandbox.notion.urls import match
 
 log = logging.getLogger(__name__)
-MAX_BODY = 500 * 1024
 MAX_UPLOAD_BODY = 25 * 1000 * 1000
 
 

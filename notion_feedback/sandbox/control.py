@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from notion_feedback.sandbox.clock import SandboxClock
+from notion_feedback.sandbox.exchanges import ExchangeLog
 from notion_feedback.sandbox.ratelimit import Limit, TokenBucket
 from notion_feedback.sandbox.web_guard import bearer_matches, cross_origin
 
@@ -137,6 +138,7 @@ class SandboxControl:
         self.rate_limit_enabled = rate_limit
         self.clock = clock or SandboxClock()
         self.faults = FaultPlan()
+        self.exchanges = ExchangeLog()
         self._buckets: dict[str, TokenBucket] = {}
         self._stats: Counter[tuple[str, int]] = Counter()
         self._lock = threading.Lock()
@@ -198,6 +200,7 @@ class SandboxControl:
             self._stats.clear()
             self._buckets.clear()
         self.faults = FaultPlan()
+        self.exchanges = ExchangeLog()
         for hook in self.reset_hooks:
             hook()
 
@@ -245,6 +248,16 @@ class SandboxControl:
                 }
             )
 
+        async def exchanges(request: Request) -> JSONResponse:
+            if request.method == "POST":
+                body = await _json_body(request)
+                if body.get("record"):
+                    self.exchanges.start()
+                else:
+                    self.exchanges.stop()
+            items = self.exchanges.items()
+            return JSONResponse({"recording": self.exchanges.recording, "exchanges": [e.as_dict() for e in items]})
+
         p, guard = ADMIN_PREFIX, self._admin_only
         return [
             Route(f"{p}/stats", guard(stats), methods=["GET"]),
@@ -252,6 +265,7 @@ class SandboxControl:
             Route(f"{p}/faults", guard(faults), methods=["GET", "POST"]),
             Route(f"{p}/clock", guard(clock), methods=["GET", "POST"]),
             Route(f"{p}/ratelimit", guard(ratelimit), methods=["GET", "POST"]),
+            Route(f"{p}/exchanges", guard(exchanges), methods=["GET", "POST"]),
         ]
 
     def _admin_only(self, handler: Callable[[Request], Awaitable[JSONResponse]]) -> Callable:
@@ -304,6 +318,9 @@ class ControlMiddleware:
             if message["type"] == "http.response.start":
                 control.record(method, path, message["status"])
             await send(message)
+
+        if control.exchanges.recording:
+            receive, send_counted = await control.exchanges.tap(scope, receive, send_counted)
 
         if plan.latency_ms:
             await asyncio.sleep(plan.latency_ms / 1000)

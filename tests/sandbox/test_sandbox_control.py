@@ -11,6 +11,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from notion_feedback.sandbox.control import FaultPlan, SandboxControl, route_key, wrap
+from notion_feedback.sandbox.exchanges import Exchange, ExchangeLog, multipart_summary
 from notion_feedback.sandbox.ratelimit import Limit, TokenBucket
 
 HITS: list[str] = []
@@ -110,3 +111,43 @@ def test_fault_draws_respect_probabilities() -> None:
 def test_retry_after_is_whole_seconds_never_zero() -> None:
     assert TokenBucket.retry_after_header(0.01) == "1"
     assert TokenBucket.retry_after_header(2.2) == "3"
+
+
+def test_exchanges_are_recorded_only_while_recording_faults_included() -> None:
+    client, control = _client()
+    client.get("/v1/things/a")  # before recording: not kept
+    assert client.post("/_sandbox/exchanges", json={"record": True}).json() == {"recording": True, "exchanges": []}
+    client.post("/v1/things/b?x=1&x=2", json={"name": "b"})
+    control.faults = FaultPlan.from_json({"status": {"503": 1.0}})
+    client.get("/v1/things/c")
+    control.faults = FaultPlan()
+    log = client.get("/_sandbox/exchanges").json()
+    first, fault = log["exchanges"]
+    assert (first["method"], first["path"], first["query"], first["status"]) == (
+        "POST",
+        "/v1/things/b",
+        [["x", "1"], ["x", "2"]],
+        200,
+    )
+    assert json.loads(first["request_body"]) == {"name": "b"} and json.loads(first["response_body"]) == {"ok": True}
+    assert fault["status"] == 503 and json.loads(fault["response_body"])["code"] == "service_unavailable"
+    client.post("/_sandbox/exchanges", json={"record": False})
+    client.get("/v1/things/d")
+    assert len(client.get("/_sandbox/exchanges").json()["exchanges"]) == 2
+    control.reset()
+    assert not control.exchanges.recording and control.exchanges.items() == []
+
+
+def test_the_exchange_log_keeps_the_newest_and_summarises_uploads() -> None:
+    log = ExchangeLog(limit=3)
+    log.start()
+    for i in range(5):
+        log.add(Exchange("GET", f"/v1/x/{i}", [], "", "", 200, {}, "{}"))
+    assert [e.path for e in log.stop()] == ["/v1/x/2", "/v1/x/3", "/v1/x/4"]
+    form = (
+        b'--B\r\nContent-Disposition: form-data; name="part_number"\r\n\r\n2\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="c.png"\r\nContent-Type: image/png\r\n\r\n'
+        + b"\x89PNG" * 1000
+        + b"\r\n--B--\r\n"
+    )
+    assert json.loads(multipart_summary(form)) == {"part_number": "2", "file": {"filename": "c.png", "size": 4000}}

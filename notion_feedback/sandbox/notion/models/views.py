@@ -124,7 +124,8 @@ class Views:
         rendered = self.render_view(view)
         view["deleted"] = True
         self.store.put(view)
-        return rendered
+        # The SDK types the answer as the partial view (DeleteViewResponse = PartialDataSourceViewObjectResponse).
+        return {key: rendered[key] for key in ("object", "id", "parent", "type")}
 
     def list_views(self, database_id: str | None, data_source_id: str | None) -> list[dict[str, Any]]:
         """The views of a database (tab order), or those showing one data source: ``{"object": "view", "id"}``."""

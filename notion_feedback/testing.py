@@ -268,7 +268,11 @@ def make_world(sb: Sandbox, settings: Settings, **overrides: Any) -> World:
 
     projects.forget()  # the per-process project cache outlives a sandbox's reset
     ids = init_workspace(settings, settings.parent_page_id)  # type: ignore[arg-type]
-    update = {"feedback_data_source_id": ids.feedback_data_source_id, "langsmith_requests_per_second": 1000.0}
+    update = {
+        "feedback_data_source_id": ids.feedback_data_source_id,
+        "reports_data_source_id": ids.reports_data_source_id,
+        "langsmith_requests_per_second": 1000.0,
+    }
     settings = settings.model_copy(update=update | overrides)
     env = sb.env()
     client = langsmith.Client(

@@ -7,11 +7,13 @@ benchmarks that would be too slow over HTTP (``bulk_create_pages``).
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from notion_feedback.sandbox.control import SandboxControl, wrap
-from notion_feedback.sandbox.notion.exceptions import error_body
+from notion_feedback.sandbox.notion.exceptions import REQUEST_ID, error_body
 from notion_feedback.sandbox.notion.models.store import Store
 from notion_feedback.sandbox.notion.models.workspace import Workspace
 from notion_feedback.sandbox.notion.responses import NotionResponses
@@ -31,6 +33,34 @@ def classify(method: str, path: str) -> str | None:
     return "api" if path.startswith("/v1/") else None
 
 
+class RequestIds:
+    """Gives every API request one id, sent as the ``x-notion-request-id`` header and as ``request_id`` in the body.
+
+    It sits outside the control middleware so that its 429s and injected faults carry the header too, as the
+    real edge's do; the SDKs read the header (``getResponseHeader(headers, "x-notion-request-id")``).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        rid = str(uuid.uuid4())
+        token = REQUEST_ID.set(rid)
+
+        async def send_with_id(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-notion-request-id", rid.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
+
+
 class NotionEmulator:
     """One emulated workspace behind HTTP. ``base_url`` is set by the server once its port is bound."""
 
@@ -46,7 +76,9 @@ class NotionEmulator:
         self.store = Store(data_dir / "notion.sqlite3" if data_dir else None)
         self.workspace = Workspace(self.store, self.control.clock.now)
         self.control.reset_hooks.append(self._reset)
-        self.asgi = wrap(NotionResponses(self.workspace, token).app(self.control.admin_routes()), self.control)
+        self.asgi = RequestIds(
+            wrap(NotionResponses(self.workspace, token).app(self.control.admin_routes()), self.control)
+        )
 
     @property
     def base_url(self) -> str:

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextvars import ContextVar
 from typing import Any
+
+# The id of the request being answered: the ``x-notion-request-id`` header and every body's ``request_id``
+# carry it, so a client can quote either one to support. Set per request by ``emulator.RequestIds``.
+REQUEST_ID: ContextVar[str | None] = ContextVar("notion_request_id", default=None)
+
+
+def request_id() -> str:
+    """The current request's id (a fresh one outside a request, e.g. in direct model calls)."""
+    return REQUEST_ID.get() or str(uuid.uuid4())
 
 
 class NotionError(Exception):
@@ -38,5 +48,5 @@ def not_found(kind: str, object_id: str) -> NotionError:
 
 
 def error_body(status: int, code: str, message: str) -> bytes:
-    body = {"object": "error", "status": status, "code": code, "message": message, "request_id": str(uuid.uuid4())}
+    body = {"object": "error", "status": status, "code": code, "message": message, "request_id": request_id()}
     return json.dumps(body).encode()

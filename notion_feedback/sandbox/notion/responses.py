@@ -24,13 +24,12 @@ from notion_feedback.sandbox.notion.common import (
     Ctx,
     cursor_index,
     list_response,
-    new_id,
     page_size_of,
     path_id,
     strip_archived,
 )
 from notion_feedback.sandbox.notion.constants import MAX_BODY, SUPPORTED_VERSIONS
-from notion_feedback.sandbox.notion.exceptions import NotionError, error_body, validation
+from notion_feedback.sandbox.notion.exceptions import NotionError, error_body, request_id, validation
 from notion_feedback.sandbox.notion.models.workspace import Workspace
 from notion_feedback.sandbox.notion.urls import match
 
@@ -114,7 +113,7 @@ class NotionResponses:
         except Exception:  # an emulator bug must look like a Notion 500, not a dropped connection
             log.exception("notion emulator failed on %s %s", request.method, request.url.path)
             return error_response(NotionError(500, "internal_server_error", "Unexpected error occurred."))
-        result["request_id"] = new_id()
+        result["request_id"] = request_id()
         if version == "2026-03-11":
             strip_archived(result)
         return json_response(200, result)
@@ -149,8 +148,7 @@ class NotionResponses:
         ws = self.ws
         with ws.store.lock:
             result = getattr(self, op)(Call(params, request.query_params, body, ctx))
-            if request.method != "GET":
-                ws.store.flush()
+            ws.store.flush()  # a read can change state too (an external_url import finishing)
         return result
 
     # -- users ----------------------------------------------------------------------------------------------
@@ -185,6 +183,14 @@ class NotionResponses:
     def data_sources_query(self, c: Call) -> dict[str, Any]:
         return self.ws.query(c.id("data_source_id"), c.body, c.filter_props())
 
+    def data_sources_templates(self, c: Call) -> dict[str, Any]:
+        """``ListDataSourceTemplatesResponse``: the emulator models no templates, so the list is always empty."""
+        self.ws.objects.data_source(c.id("data_source_id"))
+        c.page_size()
+        if c.cursor() is not None:
+            raise validation(f"start_cursor provided is invalid: {c.cursor()}")
+        return {"templates": [], "has_more": False, "next_cursor": None}
+
     # -- pages -----------------------------------------------------------------------------------------------
     def pages_create(self, c: Call) -> dict[str, Any]:
         return self.ws.create_page(c.body, c.ctx)
@@ -199,6 +205,11 @@ class NotionResponses:
         return self.ws.page_property(c.id("page_id"), c.params["property_id"], c.cursor(), c.page_size())
 
     def pages_markdown(self, c: Call) -> dict[str, Any]:
+        raw = c.query.get("include_transcript")
+        if raw not in (None, "true", "false"):
+            raise validation(
+                f'query failed validation: query.include_transcript should be a boolean, instead was `"{raw}"`.'
+            )
         return self.ws.content.page_markdown(c.id("page_id"))
 
     def pages_update_markdown(self, c: Call) -> dict[str, Any]:
@@ -256,6 +267,12 @@ class NotionResponses:
 
     def comments_retrieve(self, c: Call) -> dict[str, Any]:
         return self.ws.content.retrieve_comment(c.id("comment_id"))
+
+    def comments_update(self, c: Call) -> dict[str, Any]:
+        return self.ws.content.update_comment(c.id("comment_id"), c.body, c.ctx)
+
+    def comments_delete(self, c: Call) -> dict[str, Any]:
+        return self.ws.content.delete_comment(c.id("comment_id"), c.ctx)
 
     def search(self, c: Call) -> dict[str, Any]:
         return self.ws.search(c.body)

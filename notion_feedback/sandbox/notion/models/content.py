@@ -19,6 +19,7 @@ from notion_feedback.sandbox.notion.common import (
 )
 from notion_feedback.sandbox.notion.constants import NEW_VERSION
 from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
+from notion_feedback.sandbox.notion.models import markdown as md_edits
 from notion_feedback.sandbox.notion.models.blocks import (
     BlockDraft,
     block_type,
@@ -210,8 +211,10 @@ class Content:
         lines, unknown, number = [], [], 0
         for block in self._live_children(page):
             if block["kind"] != "block":
-                title = self.objects.title_of(block)
-                lines.append(f'<page url="https://www.notion.so/{block["id"].replace("-", "")}">{title}</page>')
+                if block["kind"] == "page":
+                    lines.append(md_edits.child_tag("page", block["id"], self.objects.title_of(block)))
+                else:
+                    lines.append(md_edits.child_tag("database", block["id"], plain_text(block["title"])))
                 continue
             number = number + 1 if block["type"] == "numbered_list_item" else 0
             text = plain_text(block["data"].get("rich_text"))
@@ -229,23 +232,52 @@ class Content:
         }
 
     def update_markdown(self, page_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+        """``PATCH …/markdown``: every ``UpdatePageMarkdownBodyParameters`` edit; answers the page's markdown."""
         page = self.objects.page(page_id)
-        kind = body.get("type")
-        if kind not in ("insert_content", "replace_content"):
-            raise body_error("body.type", "should be `insert_content` or `replace_content`", kind)
-        spec = body.get(kind) or {}
-        md = spec.get("content") if isinstance(spec, dict) else None
-        if not isinstance(md, str):
-            raise body_error(f"body.{kind}.content", "should be a string", md)
-        if kind == "replace_content":
-            for child in self._live_children(page):
-                child["in_trash"] = True
-                self.store.touch(child)
-        tree = drafts(parse_markdown(md), f"body.{kind}.content", self.objects.block_ctx())
-        self.insert_blocks(page, tree, None, ctx)
+        if page["in_trash"]:
+            raise validation(_ARCHIVED_EDIT)
+        edit = md_edits.parse_edit(body)
+        if edit.appends:
+            content_md = edit.spec["content"]
+            tree = drafts(parse_markdown(content_md), f"body.{edit.type}.content", self.objects.block_ctx())
+            at_start = (edit.spec.get("position") or {}).get("type") == "start" and page.get("children")
+            self.insert_blocks(page, tree, "__start__" if at_start else None, ctx)
+        else:
+            before = self.page_markdown(page_id)["markdown"]
+            after = md_edits.apply(edit, before)
+            dropped = md_edits.check_deletions(edit, before, after)
+            self._rebuild(page, after, dropped, f"body.{edit.type}", ctx)
         self.objects.stamp(page, ctx)
         self.store.put(page)
         return self.page_markdown(page_id)
+
+    def _rebuild(self, page: dict[str, Any], md: str, dropped: list[str], path: str, ctx: Ctx) -> None:
+        """Replace a page's blocks by ``md``: child pages/databases it names stay (in their new place), the
+        ``dropped`` ones go to the trash, and blocks markdown cannot show (``unknown_block_ids``) stay last."""
+        live = self._live_children(page)
+        children = {c["id"]: c for c in live if c["kind"] != "block"}
+        unknown_ids = set(self.page_markdown(page["id"])["unknown_block_ids"])
+        unknown = [c["id"] for c in live if c["id"] in unknown_ids]
+        for c in live:
+            if (c["kind"] == "block" and c["id"] not in unknown) or c["id"] in dropped:
+                c["in_trash"] = True
+                self.objects.stamp(c, ctx)
+                self.store.put(c)
+        keep = set(children) - set(dropped)
+        page["children"] = [cid for cid in page.get("children", []) if cid not in keep and cid not in unknown]
+        text: list[str] = []
+        for line in [*md.split("\n"), None]:
+            tagged = md_edits.tagged_ids(line) if line is not None else []
+            if line is not None and not (tagged and tagged[0] in keep):
+                text.append(line)
+                continue
+            if text:
+                tree = drafts(parse_markdown("\n".join(text)), path, self.objects.block_ctx())
+                self.insert_blocks(page, tree, None, ctx)
+                text = []
+            if tagged and tagged[0] not in page["children"]:
+                page["children"].append(tagged[0])
+        page["children"].extend(unknown)
 
     # -- comments ------------------------------------------------------------------------------------------------
     def render_comment(self, c: dict[str, Any]) -> dict[str, Any]:
@@ -262,12 +294,7 @@ class Content:
         }
 
     def create_comment(self, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-        if "rich_text" not in body and "markdown" not in body:
-            raise body_error("body.rich_text", "should be defined", None)
-        if "markdown" in body and "rich_text" not in body:
-            text = self.objects.rt([{"text": {"content": str(body["markdown"])}}], "body.markdown")
-        else:
-            text = self.objects.rt(body["rich_text"], "body.rich_text")
+        text = self._comment_text(body)
         if body.get("discussion_id") is not None:
             discussion = body_id(body["discussion_id"], "body.discussion_id")
             first = next((c for c in self.store.of_kind("comment") if c["discussion_id"] == discussion), None)
@@ -300,12 +327,45 @@ class Content:
         self.store.put(comment)
         return self.render_comment(comment)
 
+    def _comment_text(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """A comment's text from ``rich_text`` or ``markdown`` (exactly one, as the SDK's body types allow)."""
+        if ("rich_text" in body) == ("markdown" in body):
+            raise validation(
+                "body failed validation: exactly one of body.rich_text or body.markdown should be defined."
+            )
+        if "markdown" in body:
+            if not isinstance(body["markdown"], str):
+                raise body_error("body.markdown", "should be a string", body["markdown"])
+            return self.objects.rt([{"text": {"content": body["markdown"]}}], "body.markdown")
+        return self.objects.rt(body["rich_text"], "body.rich_text")
+
+    def _comment(self, comment_id: str) -> dict[str, Any]:
+        c = self.store.get(comment_id, "comment")
+        if c is None or c.get("deleted"):
+            raise not_found("comment", comment_id)
+        return c
+
+    def update_comment(self, comment_id: str, body: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+        """``PATCH /v1/comments/{id}`` (``UpdateCommentParameters``): new text, same discussion and author."""
+        c = self._comment(comment_id)
+        c["rich_text"] = self._comment_text(body)
+        self.objects.stamp(c, ctx)
+        self.store.put(c)
+        return self.render_comment(c)
+
+    def delete_comment(self, comment_id: str, ctx: Ctx) -> dict[str, Any]:
+        """``DELETE /v1/comments/{id}``: answers the comment as it was; afterwards it is gone (404, unlisted)."""
+        c = self._comment(comment_id)
+        c["deleted"] = True
+        self.store.put(c)
+        return self.render_comment(c)
+
     def list_comments(self, block_id: str, cursor: str | None, page_size: int) -> dict[str, Any]:
         self._block_like(block_id)
         found = [
             c
             for c in sorted(self.store.of_kind("comment"), key=lambda c: c["seq"])
-            if block_id in (c["parent"].get("page_id"), c["parent"].get("block_id"))
+            if not c.get("deleted") and block_id in (c["parent"].get("page_id"), c["parent"].get("block_id"))
         ]
         start = cursor_index(found, cursor)
         out = list_response([self.render_comment(c) for c in found[start : start + page_size]], "comment")
@@ -314,7 +374,4 @@ class Content:
         return out
 
     def retrieve_comment(self, comment_id: str) -> dict[str, Any]:
-        c = self.store.get(comment_id, "comment")
-        if c is None:
-            raise not_found("comment", comment_id)
-        return self.render_comment(c)
+        return self.render_comment(self._comment(comment_id))

@@ -40,6 +40,15 @@ class Files:
         up = self.store.get(upload_id, "file_upload")
         if up is None:
             raise not_found("file upload", upload_id)
+        return self.settle(up)
+
+    def settle(self, up: dict[str, Any]) -> dict[str, Any]:
+        """Finish a pending ``external_url`` import. Notion answers the create call with ``pending`` and
+        downloads in the background; here the download happens on the first later read of the upload
+        (retrieve, list, attach), which then shows ``uploaded`` or ``failed`` with ``file_import_result``."""
+        if up["mode"] == "external_url" and up["status"] == "pending" and up.get("import_url"):
+            self._import(up, up.pop("import_url"))
+            self.store.put(up)
         return up
 
     def upload_status(self, up: dict[str, Any]) -> str:
@@ -58,7 +67,7 @@ class Files:
             # Attached uploads lose their expiry; so do expired ones (as the recordings show).
             "expiry_time": None if up.get("attached") or status == "expired" else fmt_minute(up["expiry"]),
         }
-        if status == "pending":
+        if status == "pending" and up["mode"] != "external_url":
             out["upload_url"] = f"{self.base_url}/v1/file_uploads/{up['id']}/send"
             if up["mode"] == "multi_part":
                 out["complete_url"] = f"{self.base_url}/v1/file_uploads/{up['id']}/complete"
@@ -70,8 +79,8 @@ class Files:
             "content_type": up["content_type"],
             "content_length": up.get("content_length"),
         }
-        if up["mode"] == "external_url":
-            out["file_import_result"] = up.get("import_result")
+        if up.get("import_result") is not None:
+            out["file_import_result"] = up["import_result"]
         out["archived"] = False
         return out
 
@@ -117,7 +126,7 @@ class Files:
             url = body.get("external_url")
             if not isinstance(url, str) or not url.startswith(("https://", "http://")):
                 raise body_error("body.external_url", "should be an https URL", url)
-            self._import(up, url)
+            up["import_url"] = url  # fetched on a later read, as Notion imports in the background
         self.store.put(up)
         return self.render_upload(up)
 
@@ -215,6 +224,7 @@ class Files:
                 f'failed, instead was `"{status}"`.'
             )
         uploads = sorted(self.store.of_kind("file_upload"), key=lambda u: u["seq"], reverse=True)
+        uploads = [self.settle(u) for u in uploads]
         return [u for u in uploads if status is None or self.upload_status(u) == status]
 
     def attach_upload(self, raw_id: Any, path: str, kind: str | None = None) -> dict[str, Any]:
@@ -223,7 +233,7 @@ class Files:
         up = self.store.get(upload_id, "file_upload")
         if up is None:
             raise validation(f"Could not find file_upload with ID: {upload_id}.")
-        status = self.upload_status(up)
+        status = self.upload_status(self.settle(up))
         if status == "expired":
             raise validation(f"File upload with ID {upload_id} has expired; create a new upload.")
         if status != "uploaded":

@@ -175,17 +175,25 @@ class Workspace:
             self._write_props(page, body["properties"], ds)
         page["icon"] = self.objects.icon(body.get("icon"), "body.icon")
         page["cover"] = self.objects.icon(body.get("cover"), "body.cover")
-        children = body.get("children")
-        if body.get("markdown") is not None or body.get("content") is not None:
-            md = body.get("markdown") if body.get("markdown") is not None else body.get("content")
-            if not isinstance(md, str):
-                raise body_error("body.markdown", "should be a string", md)
-            children = (children or []) + parse_markdown(md)
-        tree = drafts(children, "body.children", self.objects.block_ctx()) if children is not None else []
+        tree = self._initial_content(body)
         self.store.put(page)
         self.objects.link_child(page["parent"], page["id"])
         self.content.insert_blocks(page, tree, None, ctx)
         return self.render_page(page)
+
+    def _initial_content(self, body: dict[str, Any]) -> list[Any]:
+        """A new page's blocks: ``children`` or ``content`` (blocks, ``CreatePageBodyParameters``) or ``markdown``."""
+        given = [k for k in ("children", "content", "markdown") if body.get(k) not in (None, [])]
+        if len(given) > 1:
+            raise validation(f"body failed validation: only one of body.{given[0]} and body.{given[1]} may be given.")
+        if not given:
+            return []
+        key = given[0]
+        if key == "markdown":
+            if not isinstance(body["markdown"], str):
+                raise body_error("body.markdown", "should be a string", body["markdown"])
+            return drafts(parse_markdown(body["markdown"]), "body.markdown", self.objects.block_ctx())
+        return drafts(body[key], f"body.{key}", self.objects.block_ctx())
 
     def bulk_create_pages(self, data_source_id: str, rows: list[dict[str, Any]], actor: str | None = None) -> list[str]:
         """Fast path for tests and benchmarks: validate and insert rows without HTTP, flushing once."""

@@ -183,6 +183,21 @@ def emulator_tour(world: World) -> None:
     comment = n.comments.create(parent={"page_id": page["id"]}, rich_text=_text("a note"))
     n.comments.list(block_id=page["id"])
     n.comments.retrieve(comment["id"])
+    n.comments.update(comment["id"], markdown="a **revised** note")
+    n.comments.delete(comment["id"])
+    n.data_sources.list_templates(world.ds_id, page_size=10)
+    noted = n.pages.create(
+        parent={"page_id": parent}, properties={"title": {"title": _text("Md")}}, markdown="# A\n\nb"
+    )
+    for body in (
+        {"type": "update_content", "update_content": {"content_updates": [{"old_str": "b", "new_str": "c"}]}},
+        {"type": "replace_content_range", "replace_content_range": {"content": "d", "content_range": "c"}},
+        {"type": "replace_content", "replace_content": {"new_str": "# A\n\ne", "allow_deleting_content": True}},
+    ):
+        n.request(path=f"pages/{noted['id']}/markdown", method="PATCH", body=body)
+    image = f"{world.notion_url}/_files/none/missing.png"  # the import fails: a failed upload's shape too
+    imported = n.file_uploads.create(mode="external_url", filename="copy.png", external_url=image)
+    n.file_uploads.retrieve(imported["id"])
     n.search(query="Tour", filter={"property": "object", "value": "page"}, page_size=5)
     ds = n.data_sources.retrieve(world.ds_id)
     n.databases.retrieve(ds["parent"]["database_id"])

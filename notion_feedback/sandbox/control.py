@@ -319,8 +319,6 @@ class ControlMiddleware:
                 control.record(method, path, message["status"])
             await send(message)
 
-        if control.exchanges.recording:
-            receive, send_counted = await control.exchanges.tap(scope, receive, send_counted)
 
         if plan.latency_ms:
             await asyncio.sleep(plan.latency_ms / 1000)
@@ -384,6 +382,28 @@ DISCONNECT_HANDLERS: dict[Any, Callable] = {ClientDisconnect: client_went_away}
 """Exception handlers every emulator app registers."""
 
 
-def wrap(app: Any, control: SandboxControl) -> Awaitable:
-    """The emulator app behind its control middleware."""
-    return ControlMiddleware(app, control)
+class RecordExchanges:
+    """ASGI middleware, outermost: while ``control.exchanges`` records, each API exchange is kept as the client saw it
+    (headers the service's edge adds included); admin, viewer and bypassing requests are not."""
+
+    def __init__(self, app: Any, control: SandboxControl) -> None:
+        self.app = app
+        self.control = control
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        log = self.control.exchanges
+        if (
+            log.recording
+            and scope["type"] == "http"
+            and scope["path"].startswith(self.control.api_prefixes)
+            and not any(name == BYPASS_HEADER for name, _ in scope.get("headers", ()))
+        ):
+            receive, send = await log.tap(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+def wrap(app: Any, control: SandboxControl, edge: Callable[[Any], Any] | None = None) -> Awaitable:
+    """The emulator app behind its control middleware; ``edge`` (what the real service's edge adds, such as
+    Notion's request-id header) around both; the exchange log outermost, so it records what clients receive."""
+    controlled = ControlMiddleware(app, control)
+    return RecordExchanges(edge(controlled) if edge else controlled, control)

@@ -76,9 +76,8 @@ class NotionEmulator:
         self.store = Store(data_dir / "notion.sqlite3" if data_dir else None)
         self.workspace = Workspace(self.store, self.control.clock.now)
         self.control.reset_hooks.append(self._reset)
-        self.asgi = RequestIds(
-            wrap(NotionResponses(self.workspace, token).app(self.control.admin_routes()), self.control)
-        )
+        app = NotionResponses(self.workspace, token).app(self.control.admin_routes())
+        self.asgi = wrap(app, self.control, edge=RequestIds)
 
     @property
     def base_url(self) -> str:

@@ -45,6 +45,7 @@ def test_notion_limits_agree_with_the_emulator() -> None:
     assert limits.MAX_REQUEST_BYTES == notion_constants.MAX_BODY == 512_000
     assert limits.REQUEST_BUDGET_BYTES < limits.MAX_REQUEST_BYTES
     assert limits.MAX_RUNS == notion_constants.MAX_ARRAY == 100
+    assert limits.MAX_NESTING == notion_constants.MAX_NESTING == 3
 
 
 def test_text_is_split_and_cut_at_notions_limit() -> None:

@@ -15,10 +15,11 @@ The dialect (what ``templates/report.md.j2`` renders to; its header comment is t
     inline              **bold**, *italic*, `code`, [text](https://url); a backslash escapes the next character
 
 Limits (developers.notion.com/reference/request-limits, /patch-block-children): at most 100 children in one
-array, 2 levels of nesting per request, 2,000 characters per text run, 100 runs per rich-text value, 1,000 block
-elements and 500 KB per request. ``fit`` makes a block tree obey them without extra requests: a block at the
-deepest level loses its children to the following siblings (a table there becomes one paragraph per row),
-and long child lists are split; ``batches`` then cuts the top level into append requests.
+array, 3 levels of nesting per request (a block, its children and theirs), 2,000 characters per text run, 100
+runs per rich-text value, 1,000 block elements and 500 KB per request. ``fit`` makes a block tree obey them
+without extra requests: a block at the deepest level loses its children to the following siblings (a table
+there becomes one paragraph per row), and long child lists are split; ``batches`` then cuts the top level into
+append requests.
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from notion_feedback.notion.limits import MAX_RUNS, MAX_TEXT_CHARS, REQUEST_BUDGET_BYTES
+from notion_feedback.notion.limits import MAX_NESTING, MAX_RUNS, MAX_TEXT_CHARS, REQUEST_BUDGET_BYTES
 from notion_feedback.notion.text import ELLIPSIS, rich_text
 
 Block = dict[str, Any]
 MAX_CHILDREN = 100
-MAX_DEPTH = 2
+MAX_DEPTH = MAX_NESTING
 MAX_ELEMENTS = 1000
 CALLOUTS = {
     "NOTE": ("ℹ️", "blue_background"),

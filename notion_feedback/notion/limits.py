@@ -19,6 +19,11 @@ MAX_RUNS = 100
 MAX_SELECT_CHARS = 100
 """Characters in a select option's name."""
 
+MAX_NESTING = 3
+"""Levels of blocks in one request: a block, its children and theirs (the official SDK's request types,
+``BlockObjectRequest`` > ``BlockObjectWithSingleLevelOfChildrenRequest`` > ``BlockObjectRequestWithoutChildren``);
+deeper blocks must be appended to their parent once it exists."""
+
 MAX_REQUEST_BYTES = 512_000
 """Bytes in one request body (Notion's documented 500 KB): a longer body is refused whole."""
 

@@ -319,7 +319,6 @@ class ControlMiddleware:
                 control.record(method, path, message["status"])
             await send(message)
 
-
         if plan.latency_ms:
             await asyncio.sleep(plan.latency_ms / 1000)
         if plan.in_storm():

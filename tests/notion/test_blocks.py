@@ -109,15 +109,29 @@ def test_long_text_is_split_into_2000_char_runs() -> None:
     assert [len(r["text"]["content"]) for r in runs] == [2000, 2000, 500]
 
 
-def test_deep_nesting_is_flattened_to_two_levels() -> None:
-    text = "- a\n  - b\n    - c\n      - d\n+++ T\n| h | i |\n|---|---|\n| 1 | 2 |\n+++"
+def test_deep_nesting_is_flattened_to_three_levels() -> None:
+    text = "- a\n  - b\n    - c\n      - d\n        - e\n+++ T\n| h | i |\n|---|---|\n| 1 | 2 |\n+++"
     out = blocks.fit(blocks.render(text))
-    assert blocks.depth(out) <= blocks.MAX_DEPTH
+    assert blocks.depth(out) == blocks.MAX_DEPTH == 3
     a = out[0]
-    assert [_text(k) for k in blocks.children_of(a)] == ["b", "c", "d"]  # lifted, order kept
+    [b] = blocks.children_of(a)
+    assert [_text(k) for k in blocks.children_of(b)] == ["c", "d", "e"]  # lifted, order kept
     toggle = out[1]
-    rows = blocks.children_of(toggle)
-    assert _types(rows) == ["paragraph", "paragraph"]  # a table too deep becomes one line per row
+    [table] = blocks.children_of(toggle)
+    assert table["type"] == "table" and len(blocks.children_of(table)) == 2  # a table in a toggle stays a table
+
+
+def test_a_table_at_the_third_level_becomes_one_line_per_row() -> None:
+    [table] = blocks.render("| h | i |\n|---|---|\n| 1 | 2 |")
+    toggle = {"object": "block", "type": "toggle", "toggle": {"rich_text": [], "children": [table]}}
+    item = {
+        "object": "block",
+        "type": "bulleted_list_item",
+        "bulleted_list_item": {"rich_text": [], "children": [toggle]},
+    }
+    out = blocks.fit([item])
+    rows = blocks.children_of(blocks.children_of(out[0])[0])
+    assert _types(rows) == ["paragraph", "paragraph"] and blocks.depth(out) == 3
     assert _text(rows[0]) == "h · i" and rows[0]["paragraph"]["rich_text"][0]["annotations"] == {"bold": True}
 
 

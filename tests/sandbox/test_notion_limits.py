@@ -48,10 +48,10 @@ def test_children_count_and_nesting_limits(notion: Client, root: str) -> None:
     err = error_of(lambda: notion.blocks.children.append(root, children=[para()] * 101))
     assert "body.children.length should be ≤ `100`, instead was `101`" in str(err)
     assert len(notion.blocks.children.append(root, children=[para()] * 100)["results"]) == 100
-    two_levels = para("top", [para("child")])
-    notion.blocks.children.append(root, children=[two_levels])
     three_levels = para("top", [para("child", [para("grandchild")])])
-    err = error_of(lambda: notion.blocks.children.append(root, children=[three_levels]))
+    notion.blocks.children.append(root, children=[three_levels])
+    four_levels = para("top", [para("child", [para("grandchild", [para("too deep")])])])
+    err = error_of(lambda: notion.blocks.children.append(root, children=[four_levels]))
     assert err.code == APIErrorCode.ValidationError and "should be not present" in str(err)
     # 1000 blocks per request: 10 parents x 100 children = 1010 blocks
     big = [para("p", [para()] * 100) for _ in range(10)]

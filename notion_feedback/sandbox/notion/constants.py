@@ -18,5 +18,8 @@ ANNOTATION_DEFAULTS: dict[str, Any] = {
     "color": "default",
 }
 
+MAX_NESTING = 3
+"""Levels of blocks in one request, as the SDK's request types allow: a block, its children and theirs."""
+
 MAX_BODY = 500 * 1024
 """Bytes in one request body; Notion refuses a longer one whole with 400 validation_error."""

@@ -1,7 +1,7 @@
 """Block content: request validation (types, limits, nesting) and the response shape of each block type.
 
 Requests are turned into a tree of ``(type, content, children)`` first, so every limit Notion enforces on a
-request (100 children per array, two levels of nesting, 1000 blocks per payload) fails the whole request
+request (100 children per array, three levels of blocks, 1000 blocks per payload) fails the whole request
 before anything is written, as it does in Notion.
 """
 
@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from notion_feedback.sandbox.notion.common import check_array, rich_text
-from notion_feedback.sandbox.notion.constants import COLORS
+from notion_feedback.sandbox.notion.constants import COLORS, MAX_NESTING
 from notion_feedback.sandbox.notion.exceptions import body_error, validation
 
 MAX_BLOCKS_PER_REQUEST = 1000
-MAX_NESTING = 2
 _BG = tuple(f"{c}_background" for c in COLORS[1:])
 _TEXT_BLOCKS = (
     "paragraph",

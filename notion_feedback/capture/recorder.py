@@ -36,7 +36,7 @@ import langsmith
 from notion_feedback.capture.redaction import Hook, Redactor
 from notion_feedback.capture.rows import RowValues
 from notion_feedback.capture.sender import SpoolSender, start_sender_process
-from notion_feedback.capture.spool import DELIVERED, FOUND_EXISTING, REFUSED, RETRIES, SPOOL_FILE, Spool
+from notion_feedback.capture.spool import DELIVERED, FAILED, FOUND_EXISTING, REFUSED, RETRIES, SPOOL_FILE, Spool
 from notion_feedback.capture.tracing import (
     Interaction,
     configure_tracing,
@@ -433,9 +433,10 @@ class Recorder:
     def start(self) -> None:
         if self._threads:
             return
-        # Rows Notion refused before get another chance (their cause, a changed schema say, may be fixed now).
-        if revived := self.spool.retry_failed():
-            log.info("retrying %d rows Notion refused before", revived)
+        # Rows Notion refused for good stay parked: the same request would be refused again. `notion-feedback spool
+        # --retry` sends them once their cause is fixed; `doctor` and `status` say they are there.
+        if parked := self.spool.counts()[FAILED]:
+            log.warning("%d rows Notion refused are parked in the spool: see `notion-feedback spool`", parked)
         targets: list[tuple[str, Any]] = [("intake", self._intake_loop)]
         if self.mode == "thread":
             self._sender = SpoolSender(self.settings, self.spool, langsmith_client=self._langsmith, stop=self._stop)

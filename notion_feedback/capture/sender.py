@@ -299,11 +299,12 @@ class SpoolSender:
             )
             self._backoff = self.settings.recorder_backoff_seconds * 32
             return _Outcome.RETRY
-        # validation_error and the like: this row (or the schema) is wrong; keep it, go on with the others.
+        # validation_error and the like: the same request would be refused again. Park the row, whole, with its
+        # reason, and go on with the others; it is sent again when someone fixes the cause and asks.
         self.spool.mark_failed(row.seq, message)
         log.error(
-            "Notion refused the row for run %s: %s. It stays in the spool and is retried when a recorder next "
-            "starts; `notion-feedback doctor` checks the schema.",
+            "Notion refused the row for run %s: %s. It is parked in the spool: fix the cause (`notion-feedback "
+            "doctor` checks the schema), then `notion-feedback spool --retry`.",
             row.run_id,
             message,
         )
@@ -340,8 +341,9 @@ def drain_spool(settings: Settings, deadline: float | None = None) -> int:
 
     ``deadline`` is a ``time.monotonic()`` value (``time.monotonic() + 30``: at most about 30 s, one request
     may overrun it). Returns the rows now in Notion; 0 when there is no spool, nothing waits, or another process
-    (an agent's sender) holds the drain lock and is sending them already. Rows Notion refused stay for the next
-    recorder start. Needs NOTION_TOKEN and NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID; sends on the recorder's budget.
+    (an agent's sender) holds the drain lock and is sending them already. Rows Notion refused stay parked
+    (``notion-feedback spool --retry`` sends them again).
+    Needs NOTION_TOKEN and NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID; sends on the recorder's budget.
     """
     path = settings.home / SPOOL_FILE
     if not path.exists():

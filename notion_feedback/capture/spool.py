@@ -2,12 +2,14 @@
 
 A SQLite file (WAL; a committed row survives the process being killed). One row per run id (a second record of
 the same run is ignored). States: ``pending`` (not sent, or known not to have arrived), ``sending`` (a request went
-out and its outcome is unknown: check Notion by Run ID before sending again), ``failed`` (Notion refused this row;
-kept, and tried again when a recorder next starts). Only one process at a time drains a spool: the holder of an
-exclusive lock on ``<spool>.lock`` (released by the OS when that process dies); others only append. A small
-``counters`` table keeps what the sender did (delivered, found already in Notion, refused, retries), so a recorder
-can report it even when the sending happens in another process, and how many rows a recorder had to drop because
-this file could not be written (a full disk, say), added once the file can be written again.
+out and its outcome is unknown: check Notion by Run ID before sending again), ``failed`` (parked: Notion refused
+this row for good, a 400 the same request would get again; kept whole with its reason, and sent again only when
+someone asks, ``notion-feedback spool --retry``, once the cause is fixed). Only one process at a time drains a
+spool: the holder of an exclusive lock on ``<spool>.lock`` (released by the OS when that process dies); others
+only append. A small ``counters`` table keeps what the sender did (delivered, found already in Notion, refused,
+retries), so a recorder can report it even when the sending happens in another process, and how many rows a
+recorder had to drop because this file could not be written (a full disk, say), added once the file can be
+written again.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class SpoolSummary:
     failed: int
     oldest_age_seconds: float | None
     dropped: int
+    reasons: tuple[tuple[str, int], ...] = ()
+    """Why parked rows were refused, most frequent first: (Notion's message, rows)."""
 
 
 def read_summary(path: Path) -> SpoolSummary | None:
@@ -75,6 +79,7 @@ class SpooledRow:
     payload: dict[str, Any]
     state: str
     attempts: int
+    last_error: str | None = None
 
 
 class Spool:
@@ -177,9 +182,28 @@ class Spool:
             raise
 
     def retry_failed(self) -> int:
-        """Failed rows get another chance (their cause, a changed schema say, may have been fixed)."""
+        """Parked rows get another chance, once their cause (a changed schema, say) is fixed: pending again."""
         with self._lock:
             return self._db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'failed'").rowcount
+
+    def parked(self, limit: int = 20) -> list[SpooledRow]:
+        """The oldest parked rows, with their reason in ``last_error``."""
+        with self._lock:
+            found = self._db.execute(
+                "SELECT seq, run_id, payload, state, attempts, last_error FROM outbox WHERE state = 'failed' "
+                "ORDER BY seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [SpooledRow(seq, run_id, json.loads(p), state, n, error) for seq, run_id, p, state, n, error in found]
+
+    def reasons(self, limit: int = 3) -> tuple[tuple[str, int], ...]:
+        with self._lock:
+            found = self._db.execute(
+                "SELECT coalesce(last_error, ''), count(*) FROM outbox WHERE state = 'failed' "
+                "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return tuple((str(reason), int(n)) for reason, n in found)
 
     # -- reading ---------------------------------------------------------------------------------------------------
 
@@ -223,6 +247,7 @@ class Spool:
             failed=counts[FAILED],
             oldest_age_seconds=None if oldest is None else max(0.0, time.time() - float(oldest)),
             dropped=self.counters()[DROPPED],
+            reasons=self.reasons() if counts[FAILED] else (),
         )
 
     # -- the drain lock --------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from notion_feedback.cli import (
     report_command,
     run_command,
     sandbox_command,
+    spool_command,
     status_command,
     sync_command,
 )
@@ -30,6 +31,7 @@ COMMAND_MODULES = (
     run_command,
     report_command,
     status_command,
+    spool_command,
 )
 
 

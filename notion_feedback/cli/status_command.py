@@ -89,10 +89,15 @@ def render(status: Status, console: Console) -> None:
     )
     if (spool := status.spool) is not None:
         dropped = f"[bold red]{spool.dropped} dropped[/] (the disk was full)" if spool.dropped else "0 dropped"
+        parked = f"[bold red]{spool.failed} parked[/] (refused by Notion)" if spool.failed else "0 parked"
         console.print(
             f"Recorder spool: {spool.waiting} rows waiting (oldest {ago(spool.oldest_age_seconds)}), "
-            f"{spool.failed} refused by Notion, {dropped}"
+            f"{parked}, {dropped}"
         )
+        for reason, n in spool.reasons:
+            console.print(escape(f"  parked: {n} × {reason}"), highlight=False)
+        if spool.failed:
+            console.print("  fix the cause, then `notion-feedback spool --retry` sends them")
     _recent_errors(status, console)
 
 

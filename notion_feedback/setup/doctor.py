@@ -246,12 +246,13 @@ def _spool_check(settings: Settings) -> list[CheckResult]:
             )
         ]
     if spool.failed:
+        why = "; ".join(f"{n} × {reason}" for reason, n in spool.reasons)
         return [
             CheckResult(
                 "recorder spool",
                 False,
-                f"{spool.failed} rows refused by Notion, {waiting} ({path})",
-                "fix the schema problems above; refused rows are retried when a recorder next starts",
+                f"{spool.failed} rows parked, refused by Notion ({why}); {waiting} ({path})",
+                "fix the cause (the schema problems above, if any), then `notion-feedback spool --retry` sends them",
             )
         ]
     return [CheckResult("recorder spool", True, f"{waiting} ({path})")]

@@ -253,18 +253,13 @@ class Content:
 
     def _rebuild(self, page: dict[str, Any], md: str, dropped: list[str], path: str, ctx: Ctx) -> None:
         """Replace a page's blocks by ``md``: child pages/databases it names stay (in their new place), the
-        ``dropped`` ones go to the trash, and blocks markdown cannot show (``unknown_block_ids``) stay last."""
+        ``dropped`` ones go to the trash, and blocks markdown cannot show (``unknown_block_ids``) stay last.
+        Everything is validated before anything changes, so a refused edit leaves the page as it was."""
         live = self._live_children(page)
-        children = {c["id"]: c for c in live if c["kind"] != "block"}
+        keep = {c["id"] for c in live if c["kind"] != "block"} - set(dropped)
         unknown_ids = set(self.page_markdown(page["id"])["unknown_block_ids"])
         unknown = [c["id"] for c in live if c["id"] in unknown_ids]
-        for c in live:
-            if (c["kind"] == "block" and c["id"] not in unknown) or c["id"] in dropped:
-                c["in_trash"] = True
-                self.objects.stamp(c, ctx)
-                self.store.put(c)
-        keep = set(children) - set(dropped)
-        page["children"] = [cid for cid in page.get("children", []) if cid not in keep and cid not in unknown]
+        pieces: list[str | list[BlockDraft]] = []  # a kept child's id, or the blocks of the text before it
         text: list[str] = []
         for line in [*md.split("\n"), None]:
             tagged = md_edits.tagged_ids(line) if line is not None else []
@@ -272,11 +267,21 @@ class Content:
                 text.append(line)
                 continue
             if text:
-                tree = drafts(parse_markdown("\n".join(text)), path, self.objects.block_ctx())
-                self.insert_blocks(page, tree, None, ctx)
+                pieces.append(drafts(parse_markdown("\n".join(text)), path, self.objects.block_ctx()))
                 text = []
-            if tagged and tagged[0] not in page["children"]:
-                page["children"].append(tagged[0])
+            if tagged and tagged[0] not in pieces:
+                pieces.append(tagged[0])
+        for c in live:
+            if (c["kind"] == "block" and c["id"] not in unknown) or c["id"] in dropped:
+                c["in_trash"] = True
+                self.objects.stamp(c, ctx)
+                self.store.put(c)
+        page["children"] = [cid for cid in page.get("children", []) if cid not in keep and cid not in unknown]
+        for piece in pieces:
+            if isinstance(piece, str):
+                page["children"].append(piece)
+            else:
+                self.insert_blocks(page, piece, None, ctx)
         page["children"].extend(unknown)
 
     # -- comments ------------------------------------------------------------------------------------------------

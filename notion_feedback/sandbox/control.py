@@ -130,9 +130,12 @@ class SandboxControl:
         limits: dict[str, Limit],
         rate_limit: bool = True,
         clock: SandboxClock | None = None,
+        error_headers: Callable[[], list[tuple[bytes, bytes]]] | None = None,
     ) -> None:
         self.api_prefixes = api_prefixes
         self.error_factory = error_factory
+        # Headers the service puts on every response, added to the middleware's own errors too (Notion's request id).
+        self.error_headers = error_headers or (lambda: [])
         self.classify = classify
         self.limits = dict(limits)
         self.rate_limit_enabled = rate_limit
@@ -358,6 +361,7 @@ class ControlMiddleware:
     async def _error(self, send: Callable, status: int, code: str, message: str, wait: float | None = None) -> None:
         body, content_type = self.control.error_factory(status, code, message)
         headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+        headers += self.control.error_headers()
         if wait is not None:
             headers.append((b"retry-after", TokenBucket.retry_after_header(wait).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -119,3 +119,12 @@ def test_malformed_edits_are_validation_errors(notion: Client, page: str) -> Non
     two = {"type": "replace_content", "replace_content": {"new_str": "a"}, "update_content": {"content_updates": []}}
     refused(lambda: edit(notion, page, two))
     refused(lambda: notion.request(path=f"pages/{page}/markdown", method="GET", query={"include_transcript": "maybe"}))
+
+
+def test_long_pages_are_editable(notion: Client, root: str) -> None:
+    """The 100-item limit is for ``children`` arrays: markdown of any length goes in and can be edited."""
+    lines = [f"- item {i}" for i in range(150)]
+    made = notion.pages.create(parent={"page_id": root}, properties={"title": text("long")}, markdown="\n".join(lines))
+    updates = {"content_updates": [{"old_str": "- item 149", "new_str": "- last"}]}
+    out = edit(notion, made["id"], {"type": "update_content", "update_content": updates})
+    assert out["markdown"].split("\n") == [*lines[:149], "- last"]

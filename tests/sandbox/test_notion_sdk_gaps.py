@@ -121,6 +121,21 @@ def test_injected_faults_carry_the_header(fresh_notion: Callable[..., Sandbox]) 
     assert limited and all(r.headers["x-notion-request-id"] == r.json()["request_id"] for r in limited)
 
 
+def test_the_exchange_log_sees_the_header(fresh_notion: Callable[..., Sandbox]) -> None:
+    """Recorded exchanges (checked against the SDK types) keep the header, for answers and middleware errors."""
+    sb = fresh_notion(rate_limit=True)
+    http = httpx.Client(
+        base_url=sb.notion_url, headers={"authorization": f"Bearer {sb.notion.token}", "notion-version": "2025-09-03"}
+    )
+    sb.notion.control.exchanges.start()
+    for _ in range(8):
+        http.get("/v1/users/me")
+    log = sb.notion.control.exchanges.stop()
+    assert {e.status for e in log} == {200, 429}
+    for e in log:
+        assert e.response_headers["x-notion-request-id"] == e.response_json()["request_id"]
+
+
 def test_api_2026_drops_archived_everywhere(notion_sb: Sandbox, root: str) -> None:
     """2026-03-11 answers ``in_trash`` only (the SDK still types ``archived``; see docs/sandbox.md)."""
     client = Client(auth=notion_sb.notion.token, base_url=notion_sb.notion_url, notion_version="2026-03-11")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from notion_feedback.sandbox.control import SandboxControl, wrap
-from notion_feedback.sandbox.notion.exceptions import REQUEST_ID, error_body
+from notion_feedback.sandbox.notion.exceptions import REQUEST_ID, REQUEST_ID_HEADER, error_body, request_id
 from notion_feedback.sandbox.notion.models.store import Store
 from notion_feedback.sandbox.notion.models.workspace import Workspace
 from notion_feedback.sandbox.notion.responses import NotionResponses
@@ -33,11 +33,17 @@ def classify(method: str, path: str) -> str | None:
     return "api" if path.startswith("/v1/") else None
 
 
-class RequestIds:
-    """Gives every API request one id, sent as the ``x-notion-request-id`` header and as ``request_id`` in the body.
+def request_id_header() -> list[tuple[bytes, bytes]]:
+    """The header the control middleware adds to its own 429s and faults, as the real edge does."""
+    return [(REQUEST_ID_HEADER.encode(), request_id().encode())]
 
-    It sits outside the control middleware so that its 429s and injected faults carry the header too, as the
-    real edge's do; the SDKs read the header (``getResponseHeader(headers, "x-notion-request-id")``).
+
+class RequestIds:
+    """Gives every API request one id: the ``x-notion-request-id`` header and the body's ``request_id``.
+
+    It sits outside the control middleware so that the middleware's errors, the handlers' answers and the
+    exchange log all see the same id; the SDKs read the header (``getResponseHeader(headers,
+    "x-notion-request-id")``). A response that somehow lacks the header gets it here.
     """
 
     def __init__(self, app: Any) -> None:
@@ -47,12 +53,13 @@ class RequestIds:
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             await self.app(scope, receive, send)
             return
-        rid = str(uuid.uuid4())
-        token = REQUEST_ID.set(rid)
+        token = REQUEST_ID.set(str(uuid.uuid4()))
+        name = REQUEST_ID_HEADER.encode()
 
         async def send_with_id(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"x-notion-request-id", rid.encode())]}
+            headers = message.get("headers", [])
+            if message["type"] == "http.response.start" and all(k.lower() != name for k, _ in headers):
+                message = {**message, "headers": [*headers, *request_id_header()]}
             await send(message)
 
         try:
@@ -72,6 +79,7 @@ class NotionEmulator:
             classify=classify,
             limits={"api": DEFAULT_LIMIT},
             rate_limit=rate_limit,
+            error_headers=request_id_header,
         )
         self.store = Store(data_dir / "notion.sqlite3" if data_dir else None)
         self.workspace = Workspace(self.store, self.control.clock.now)

@@ -12,6 +12,7 @@ from typing import Any
 
 # The id of the request being answered: the ``x-notion-request-id`` header and every body's ``request_id``
 # carry it, so a client can quote either one to support. Set per request by ``emulator.RequestIds``.
+REQUEST_ID_HEADER = "x-notion-request-id"
 REQUEST_ID: ContextVar[str | None] = ContextVar("notion_request_id", default=None)
 
 

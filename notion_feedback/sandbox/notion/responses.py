@@ -29,7 +29,13 @@ from notion_feedback.sandbox.notion.common import (
     strip_archived,
 )
 from notion_feedback.sandbox.notion.constants import MAX_BODY, SUPPORTED_VERSIONS
-from notion_feedback.sandbox.notion.exceptions import NotionError, error_body, request_id, validation
+from notion_feedback.sandbox.notion.exceptions import (
+    REQUEST_ID_HEADER,
+    NotionError,
+    error_body,
+    request_id,
+    validation,
+)
 from notion_feedback.sandbox.notion.models.workspace import Workspace
 from notion_feedback.sandbox.notion.urls import match
 
@@ -39,7 +45,10 @@ MAX_UPLOAD_BODY = 25 * 1000 * 1000
 
 def json_response(status: int, body: dict[str, Any]) -> Response:
     return Response(
-        json.dumps(body, ensure_ascii=False).encode(), status_code=status, media_type="application/json; charset=utf-8"
+        json.dumps(body, ensure_ascii=False).encode(),
+        status_code=status,
+        media_type="application/json; charset=utf-8",
+        headers={REQUEST_ID_HEADER: request_id()},
     )
 
 
@@ -48,6 +57,7 @@ def error_response(err: NotionError) -> Response:
         error_body(err.status, err.code, err.message),
         status_code=err.status,
         media_type="application/json; charset=utf-8",
+        headers={REQUEST_ID_HEADER: request_id()},
     )
 
 

@@ -17,7 +17,7 @@ from notion_feedback.sandbox.notion.common import (
     new_id,
     plain_text,
 )
-from notion_feedback.sandbox.notion.constants import NEW_VERSION
+from notion_feedback.sandbox.notion.constants import MAX_ARRAY, NEW_VERSION
 from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
 from notion_feedback.sandbox.notion.models import markdown as md_edits
 from notion_feedback.sandbox.notion.models.blocks import (
@@ -239,7 +239,7 @@ class Content:
         edit = md_edits.parse_edit(body)
         if edit.appends:
             content_md = edit.spec["content"]
-            tree = drafts(parse_markdown(content_md), f"body.{edit.type}.content", self.objects.block_ctx())
+            tree = self.markdown_drafts(content_md, f"body.{edit.type}.content")
             at_start = (edit.spec.get("position") or {}).get("type") == "start" and page.get("children")
             self.insert_blocks(page, tree, "__start__" if at_start else None, ctx)
         else:
@@ -251,20 +251,21 @@ class Content:
         self.store.put(page)
         return self.page_markdown(page_id)
 
+    def markdown_drafts(self, md: str, path: str) -> list[BlockDraft]:
+        """Markdown -> validated drafts. The 100-item limit is for ``children`` arrays, not markdown (a page of
+        any length can be edited), so the blocks are validated in chunks of that size."""
+        blocks, ctx = parse_markdown(md), self.objects.block_ctx()
+        return [d for i in range(0, len(blocks), MAX_ARRAY) for d in drafts(blocks[i : i + MAX_ARRAY], path, ctx)]
+
     def _rebuild(self, page: dict[str, Any], md: str, dropped: list[str], path: str, ctx: Ctx) -> None:
         """Replace a page's blocks by ``md``: child pages/databases it names stay (in their new place), the
-        ``dropped`` ones go to the trash, and blocks markdown cannot show (``unknown_block_ids``) stay last."""
+        ``dropped`` ones go to the trash, and blocks markdown cannot show (``unknown_block_ids``) stay last.
+        Everything is validated before anything changes, so a refused edit leaves the page as it was."""
         live = self._live_children(page)
-        children = {c["id"]: c for c in live if c["kind"] != "block"}
+        keep = {c["id"] for c in live if c["kind"] != "block"} - set(dropped)
         unknown_ids = set(self.page_markdown(page["id"])["unknown_block_ids"])
         unknown = [c["id"] for c in live if c["id"] in unknown_ids]
-        for c in live:
-            if (c["kind"] == "block" and c["id"] not in unknown) or c["id"] in dropped:
-                c["in_trash"] = True
-                self.objects.stamp(c, ctx)
-                self.store.put(c)
-        keep = set(children) - set(dropped)
-        page["children"] = [cid for cid in page.get("children", []) if cid not in keep and cid not in unknown]
+        pieces: list[str | list[BlockDraft]] = []  # a kept child's id, or the blocks of the text before it
         text: list[str] = []
         for line in [*md.split("\n"), None]:
             tagged = md_edits.tagged_ids(line) if line is not None else []
@@ -272,11 +273,21 @@ class Content:
                 text.append(line)
                 continue
             if text:
-                tree = drafts(parse_markdown("\n".join(text)), path, self.objects.block_ctx())
-                self.insert_blocks(page, tree, None, ctx)
+                pieces.append(self.markdown_drafts("\n".join(text), path))
                 text = []
-            if tagged and tagged[0] not in page["children"]:
-                page["children"].append(tagged[0])
+            if tagged and tagged[0] not in pieces:
+                pieces.append(tagged[0])
+        for c in live:
+            if (c["kind"] == "block" and c["id"] not in unknown) or c["id"] in dropped:
+                c["in_trash"] = True
+                self.objects.stamp(c, ctx)
+                self.store.put(c)
+        page["children"] = [cid for cid in page.get("children", []) if cid not in keep and cid not in unknown]
+        for piece in pieces:
+            if isinstance(piece, str):
+                page["children"].append(piece)
+            else:
+                self.insert_blocks(page, piece, None, ctx)
         page["children"].extend(unknown)
 
     # -- comments ------------------------------------------------------------------------------------------------

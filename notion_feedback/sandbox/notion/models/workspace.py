@@ -26,7 +26,7 @@ from notion_feedback.sandbox.notion.common import (
     plain_text,
 )
 from notion_feedback.sandbox.notion.exceptions import body_error, not_found, validation
-from notion_feedback.sandbox.notion.models.blocks import drafts, parse_markdown
+from notion_feedback.sandbox.notion.models.blocks import drafts
 from notion_feedback.sandbox.notion.models.content import Content
 from notion_feedback.sandbox.notion.models.files import Files
 from notion_feedback.sandbox.notion.models.objects import TITLE_SCHEMA, Objects
@@ -192,7 +192,7 @@ class Workspace:
         if key == "markdown":
             if not isinstance(body["markdown"], str):
                 raise body_error("body.markdown", "should be a string", body["markdown"])
-            return drafts(parse_markdown(body["markdown"]), "body.markdown", self.objects.block_ctx())
+            return self.content.markdown_drafts(body["markdown"], "body.markdown")
         return drafts(body[key], f"body.{key}", self.objects.block_ctx())
 
     def bulk_create_pages(self, data_source_id: str, rows: list[dict[str, Any]], actor: str | None = None) -> list[str]:

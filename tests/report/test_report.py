@@ -163,7 +163,7 @@ def test_250_blocks_go_in_batches_of_100_and_deep_nesting_is_flattened(
 ) -> None:
     _traffic(ws)
     big = tmp_path / "big.md.j2"
-    big.write_text("{% for i in range(250) %}line {{ i }}\n\n{% endfor %}- a\n  - b\n    - c\n      - d\n")
+    big.write_text("{% for i in range(250) %}line {{ i }}\n\n{% endfor %}- a\n  - b\n    - c\n      - d\n        - e\n")
     before = sandbox.notion.control.count("PATCH /v1/blocks")
     result = report.publish_report(ws.model_copy(update={"report_template": big}), "day")
     appends = _settled(lambda: sandbox.notion.control.count("PATCH /v1/blocks") - before)
@@ -172,6 +172,7 @@ def test_250_blocks_go_in_batches_of_100_and_deep_nesting_is_flattened(
     blocks = _children(notion, result.page_id)
     assert len(blocks) == 251
     assert [plain_text(b["paragraph"]["rich_text"]) for b in blocks[:3]] == ["line 0", "line 1", "line 2"]
-    nested = _children(notion, blocks[-1]["id"])
-    assert [plain_text(b["bulleted_list_item"]["rich_text"]) for b in nested] == ["b", "c", "d"]
-    assert not any(b["has_children"] for b in nested)
+    [b] = _children(notion, blocks[-1]["id"])  # three levels in one request: a, b, and b's children
+    nested = _children(notion, b["id"])
+    assert [plain_text(k["bulleted_list_item"]["rich_text"]) for k in nested] == ["c", "d", "e"]
+    assert not any(k["has_children"] for k in nested)

@@ -18,11 +18,19 @@ def report_workspace(settings: Settings, sandbox, monkeypatch: pytest.MonkeyPatc
     day = datetime.now(UTC).date() - timedelta(days=1)
     start = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
     trace(settings, [Interaction(start + timedelta(minutes=i), 0.5 + i, 400, 0.002, rating=4) for i in range(3)])
+    return set_cli_env(settings, sandbox, monkeypatch, ids.feedback_data_source_id, ids.reports_data_source_id)
+
+
+def set_cli_env(  # type: ignore[no-untyped-def]
+    settings: Settings, sandbox, monkeypatch: pytest.MonkeyPatch, feedback_ds: str, reports_ds: str
+) -> dict[str, str]:
+    """Set (and return) the CLI's environment for a workspace on the sandbox: its variables, this test's state,
+    budgets that never slow a test down."""
     env = sandbox.env() | {
         "LANGSMITH_PROJECT": settings.langsmith_project,
         "NOTION_FEEDBACK_HOME": str(settings.home),
-        "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": ids.feedback_data_source_id,
-        "NOTION_FEEDBACK_REPORTS_DATA_SOURCE_ID": ids.reports_data_source_id,
+        "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": feedback_ds,
+        "NOTION_FEEDBACK_REPORTS_DATA_SOURCE_ID": reports_ds,
         "NOTION_FEEDBACK_LOG_LEVEL": "WARNING",
         "NOTION_FEEDBACK_NOTION_REQUESTS_PER_SECOND": "50",
         "NOTION_FEEDBACK_NOTION_BURST": "50",

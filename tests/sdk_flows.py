@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cli_support import set_cli_env
 from report_helpers import Interaction, trace
 from typer.testing import CliRunner
 
@@ -35,20 +36,7 @@ def _cli(*args: str) -> str:
 def cli_env(world: World, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI's environment on the world's workspace, with budgets that never slow the test down."""
     settings = world.settings
-    env = sandbox.env() | {
-        "LANGSMITH_PROJECT": settings.langsmith_project,
-        "NOTION_FEEDBACK_HOME": str(settings.home),
-        "NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID": world.ds_id,
-        "NOTION_FEEDBACK_REPORTS_DATA_SOURCE_ID": settings.reports_data_source_id or "",
-        "NOTION_FEEDBACK_LOG_LEVEL": "WARNING",
-        "NOTION_FEEDBACK_NOTION_REQUESTS_PER_SECOND": "50",
-        "NOTION_FEEDBACK_NOTION_BURST": "50",
-        "NOTION_FEEDBACK_LANGSMITH_STATS_PER_10S": "10000",
-    }
-    if settings.state_url:
-        env["NOTION_FEEDBACK_STATE_URL"] = settings.resolved_state_url
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    set_cli_env(settings, sandbox, monkeypatch, world.ds_id, settings.reports_data_source_id or "")
 
 
 def record_interactions(world: World) -> None:

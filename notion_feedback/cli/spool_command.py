@@ -55,6 +55,8 @@ def spool(
         sent = drain_spool(settings, time.monotonic() + 300)
         console.print(escape(f"retried {revived} parked rows: {sent} rows now in Notion"), highlight=False)
         after = _still_parked(path)
+        if sent < revived and not after:
+            console.print("the others wait in the spool: a running recorder (or the daemon's drain job) sends them")
         if after:
             console.print(escape(f"{after} rows were refused again: `notion-feedback spool` says why"))
             raise typer.Exit(1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -72,10 +73,20 @@ def _depth(run: dict[str, Any]) -> int:
     return max(0, str(run.get("dotted_order") or "").count("."))
 
 
+def _latency(run: dict[str, Any]) -> float | None:
+    """Seconds from start to end (LangSmith's run answer has the two times, not their difference)."""
+    try:
+        start = datetime.fromisoformat(str(run["start_time"]).replace("Z", "+00:00"))
+        end = datetime.fromisoformat(str(run["end_time"]).replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (end - start).total_seconds()
+
+
 def _summary(run: dict[str, Any]) -> dict[str, Any]:
     """The figures of one run, as display text."""
     cost = run.get("total_cost")
-    latency = run.get("latency")
+    latency = _latency(run)
     return {
         "status": run.get("status") or "",
         "type": run.get("run_type") or "",

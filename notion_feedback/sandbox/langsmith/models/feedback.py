@@ -103,7 +103,6 @@ def _create(store: LangSmithStore, body: dict[str, Any]) -> dict[str, Any]:
         "metadata": source.get("metadata") or {},
         "user_id": source.get("user_id"),
         "user_name": source.get("user_name"),
-        "ls_user_id": source.get("ls_user_id"),
     }
     doc = {
         "id": fid,
@@ -123,7 +122,6 @@ def _create(store: LangSmithStore, body: dict[str, Any]) -> dict[str, Any]:
         "feedback_group_id": body.get("feedback_group_id"),
         "feedback_thread_id": body.get("feedback_thread_id"),
         "extra": body.get("extra"),
-        "error": body.get("error"),
     }
     store._insert_feedback(doc)
     store._save("feedback", fid, doc)

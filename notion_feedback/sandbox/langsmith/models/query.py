@@ -207,7 +207,6 @@ def run_docs(
             "prompt_cost_details": derived.get("prompt_cost_details"),
             "completion_cost_details": derived.get("completion_cost_details"),
             "first_token_time": derived.get("first_token_time") or (None if np.isnan(ft) else _iso(ft)),
-            "latency": None if np.isnan(end) else round(float(end - start), 6),
             "app_path": f"/o/{'0' * 8}/projects/p/{a['sess'][row]}/r/{rid}?trace_id={trace_id}",
             "manifest_id": None,
             "in_dataset": False,
@@ -234,6 +233,13 @@ def _s3_urls(store: LangSmithStore, rid: str, doc: dict[str, Any]) -> dict[str, 
         }
         for name in names
     }
+
+
+def latency_seconds(run: dict[str, Any]) -> float | None:
+    """End minus start of a run answer, in seconds: the v1 answer carries no latency (the SDK derives
+    ``Run.latency`` this way), the v2 answer's ``latency_seconds`` is this."""
+    start, end = parse_time(run.get("start_time")), parse_time(run.get("end_time"))
+    return None if start is None or end is None else round((end - start).total_seconds(), 6)
 
 
 def _iso(ts: float) -> str | None:

@@ -11,6 +11,7 @@ from notion_feedback.sandbox.langsmith.exceptions import ApiError
 from notion_feedback.sandbox.langsmith.models.query import (
     decode_cursor,
     encode_cursor,
+    latency_seconds,
     order_rows,
     run_docs,
     select_rows,
@@ -104,7 +105,7 @@ def query_runs_v2(store: LangSmithStore, body: dict[str, Any]) -> dict[str, Any]
         if "PROJECT_ID" in selects:
             item["project_id"] = d["session_id"]
         if "LATENCY_SECONDS" in selects:
-            item["latency_seconds"] = d.get("latency")
+            item["latency_seconds"] = latency_seconds(d)
         if "METADATA" in selects:
             item["metadata"] = (d.get("extra") or {}).get("metadata")
         if "IS_ROOT" in selects:

@@ -19,6 +19,9 @@ from sqlalchemy.engine import make_url
 from notion_feedback.errors import ConfigError
 from notion_feedback.notion.ids import parse_notion_id
 
+NotionApiVersion = Literal["2025-09-03", "2026-03-11"]
+"""The Notion API versions the product speaks (the data-source model began with 2025-09-03)."""
+
 ENV_PREFIX = "NOTION_FEEDBACK_"
 DEFAULT_NOTION_BASE_URL = "https://api.notion.com"
 DEFAULT_LANGSMITH_ENDPOINT = "https://api.smith.langchain.com"
@@ -44,6 +47,9 @@ class Settings(BaseSettings):
         DEFAULT_NOTION_BASE_URL, validation_alias=AliasChoices("NOTION_BASE_URL", "notion_base_url")
     )
     """Notion API root; the sandbox prints its own (http://127.0.0.1:PORT)."""
+    notion_api_version: NotionApiVersion = "2025-09-03"
+    """The Notion-Version every request sends. 2026-03-11, the newest, drops archived from objects (in_trash
+    stays); the product reads either, so moving to it is this one setting."""
     langsmith_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("LANGSMITH_API_KEY", "langsmith_api_key")
     )

@@ -88,3 +88,12 @@ def test_the_sync_job_id_is_one_constant() -> None:
         if "sandbox" not in path.parts and path.name != "jobruns.py" and '"sync_ratings"' in path.read_text()
     ]
     assert literal == []
+
+
+def test_the_product_speaks_the_notion_versions_the_emulator_serves() -> None:
+    from typing import get_args
+
+    from notion_feedback.config import NotionApiVersion
+
+    assert get_args(NotionApiVersion) == notion_constants.SUPPORTED_VERSIONS
+    assert notion_constants.NEW_VERSION == get_args(NotionApiVersion)[-1]

@@ -159,7 +159,12 @@ def person_client(settings: Settings) -> Client:
     """Notion as a workspace member uses it: edits are a person's, and (like the app) not the integration's
     API traffic, so they neither count against its rate limit nor meet injected faults."""
     token = settings.notion_token.get_secret_value() if settings.notion_token else ""
-    client = Client(auth=token, base_url=settings.notion_base_url, logger=logging.getLogger("notion_feedback.demo"))
+    client = Client(
+        auth=token,
+        base_url=settings.notion_base_url,
+        notion_version=settings.notion_api_version,
+        logger=logging.getLogger("notion_feedback.demo"),
+    )
     client.client.headers.update({"X-Sandbox-Actor": "person", "X-Sandbox-Bypass": "1"})  # set after the SDK's own
     return client
 

@@ -104,6 +104,7 @@ def make_notion_client(
         client=http,
         auth=settings.notion_token.get_secret_value(),  # type: ignore[union-attr]
         base_url=settings.notion_base_url,
+        notion_version=settings.notion_api_version,
         timeout_ms=int(settings.request_timeout_seconds * 1000),
         # Each failure reaches the user once, as the product's own error with its fix; the SDK's per-request
         # "request fail" lines only repeat it (NOTION_FEEDBACK_LOG_LEVEL=DEBUG shows them).

@@ -96,4 +96,4 @@ def test_the_product_speaks_the_notion_versions_the_emulator_serves() -> None:
     from notion_feedback.config import NotionApiVersion
 
     assert get_args(NotionApiVersion) == notion_constants.SUPPORTED_VERSIONS
-    assert notion_constants.NEW_VERSION == get_args(NotionApiVersion)[-1]
+    assert get_args(NotionApiVersion)[-1] == notion_constants.NEW_VERSION

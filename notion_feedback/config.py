@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     """Mask e-mail addresses, phone numbers and key-like strings before text leaves the process."""
     redact_patterns: list[str] = Field(default_factory=list)
     """Extra regular expressions (JSON list) whose matches are masked before text leaves the process."""
+    redact_hook: str | None = None
+    """Your own redaction function, "package.module:function" (text in, text out), applied after the rules above
+    by the recorder and by the learning job (which copies runs into datasets). A hook passed to Recorder() wins."""
     recorder_queue_size: int = Field(10_000, ge=1)
     """Rows waiting in memory (their text and a few numbers) before a background thread writes them to the spool on
     disk; beyond it, or beyond NOTION_FEEDBACK_RECORDER_QUEUE_MB of text, record() writes to the spool itself."""

@@ -15,7 +15,6 @@ lets the daemon send what a dead agent left.
 """
 
 from notion_feedback.capture.recorder import Recorder, RecorderStats, sampled
-from notion_feedback.capture.redaction import Redactor
 from notion_feedback.capture.sender import drain_spool
 from notion_feedback.capture.tracing import (
     Interaction,
@@ -29,6 +28,7 @@ from notion_feedback.capture.tracing import (
     tool,
 )
 from notion_feedback.capture.variants import assign_variant
+from notion_feedback.redaction import Redactor
 
 __all__ = [
     "Interaction",

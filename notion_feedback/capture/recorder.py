@@ -33,7 +33,6 @@ from typing import Any
 
 import langsmith
 
-from notion_feedback.capture.redaction import Hook, Redactor
 from notion_feedback.capture.rows import RowValues
 from notion_feedback.capture.sender import SpoolSender, start_sender_process
 from notion_feedback.capture.spool import DELIVERED, FAILED, FOUND_EXISTING, REFUSED, RETRIES, SPOOL_FILE, Spool
@@ -45,6 +44,7 @@ from notion_feedback.capture.tracing import (
 )
 from notion_feedback.config import Settings, require
 from notion_feedback.errors import SpoolWriteError
+from notion_feedback.redaction import Hook, Redactor
 from notion_feedback.smith.projects import ProjectRef, cached_project
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from notion_feedback.capture.redaction import EMAIL_MASK, PHONE_MASK, Redactor
 from notion_feedback.masking import MASK, mask_secrets
+from notion_feedback.redaction import EMAIL_MASK, PHONE_MASK, Redactor
 
 LENGTH = 200_000
 # Generous for a loaded 2-core machine (linear redaction measures ~0.5 µs a character there); a quadratic pattern

@@ -1,4 +1,4 @@
-"""Mask personal data and secrets in text before it leaves the process (to Notion or the local spool).
+"""Mask personal data and secrets in text before it leaves the process (to Notion, the local spool, a dataset).
 
 On by default (``NOTION_FEEDBACK_REDACT``): e-mail addresses, phone numbers and API-key-like strings (the same
 shapes ``masking.py`` masks in logs). Teams add their own regular expressions (``NOTION_FEEDBACK_REDACT_PATTERNS``)
@@ -7,6 +7,7 @@ or a function of their own for what regular expressions cannot see (names from a
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterable
 
@@ -36,6 +37,25 @@ def _mask_phone(match: re.Match[str]) -> str:
     return PHONE_MASK
 
 
+def load_hook(ref: str | None) -> Hook | None:
+    """The function a "package.module:function" reference names (None for none)."""
+    if not ref:
+        return None
+    module_name, _, name = ref.partition(":")
+    try:
+        hook = getattr(importlib.import_module(module_name), name) if name else None
+    except (ImportError, AttributeError, ValueError) as exc:
+        hook, cause = None, f"{exc.__class__.__name__}: {exc}"
+    else:
+        cause = "it names no function"
+    if not callable(hook):
+        raise ConfigError(
+            f"NOTION_FEEDBACK_REDACT_HOOK={ref!r} cannot be loaded ({cause})",
+            'set it to "package.module:function", importable where the agent and the daemon run',
+        )
+    return hook
+
+
 class Redactor:
     """A text filter: built once, applied to each text field of a row."""
 
@@ -52,7 +72,9 @@ class Redactor:
 
     @classmethod
     def from_settings(cls, settings: object, hook: Hook | None = None) -> Redactor:
-        return cls(getattr(settings, "redact", True), getattr(settings, "redact_patterns", ()), hook)
+        """The settings' rules, with ``hook`` or else the settings' ``redact_hook`` reference."""
+        ref = getattr(settings, "redact_hook", None)
+        return cls(getattr(settings, "redact", True), getattr(settings, "redact_patterns", ()), hook or load_hook(ref))
 
     def __call__(self, text: str | None) -> str:
         if not text or not self.enabled:

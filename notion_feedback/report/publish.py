@@ -8,9 +8,9 @@ Replacing the content of an existing page costs one request: ``pages.update(eras
 "Use the erase_content flag to delete all block children of the current page", developers.notion.com
 /reference/patch-page) sets the new properties and empties the page together; deleting the old blocks one by one
 would cost a request per block. Requests to Notion per report: find the page (0 with the state store, else 1),
-the lowest-rated rows (1), for a week or a month the low-rated rows with a comment of
-this period and the previous one (1 per 100 rows, at most 20), create or update (1), append what did not fit in the create (0-1 per 100 blocks), and
-2 per chart (upload create + send); ``users.me`` for the upload limit once a day. Alert notices come after the
+the lowest-rated rows (1), for a week or a month the low-rated rows with a comment of this period and the previous
+one (1 per 100 rows, at most 20), create or update (1), append what did not fit in the create (0-1 per 100 blocks),
+and 2 per chart (upload create + send); ``users.me`` for the upload limit once a day. Alert notices come after the
 page is written (see ``alerts``): at most one comment per report, whatever the number of transitions.
 
 Beside the KPIs the page carries what the same aggregates support without another request: the A/B verdicts
@@ -367,7 +367,7 @@ def read_rows(
             step("what users complain about")
         data.complaints = complaint_themes(notion, settings, data, queue)
     except APIResponseError as exc:
-        log.warning("lowest-rated interactions unavailable: %s", exc.code)
+        log.warning("rows of the Feedback data source unavailable: %s", exc.code)
 
 
 # -- the page -----------------------------------------------------------------------------------------------------

@@ -221,3 +221,24 @@ def test_a_user_template_without_the_section_still_renders(ws: Settings, tmp_pat
     custom.write_text("# {{ title }}\n{% if complaints %}{{ complaints.total }}{% endif %}\n", encoding="utf-8")
     settings = ws.model_copy(update={"report_template": str(custom)})
     assert report.load_template(settings).render(title="x", complaints=None) == "# x\n"
+
+
+def test_a_month_of_complaints_is_read_100_rows_a_request_and_filtered_by_notion(
+    ws: Settings, sandbox: Sandbox
+) -> None:
+    tz = ZoneInfo(ws.timezone)
+    first = kpi.period_range("month", kpi.last_complete("month", datetime.now(tz).date()))[0]
+    noon = datetime.combine(first, datetime.min.time(), tz).replace(hour=12)
+    notion = make_notion_client(ws)
+    for i in range(101):
+        _rate(notion, ws, noon + timedelta(minutes=i), "2" if i % 2 else "1", f"late reply number{i}", f"m{i}")
+    _rate(notion, ws, noon, "3", "late reply, but rated 3", "ok")  # not low on 1-5
+    _rate(notion, ws, noon - timedelta(days=3), "1", "late reply last month", "prev")
+    k = kpi.Kpis("month", first, kpi.period_range("month", first)[1])
+    data = report.ReportData("month", k.start, k.end, k, None, kpi.Series([], [], 0), [])
+    before = sandbox.notion.control.count("POST /v1/data_sources/{id}/query")
+    got = report.complaint_themes(notion, ws, data, None)
+    assert sandbox.notion.control.count("POST /v1/data_sources/{id}/query") - before == 2  # 102 rows: 100 + 2
+    assert got is not None and (got.total, got.previous_total, got.other) == (101, 1, 0)
+    assert [(t.label, t.count, t.previous, t.trend) for t in got.themes] == [("late reply", 101, 1, "▲ 100")]
+    assert got.themes[0].example == "late reply number100"  # the newest

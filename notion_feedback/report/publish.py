@@ -340,9 +340,7 @@ def complaint_themes(
         return None
     p_start, _ = kpi.previous_range(data.period, data.start)
     rows = low_rated_comments(notion, settings, p_start, data.end)
-    lo, _ = kpi.window(data.start, data.end, settings.timezone)
-
-    tz = ZoneInfo(settings.timezone)
+    lo, tz = kpi.window(data.start, data.end, settings.timezone)[0], ZoneInfo(settings.timezone)
 
     def this_period(row: dict[str, Any]) -> bool:
         when = datetime.fromisoformat(row["run_start"]) if row.get("run_start") else None

@@ -8,8 +8,9 @@ Replacing the content of an existing page costs one request: ``pages.update(eras
 "Use the erase_content flag to delete all block children of the current page", developers.notion.com
 /reference/patch-page) sets the new properties and empties the page together; deleting the old blocks one by one
 would cost a request per block. Requests to Notion per report: find the page (0 with the state store, else 1),
-the lowest-rated rows (1), create or update (1), append what did not fit in the create (0-1 per 100 blocks), and
-2 per chart (upload create + send); ``users.me`` for the upload limit once a day. Alert notices come after the
+the lowest-rated rows (1), for a week or a month the low-rated rows with a comment of this period and the previous
+one (1 per 100 rows, at most 20), create or update (1), append what did not fit in the create (0-1 per 100 blocks),
+and 2 per chart (upload create + send); ``users.me`` for the upload limit once a day. Alert notices come after the
 page is written (see ``alerts``): at most one comment per report, whatever the number of transitions.
 
 Beside the KPIs the page carries what the same aggregates support without another request: the A/B verdicts
@@ -43,7 +44,7 @@ from notion_feedback.notion.client import request_counts as notion_counts
 from notion_feedback.notion.links import notion_page_url
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
 from notion_feedback.notion.text import plain_text, title_text
-from notion_feedback.report import alerts, charts, costs, experiments, kpi, uploads
+from notion_feedback.report import alerts, charts, costs, experiments, kpi, themes, uploads
 from notion_feedback.smith import projects
 from notion_feedback.smith.client import make_langsmith_client
 from notion_feedback.smith.client import request_counts as smith_counts
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 TEMPLATE_NAME = "report.md.j2"
 TREND_DAYS = 30
 LOWEST_ROWS = 5
+MAX_COMMENT_ROWS = 2_000  # low-rated comments read for the themes: at most 20 requests
 STATUS_OK, STATUS_ALERT, STATUS_QUIET = "On target", "Needs attention", "No traffic"
 Progress = Callable[[str], None]
 
@@ -197,6 +199,7 @@ class ReportData:
     advice: list[costs.Advice] = field(default_factory=list)
     forecast: costs.Forecast | None = None
     alert_plan: alerts.AlertPlan | None = None
+    complaints: themes.Themes | None = None  # low-rated comments grouped into themes (week and month)
 
     @property
     def breaches(self) -> list[kpi.Check]:
@@ -243,43 +246,126 @@ def analyse(settings: Settings, data: ReportData) -> None:
     data.forecast = costs.forecast_cost([(p.day, p.cost) for p in data.history], data.end, settings.monthly_budget_usd)
 
 
+def _rated_filter(settings: Settings, start: date, end: date, *more: dict[str, Any]) -> dict[str, Any]:
+    """Rows of the Feedback data source rated and run in [start, end] (local days), with ``more`` conditions."""
+    pm = settings.property_map
+    rating, run_start = property_name(FEEDBACK.rating, pm), property_name(FEEDBACK.run_start, pm)
+    lo, hi = kpi.window(start, end, settings.timezone)
+    return {
+        "and": [
+            {"property": rating, "select": {"is_not_empty": True}},
+            {"property": run_start, "date": {"on_or_after": lo.isoformat()}},
+            {"property": run_start, "date": {"before": hi.isoformat()}},
+            *more,
+        ]
+    }
+
+
+def _text_of(props: dict[str, Any], name: str) -> str:
+    value = props.get(name) or {}
+    return plain_text(value.get("rich_text") or value.get("title"))
+
+
+def _row(settings: Settings, page: dict[str, Any]) -> dict[str, Any]:
+    """A Feedback row as the page shows it: question, rating, comment, run id and links."""
+    pm = settings.property_map
+    props = page.get("properties", {})
+    trace = props.get(property_name(FEEDBACK.trace, pm)) or {}
+    chosen = (props.get(property_name(FEEDBACK.rating, pm)) or {}).get("select") or {}
+    return {
+        "title": _text_of(props, property_name(FEEDBACK.question, pm))[:200] or "(no question)",
+        "rating": chosen.get("name", "?"),
+        "url": page.get("url") or notion_page_url(page["id"]),
+        "trace": trace.get("url"),
+        "comment": _text_of(props, property_name(FEEDBACK.comment, pm)),
+        "run_id": _text_of(props, property_name(FEEDBACK.run_id, pm)).strip() or None,
+        "run_start": ((props.get(property_name(FEEDBACK.run_start, pm)) or {}).get("date") or {}).get("start"),
+    }
+
+
 def lowest_rated(notion: notion_client.Client, settings: Settings, start: date, end: date) -> list[dict[str, Any]]:
     """The period's lowest-rated rows of the Feedback data source: one query, five rows."""
     if not settings.feedback_data_source_id:
         return []
-    pm = settings.property_map
-    rating, run_start = property_name(FEEDBACK.rating, pm), property_name(FEEDBACK.run_start, pm)
+    rating = property_name(FEEDBACK.rating, settings.property_map)
     scale = SCALES[settings.rating_scale]
     # Notion sorts a select by the order of its options; the scale lists them low→high, except thumbs (👍 first).
     direction = "ascending" if scale.options[0][1] <= scale.options[-1][1] else "descending"
-    lo, hi = kpi.window(start, end, settings.timezone)
     result: dict[str, Any] = notion.data_sources.query(  # type: ignore[assignment]
         settings.feedback_data_source_id,
-        filter={
-            "and": [
-                {"property": rating, "select": {"is_not_empty": True}},
-                {"property": run_start, "date": {"on_or_after": lo.isoformat()}},
-                {"property": run_start, "date": {"before": hi.isoformat()}},
-            ]
-        },
+        filter=_rated_filter(settings, start, end),
         sorts=[{"property": rating, "direction": direction}],
         page_size=LOWEST_ROWS,
     )
-    rows = []
-    for page in result.get("results", [])[:LOWEST_ROWS]:
-        props = page.get("properties", {})
-        question = props.get(property_name(FEEDBACK.question, pm), {})
-        trace = props.get(property_name(FEEDBACK.trace, pm), {})
-        chosen = (props.get(rating) or {}).get("select") or {}
-        rows.append(
-            {
-                "title": plain_text(question.get("title"))[:200] or "(no question)",
-                "rating": chosen.get("name", "?"),
-                "url": page.get("url") or notion_page_url(page["id"]),
-                "trace": trace.get("url"),
-            }
-        )
-    return rows
+    return [_row(settings, page) for page in result.get("results", [])[:LOWEST_ROWS]]
+
+
+def low_rated_comments(
+    notion: notion_client.Client, settings: Settings, start: date, end: date
+) -> list[dict[str, Any]]:
+    """Low-rated rows with a comment, run in [start, end], newest first: one request per 100 rows.
+
+    Notion filters on the server (a low option, a non-empty comment, the dates), so rows rated well or without
+    a comment are never sent; at most ``MAX_COMMENT_ROWS`` rows are read.
+    """
+    if not settings.feedback_data_source_id:
+        return []
+    pm = settings.property_map
+    rating, run_start = property_name(FEEDBACK.rating, pm), property_name(FEEDBACK.run_start, pm)
+    low = [{"property": rating, "select": {"equals": o}} for o in themes.low_options(SCALES[settings.rating_scale])]
+    comment = {"property": property_name(FEEDBACK.comment, pm), "rich_text": {"is_not_empty": True}}
+    query = {
+        "filter": _rated_filter(settings, start, end, {"or": low}, comment),
+        "sorts": [{"property": run_start, "direction": "descending"}],
+        "page_size": 100,
+    }
+    rows: list[dict[str, Any]] = []
+    while len(rows) < MAX_COMMENT_ROWS:
+        result: dict[str, Any] = notion.data_sources.query(settings.feedback_data_source_id, **query)  # type: ignore[assignment]
+        rows += [_row(settings, page) for page in result.get("results", [])]
+        if not result.get("has_more") or not result.get("next_cursor"):
+            break
+        query["start_cursor"] = result["next_cursor"]
+    return rows[:MAX_COMMENT_ROWS]
+
+
+def complaint_themes(
+    notion: notion_client.Client, settings: Settings, data: ReportData, queue: set[str] | None
+) -> themes.Themes | None:
+    """The "What users complain about" section: this period's low-rated comments against the previous period's.
+
+    One paginated query covers both periods; the day report has no such section (too few comments to group).
+    """
+    if data.period == "day":
+        return None
+    p_start, _ = kpi.previous_range(data.period, data.start)
+    rows = low_rated_comments(notion, settings, p_start, data.end)
+    lo, tz = kpi.window(data.start, data.end, settings.timezone)[0], ZoneInfo(settings.timezone)
+
+    def this_period(row: dict[str, Any]) -> bool:
+        when = datetime.fromisoformat(row["run_start"]) if row.get("run_start") else None
+        return when is not None and (when if when.tzinfo else when.replace(tzinfo=tz)) >= lo
+
+    def comment(row: dict[str, Any]) -> themes.Comment:
+        return themes.Comment(row["comment"], row["url"], row["run_id"])
+
+    current = [comment(r) for r in rows if this_period(r)]
+    previous = [comment(r) for r in rows if not this_period(r)]
+    return themes.summarise(current, previous, queue)
+
+
+def read_rows(
+    notion: notion_client.Client, settings: Settings, data: ReportData, queue: set[str] | None, step: Progress
+) -> None:
+    """The rows the page quotes; a Feedback data source Notion refuses leaves those sections out, not the page."""
+    step("lowest-rated interactions")
+    try:
+        data.lowest = lowest_rated(notion, settings, data.start, data.end)
+        if data.period != "day":
+            step("what users complain about")
+        data.complaints = complaint_themes(notion, settings, data, queue)
+    except APIResponseError as exc:
+        log.warning("rows of the Feedback data source unavailable: %s", exc.code)
 
 
 # -- the page -----------------------------------------------------------------------------------------------------
@@ -382,7 +468,9 @@ def context(settings: Settings, data: ReportData, chart_names: list[str], now: d
         "breaches": data.breaches,
         "charts": chart_names,
         "lowest": data.lowest,
+        "complaints": data.complaints,
         "scale": [o for o, _, _ in SCALES[settings.rating_scale].options],
+        "low_ratings": themes.low_options(SCALES[settings.rating_scale]),
         "trend_days": len(data.series.points),
         "experiment": data.experiment,
         "advice": data.advice,
@@ -547,11 +635,13 @@ def publish_report(
     now: datetime | None = None,
     progress: Progress | None = None,
     notify: bool = True,
+    review_queue: set[str] | None = None,
 ) -> ReportResult:
     """Publish (or refresh) the report of the ``period`` containing ``anchor`` (default: the last complete one).
 
     Alerts move only with the latest complete period (an older or backfilled report shows its breaches but
     notifies nothing); ``notify=False`` leaves the alert state untouched (benchmarks, previews).
+    ``review_queue``: the run ids in the review queue, for the share of low-rated comments in it (None: unknown).
     """
     require(settings, "reports_data_source_id")
     if period not in kpi.PERIODS:
@@ -572,11 +662,7 @@ def publish_report(
     data = gather(smith, engine, settings, period, anchor, now)
     is_latest = data.start == kpi.period_range(period, latest)[0]
     data.alert_plan = alerts.plan(engine, data.checks, period, data.start, moves_state=notify and is_latest)
-    step("lowest-rated interactions")
-    try:
-        data.lowest = lowest_rated(notion, settings, data.start, data.end)
-    except APIResponseError as exc:
-        log.warning("lowest-rated interactions unavailable: %s", exc.code)
+    read_rows(notion, settings, data, review_queue, step)
     step("charts")
     pngs = render_charts(settings, data)
     step("uploading charts")

@@ -97,7 +97,8 @@ def get_queue(store: LangSmithStore, queue_id: str) -> dict[str, Any]:
 
 
 def list_queues(store: LangSmithStore, params: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """GET /annotation-queues: by ``ids`` (repeated), ``name``, ``name_contains``; newest first, paged."""
+    """GET /annotation-queues: by ``ids`` (repeated), ``name``, ``name_contains``; newest first, paged; each
+    with ``total_runs``, its item count."""
     ids = {_uuid(i, "ids") for i in params.get("ids", [])}
     name = (params.get("name") or [None])[-1]
     contains = (params.get("name_contains") or [""])[-1].lower()
@@ -108,7 +109,7 @@ def list_queues(store: LangSmithStore, params: dict[str, list[str]]) -> list[dic
         raise ApiError(422, "limit and offset must be integers") from exc
     with store.lock:
         docs = [
-            public_queue(q)
+            {**public_queue(q), "total_runs": sum(1 for i in store.queue_items.values() if i["queue_id"] == q["id"])}
             for q in reversed(store.queues.values())
             if (not ids or q["id"] in ids) and (name is None or q["name"] == name) and contains in q["name"].lower()
         ]

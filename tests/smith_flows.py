@@ -91,25 +91,32 @@ def _datasets(world: World, client: langsmith.Client, rid: str) -> None:
     client.delete_dataset(dataset_id=ds.id)
 
 
-async def _review(client: langsmith.Client, queue_id: str, rid: str) -> None:
+async def _review(client: langsmith.Client, queue_id: str, rid: str, queue_run_id: str) -> None:
+    """The items API (``client.annotation_queues``, async in 0.15) and the legacy run status route."""
     items = client.annotation_queues.items
     await items.create(queue_id, items=[{"run_id": rid}])
     page = await items.list(queue_id, status="needs_my_review", page_size=5)
     await items.create_status(page.items[0].id or "", status="completed")
     await items.retrieve_count(queue_id, status="archived")
     await client.annotation_queues.retrieve_size(queue_id)
+    await client.annotation_queues.create_run_status(queue_run_id, status="completed")
 
 
 def _queues(client: langsmith.Client, rid: str) -> None:
-    """An annotation queue with a rubric; a run added by the legacy method and the items API, then reviewed."""
+    """An annotation queue with a rubric; a run added, listed, reviewed and removed; the queue deleted."""
     rubric = [{"feedback_key": "correctness", "description": "Is it right?", "is_required": True}]
-    queue = client.create_annotation_queue(
-        name=f"tour-{uuid.uuid4().hex[:8]}", rubric_instructions="r", rubric_items=rubric
-    )
+    name = f"tour-{uuid.uuid4().hex[:8]}"
+    queue = client.create_annotation_queue(name=name, rubric_instructions="r", rubric_items=rubric)
     client.read_annotation_queue(queue.id)
     list(client.list_annotation_queues(name=queue.name))
+    client.update_annotation_queue(queue.id, description="a tour", rubric_items=rubric)
     client.add_runs_to_annotation_queue(queue.id, run_ids=[rid])
-    asyncio.run(_review(client, str(queue.id), rid))
+    (run,) = client.list_runs_from_annotation_queue(queue.id, status="needs_my_review")
+    client.get_run_from_annotation_queue(queue.id, index=0)
+    raw = client.request_with_retries("GET", f"/annotation-queues/{queue.id}/runs").json()
+    asyncio.run(_review(client, str(queue.id), rid, raw[0]["queue_run_id"]))
+    client.delete_run_from_annotation_queue(queue.id, run_id=run.id)
+    client.delete_annotation_queue(queue.id)
 
 
 def smith_tour(world: World) -> None:

@@ -114,6 +114,8 @@ EXAMPLE_SENT = (schemas.ExampleCreate, schemas.Example)
 """What ``POST /examples/bulk`` carries: ``ExampleCreate`` as the SDK dumps it by alias (``outputs``) with the
 ``dataset_id`` it adds, both of which ``schemas.Example`` declares."""
 QUEUE = (schemas.AnnotationQueueWithDetails, api.AnnotationQueueSchema)
+QUEUE_READ = (schemas.AnnotationQueueWithDetails, api.AnnotationQueueRetrieveResponse)
+QUEUE_RUN = (schemas.RunWithAnnotationQueueInfo, RunSchemaWithAnnotationQueueInfo)
 DECLARED_BY_THE_API = {"feedback_thread_id"}
 """Answer keys the API's OpenAPI schema declares (``FeedbackSchema``, as the generated ``langsmith-java`` SDK
 shows) and the Python SDK's hand-written ``schemas.Feedback`` not yet: allowed, and listed in docs/sandbox.md."""
@@ -166,7 +168,17 @@ CONTRACTS: dict[str, Contract] = {
     "queues_list": Contract(
         answer=(schemas.AnnotationQueue, api.AnnotationQueueRetrieveAnnotationQueuesResponse), items=""
     ),
-    "queue_read": Contract(answer=(schemas.AnnotationQueueWithDetails, api.AnnotationQueueRetrieveResponse)),
+    "queue_read": Contract(answer=QUEUE_READ),
+    "queue_update": Contract(answer=QUEUE_READ, request=(api.AnnotationQueueUpdateParams,)),
+    "queue_delete": Contract(unmodelled="the answer is empty"),
+    "queue_runs": Contract(answer=QUEUE_RUN, items=""),
+    "queue_run_at": Contract(answer=QUEUE_RUN),
+    "queue_remove_run": Contract(unmodelled="the answer is empty"),
+    "queue_run_status": Contract(
+        answer=(ItemCreateStatusResponse,),
+        request=(api.AnnotationQueueCreateRunStatusParams,),
+        unmodelled="the SDK reads the answer as an untyped object; the emulator answers as the items API does",
+    ),
     "queue_add_runs": Contract(
         answer=(RunCreateResponseItem,), items="", unmodelled="the request is a bare list of run ids"
     ),

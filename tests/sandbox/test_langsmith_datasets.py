@@ -166,3 +166,27 @@ def test_datasets_and_queues_survive_a_restart(tmp_path: Path) -> None:
         assert httpx.get(
             f"{sb.langsmith.base_url}/annotation-queues/{queue.id}/size", headers={"x-api-key": sb.langsmith.api_key}
         ).json() == {"size": 1}
+
+
+def test_annotation_queue_legacy_methods(client: langsmith.Client) -> None:
+    """The sync (deprecated) queue methods: runs listed by status with their queue info, one at an index,
+    reviewed through the run status route, removed; the queue updated and deleted."""
+    runs = [_run(client, "one"), _run(client, "two")]
+    queue = client.create_annotation_queue(name="legacy")
+    client.update_annotation_queue(queue.id, name="legacy-2", rubric_instructions="Check the facts")
+    assert client.read_annotation_queue(queue.id).rubric_instructions == "Check the facts"
+    client.add_runs_to_annotation_queue(queue.id, run_ids=runs)
+    listed = list(client.list_runs_from_annotation_queue(queue.id, status="needs_my_review"))
+    assert [str(r.id) for r in listed] == runs and all(r.added_at for r in listed)
+    assert str(client.get_run_from_annotation_queue(queue.id, index=1).id) == runs[1]
+    raw = client.request_with_retries("GET", f"/annotation-queues/{queue.id}/runs").json()
+    asyncio.run(client.annotation_queues.create_run_status(raw[0]["queue_run_id"], status="completed"))
+    done = list(client.list_runs_from_annotation_queue(queue.id, status="completed"))
+    assert [str(r.id) for r in done] == [runs[0]] and done[0].last_reviewed_time is not None
+    client.delete_run_from_annotation_queue(queue.id, run_id=runs[1])
+    assert [str(r.id) for r in client.list_runs_from_annotation_queue(queue.id)] == [runs[0]]
+    with pytest.raises(langsmith.utils.LangSmithNotFoundError):
+        client.get_run_from_annotation_queue(queue.id, index=0)  # nothing left to review
+    client.delete_annotation_queue(queue.id)
+    with pytest.raises(langsmith.utils.LangSmithNotFoundError):
+        client.read_annotation_queue(queue.id)

@@ -325,6 +325,40 @@ class LangSmithResponses:
     async def queue_read(self, request: Request) -> Response:
         return JSON(aq.public_queue(aq.get_queue(self.store, request.path_params["queue_id"]), rubric=True))
 
+    async def queue_update(self, request: Request) -> Response:
+        return JSON(aq.update_queue(self.store, request.path_params["queue_id"], await _json(request)))
+
+    async def queue_delete(self, request: Request) -> Response:
+        aq.delete_queue(self.store, request.path_params["queue_id"])
+        return JSON({})
+
+    async def queue_runs(self, request: Request) -> Response:
+        q = _params(request)
+        runs = aq.queue_runs(self.store, request.path_params["queue_id"], (q.get("status") or [None])[-1])
+        try:
+            limit = max(1, min(int((q.get("limit") or ["100"])[-1]), 100))
+            offset = max(0, int((q.get("offset") or ["0"])[-1]))
+        except ValueError as exc:
+            raise ApiError(422, "limit and offset must be integers") from exc
+        return JSON(runs[offset : offset + limit])
+
+    async def queue_run_at(self, request: Request) -> Response:
+        runs = aq.queue_runs(self.store, request.path_params["queue_id"], "needs_my_review")
+        try:
+            index = int(request.path_params["index"])
+        except ValueError as exc:
+            raise ApiError(422, "index must be an integer") from exc
+        if not 0 <= index < len(runs):
+            raise ApiError(404, "No run at this index of the annotation queue")
+        return JSON(runs[index])
+
+    async def queue_remove_run(self, request: Request) -> Response:
+        aq.remove_run(self.store, request.path_params["queue_id"], request.path_params["run_id"])
+        return JSON({})
+
+    async def queue_run_status(self, request: Request) -> Response:
+        return JSON(aq.set_status(self.store, request.path_params["queue_run_id"], await _json(request)))
+
     async def queue_add_runs(self, request: Request) -> Response:
         body = await _json(request)
         if not isinstance(body, list):

@@ -12,8 +12,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
-from notion_feedback.sandbox.langsmith.models.query import decode_cursor, encode_cursor
+from notion_feedback.sandbox.langsmith.models.query import decode_cursor, encode_cursor, run_docs
 from notion_feedback.sandbox.langsmith.models.runs import as_uuid, iso_aware, parse_time
 from notion_feedback.sandbox.langsmith.models.store import TENANT_ID, LangSmithStore
 
@@ -114,6 +116,38 @@ def list_queues(store: LangSmithStore, params: dict[str, list[str]]) -> list[dic
             if (not ids or q["id"] in ids) and (name is None or q["name"] == name) and contains in q["name"].lower()
         ]
     return docs[offset : offset + limit]
+
+
+def update_queue(store: LangSmithStore, queue_id: str, body: Any) -> dict[str, Any]:
+    """PATCH /annotation-queues/{id}: the given fields replace the stored ones (``rubric_items`` as a whole)."""
+    if not isinstance(body, dict):
+        raise ApiError(422, "the body must be an object")
+    with store.lock:
+        doc = get_queue(store, queue_id)
+        if "name" in body and (not isinstance(body["name"], str) or not body["name"]):
+            raise ApiError(422, "name must be a non-empty string")
+        for key in ("name", "description", "rubric_instructions", "default_dataset", "metadata"):
+            if key in body:
+                doc[key] = body[key]
+        if "rubric_items" in body:
+            doc["rubric_items"] = _rubric(body["rubric_items"])
+        doc["updated_at"] = iso_aware(store.now())
+        store._save("queues", doc["id"], doc)
+        return public_queue(doc, rubric=True)
+
+
+def delete_queue(store: LangSmithStore, queue_id: str) -> None:
+    """DELETE /annotation-queues/{id}: the queue and its items."""
+    with store.lock:
+        doc = get_queue(store, queue_id)
+        del store.queues[doc["id"]]
+        gone = [iid for iid, i in store.queue_items.items() if i["queue_id"] == doc["id"]]
+        for iid in gone:
+            del store.queue_items[iid]
+        if store.db:
+            store.db.delete("queues", doc["id"])
+            for iid in gone:
+                store.db.delete("queue_items", iid)
 
 
 # -- items ---------------------------------------------------------------------------------------------------
@@ -222,9 +256,7 @@ def set_status(store: LangSmithStore, item_id: str, body: Any) -> dict[str, Any]
     if status not in (None, "viewed", "completed"):
         raise ApiError(422, "status must be viewed, completed or null")
     with store.lock:
-        item = store.queue_items.get(_uuid(item_id, "queue_item_id"))
-        if item is None:
-            raise ApiError(404, "Annotation queue item not found")
+        item = get_item(store, item_id)
         item["status"] = status
         if status == "completed":
             item["last_reviewed_time"] = iso_aware(store.now())
@@ -237,3 +269,44 @@ def set_status(store: LangSmithStore, item_id: str, body: Any) -> dict[str, Any]
             "is_archived": status == "completed",
             "override_added_at": item["override_added_at"],
         }
+
+
+def get_item(store: LangSmithStore, item_id: str) -> dict[str, Any]:
+    item = store.queue_items.get(_uuid(item_id, "queue_item_id"))
+    if item is None:
+        raise ApiError(404, "Annotation queue item not found")
+    return item
+
+
+def remove_run(store: LangSmithStore, queue_id: str, run_id: str) -> None:
+    """DELETE /annotation-queues/{id}/runs/{run_id}."""
+    with store.lock:
+        queue = get_queue(store, queue_id)
+        rid = _uuid(run_id, "run_id")
+        hits = [i for i in store.queue_items.values() if i["queue_id"] == queue["id"] and i["run_id"] == rid]
+        if not hits:
+            raise ApiError(404, "Run not found in the annotation queue")
+        del store.queue_items[hits[0]["id"]]
+        if store.db:
+            store.db.delete("queue_items", hits[0]["id"])
+
+
+def queue_runs(store: LangSmithStore, queue_id: str, status: str | None) -> list[dict[str, Any]]:
+    """GET /annotation-queues/{id}/runs: the queue's runs as runs, with the item's place in the queue
+    (``queue_run_id`` is the item id a review status is posted to)."""
+    with store.lock:
+        items = [i for i in queue_items(store, queue_id, status) if store.row_of(i["run_id"]) is not None]
+        store.refresh()
+        rows = np.asarray([store.row_of(i["run_id"]) for i in items], dtype=np.int64)
+        docs = run_docs(store, rows, None) if len(rows) else []
+    return [
+        {
+            **doc,
+            "queue_run_id": item["id"],
+            "added_at": item["added_at"],
+            "effective_added_at": item.get("override_added_at") or item["added_at"],
+            "last_reviewed_time": item["last_reviewed_time"],
+            "completed_by": public_item(item)["completed_by"],
+        }
+        for doc, item in zip(docs, items, strict=True)
+    ]

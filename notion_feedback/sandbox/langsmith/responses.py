@@ -335,12 +335,7 @@ class LangSmithResponses:
     async def queue_runs(self, request: Request) -> Response:
         q = _params(request)
         runs = aq.queue_runs(self.store, request.path_params["queue_id"], (q.get("status") or [None])[-1])
-        try:
-            limit = max(1, min(int((q.get("limit") or ["100"])[-1]), 100))
-            offset = max(0, int((q.get("offset") or ["0"])[-1]))
-        except ValueError as exc:
-            raise ApiError(422, "limit and offset must be integers") from exc
-        return JSON(runs[offset : offset + limit])
+        return JSON(ds.page_of(q, runs))
 
     async def queue_run_at(self, request: Request) -> Response:
         runs = aq.queue_runs(self.store, request.path_params["queue_id"], "needs_my_review")

@@ -105,7 +105,8 @@ def _has_metadata(metadata: Any, wanted: dict[str, Any] | None) -> bool:
     return all(k in have and have[k] == v for k, v in wanted.items())
 
 
-def _page(params: dict[str, list[str]], items: list[Any]) -> list[Any]:
+def page_of(params: dict[str, list[str]], items: list[Any]) -> list[Any]:
+    """The ``offset``/``limit`` (≤ 100) page the SDK's ``_get_paginated_list`` asks for."""
     try:
         limit = max(1, min(int((params.get("limit") or ["100"])[-1]), 100))
         offset = max(0, int((params.get("offset") or ["0"])[-1]))
@@ -132,7 +133,7 @@ def list_datasets(store: LangSmithStore, params: dict[str, list[str]]) -> list[d
             and _has_metadata(d.get("metadata"), wanted)
         ]
         docs.reverse()
-        return [public_dataset(store, d) for d in _page(params, docs)]
+        return [public_dataset(store, d) for d in page_of(params, docs)]
 
 
 def delete_dataset(store: LangSmithStore, dataset_id: str) -> None:
@@ -273,7 +274,7 @@ def list_examples(store: LangSmithStore, params: dict[str, list[str]]) -> list[d
             and (not splits or splits & set((e.get("metadata") or {}).get("dataset_split") or ["base"]))
             and _has_metadata(e.get("metadata"), wanted)
         ]
-    return _page(params, docs)
+    return page_of(params, docs)
 
 
 def delete_examples(store: LangSmithStore, example_ids: list[str], *, strict: bool) -> None:

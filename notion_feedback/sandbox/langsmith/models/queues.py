@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
+from notion_feedback.sandbox.langsmith.models.datasets import page_of
 from notion_feedback.sandbox.langsmith.models.query import decode_cursor, encode_cursor, run_docs
 from notion_feedback.sandbox.langsmith.models.runs import as_uuid, iso_aware, parse_time
 from notion_feedback.sandbox.langsmith.models.store import TENANT_ID, LangSmithStore
@@ -104,18 +105,13 @@ def list_queues(store: LangSmithStore, params: dict[str, list[str]]) -> list[dic
     ids = {_uuid(i, "ids") for i in params.get("ids", [])}
     name = (params.get("name") or [None])[-1]
     contains = (params.get("name_contains") or [""])[-1].lower()
-    try:
-        limit = max(1, min(int((params.get("limit") or ["100"])[-1]), 100))
-        offset = max(0, int((params.get("offset") or ["0"])[-1]))
-    except ValueError as exc:
-        raise ApiError(422, "limit and offset must be integers") from exc
     with store.lock:
         docs = [
             {**public_queue(q), "total_runs": sum(1 for i in store.queue_items.values() if i["queue_id"] == q["id"])}
             for q in reversed(store.queues.values())
             if (not ids or q["id"] in ids) and (name is None or q["name"] == name) and contains in q["name"].lower()
         ]
-    return docs[offset : offset + limit]
+    return page_of(params, docs)
 
 
 def update_queue(store: LangSmithStore, queue_id: str, body: Any) -> dict[str, Any]:

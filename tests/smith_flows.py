@@ -4,6 +4,7 @@ flows, ``sdk_flows.product_flows``) and checks each exchange against the SDK's m
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -68,6 +69,56 @@ def _reads(world: World, client: langsmith.Client, rid: str, project_id: str) ->
     _call(world, "GET", f"/public/attachments/{rid}/none")
 
 
+def _datasets(world: World, client: langsmith.Client, rid: str) -> None:
+    """A dataset and its examples through the SDK (``/examples/bulk``, as /info has multipart examples off), and
+    the few-shot routes, which 0.15 has no method for."""
+    ds = client.create_dataset(f"tour-{uuid.uuid4().hex[:8]}", description="a tour", metadata={"k": "v"})
+    client.read_dataset(dataset_name=ds.name)
+    client.read_dataset(dataset_id=ds.id)
+    list(client.list_datasets(dataset_name=ds.name))
+    ids = [str(uuid.uuid5(ds.id, name)) for name in ("a", "b")]
+    examples = [{"id": ids[0], "inputs": {"q": "capital of france"}, "outputs": {"a": "Paris"}, "source_run_id": rid}]
+    examples.append({"id": ids[1], "inputs": {"q": "tallest tower"}, "metadata": {"rating": 2}, "split": "test"})
+    client.create_examples(dataset_id=ds.id, examples=examples)
+    client.read_example(ids[0])
+    client.update_example(ids[0], outputs={"a": "Paris, France"}, dataset_id=ds.id)
+    client.update_examples(dataset_id=ds.id, updates=[{"id": ids[1], "metadata": {"rating": 3}}])
+    list(client.list_examples(dataset_id=ds.id, example_ids=ids, metadata={"rating": 3}, limit=5))
+    _call(world, "POST", f"/datasets/{ds.id}/index", {"tag": "latest"})
+    _call(world, "POST", f"/datasets/{ds.id}/search", {"inputs": {"q": "france"}, "limit": 1})
+    client.delete_example(ids[0])
+    client.delete_examples([ids[1]])
+    client.delete_dataset(dataset_id=ds.id)
+
+
+async def _review(client: langsmith.Client, queue_id: str, rid: str, queue_run_id: str) -> None:
+    """The items API (``client.annotation_queues``, async in 0.15) and the legacy run status route."""
+    items = client.annotation_queues.items
+    await items.create(queue_id, items=[{"run_id": rid}])
+    page = await items.list(queue_id, status="needs_my_review", page_size=5)
+    await items.create_status(page.items[0].id or "", status="completed")
+    await items.retrieve_count(queue_id, status="archived")
+    await client.annotation_queues.retrieve_size(queue_id)
+    await client.annotation_queues.create_run_status(queue_run_id, status="completed")
+
+
+def _queues(client: langsmith.Client, rid: str) -> None:
+    """An annotation queue with a rubric; a run added, listed, reviewed and removed; the queue deleted."""
+    rubric = [{"feedback_key": "correctness", "description": "Is it right?", "is_required": True}]
+    name = f"tour-{uuid.uuid4().hex[:8]}"
+    queue = client.create_annotation_queue(name=name, rubric_instructions="r", rubric_items=rubric)
+    client.read_annotation_queue(queue.id)
+    list(client.list_annotation_queues(name=queue.name))
+    client.update_annotation_queue(queue.id, description="a tour", rubric_items=rubric)
+    client.add_runs_to_annotation_queue(queue.id, run_ids=[rid])
+    (run,) = client.list_runs_from_annotation_queue(queue.id, status="needs_my_review")
+    client.get_run_from_annotation_queue(queue.id, index=0)
+    raw = client.request_with_retries("GET", f"/annotation-queues/{queue.id}/runs").json()
+    asyncio.run(_review(client, str(queue.id), rid, raw[0]["queue_run_id"]))
+    client.delete_run_from_annotation_queue(queue.id, run_id=run.id)
+    client.delete_annotation_queue(queue.id)
+
+
 def smith_tour(world: World) -> None:
     """Each emulated LangSmith route, once or more."""
     client = world.langsmith
@@ -75,6 +126,8 @@ def smith_tour(world: World) -> None:
     rid = _runs(world, client)
     _feedback(world, client, rid)
     _reads(world, client, rid, world.project_id)
+    _datasets(world, client, rid)
+    _queues(client, rid)
     project = client.create_project(f"tour-{uuid.uuid4().hex[:8]}")
     client.read_project(project_id=str(project.id))
     list(client.list_projects(limit=5))

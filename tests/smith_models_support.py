@@ -27,6 +27,15 @@ import typing_extensions
 from langsmith import schemas
 from langsmith import types as api
 from langsmith.client import Client
+from langsmith.types.annotation_queues import (
+    ItemCreateParams,
+    ItemCreateResponse,
+    ItemCreateStatusParams,
+    ItemCreateStatusResponse,
+    ItemListResponse,
+    ItemRetrieveCountResponse,
+)
+from langsmith.types.annotation_queues.run_create_response import RunCreateResponseItem
 from langsmith.types.run_schema_with_annotation_queue_info import RunSchemaWithAnnotationQueueInfo
 from langsmith.types.runs.streaming_query_v2_response import StreamingQueryV2Response
 
@@ -85,6 +94,28 @@ class RunStatsRequest(typing_extensions.TypedDict, total=False):
     select: list[str]
 
 
+class DatasetCreateRequest(typing_extensions.TypedDict, total=False):
+    """The body of ``POST /datasets``: the keys ``Client.create_dataset`` puts in its payload (the SDK has no
+    model for it; ``extra`` carries the metadata)."""
+
+    name: str
+    description: str
+    data_type: str
+    transformations: list[schemas.DatasetTransformation]
+    extra: dict[str, Any]
+    inputs_schema_definition: dict[str, Any]
+    outputs_schema_definition: dict[str, Any]
+    tag_value_ids: list[str]
+
+
+DATASET = (schemas.Dataset, api.Dataset)
+EXAMPLE = (schemas.Example,)
+EXAMPLE_SENT = (schemas.ExampleCreate, schemas.Example)
+"""What ``POST /examples/bulk`` carries: ``ExampleCreate`` as the SDK dumps it by alias (``outputs``) with the
+``dataset_id`` it adds, both of which ``schemas.Example`` declares."""
+QUEUE = (schemas.AnnotationQueueWithDetails, api.AnnotationQueueSchema)
+QUEUE_READ = (schemas.AnnotationQueueWithDetails, api.AnnotationQueueRetrieveResponse)
+QUEUE_RUN = (schemas.RunWithAnnotationQueueInfo, RunSchemaWithAnnotationQueueInfo)
 DECLARED_BY_THE_API = {"feedback_thread_id"}
 """Answer keys the API's OpenAPI schema declares (``FeedbackSchema``, as the generated ``langsmith-java`` SDK
 shows) and the Python SDK's hand-written ``schemas.Feedback`` not yet: allowed, and listed in docs/sandbox.md."""
@@ -120,6 +151,42 @@ CONTRACTS: dict[str, Contract] = {
     "gone": Contract(unmodelled="an error answer only"),
     "attachment": Contract(unmodelled="the attachment's bytes"),
     "runs_query_v2": Contract(answer=(StreamingQueryV2Response,)),
+    "datasets_create": Contract(answer=DATASET, request=(DatasetCreateRequest,)),
+    "datasets_list": Contract(answer=DATASET, items=""),
+    "dataset_read": Contract(answer=DATASET),
+    "dataset_delete": Contract(unmodelled="the answer is empty"),
+    "dataset_index": Contract(unmodelled="langsmith 0.15 has no method or model for indexing a dataset"),
+    "dataset_search": Contract(unmodelled="langsmith 0.15 has no method or model for few-shot search"),
+    "examples_bulk_create": Contract(answer=EXAMPLE, items="", request=EXAMPLE_SENT),
+    "examples_bulk_update": Contract(answer=(schemas.UpsertExamplesResponse,), request=(schemas.ExampleUpdate,)),
+    "examples_list": Contract(answer=EXAMPLE, items=""),
+    "examples_delete": Contract(unmodelled="the answer is empty"),
+    "example_read": Contract(answer=EXAMPLE),
+    "example_update": Contract(answer=EXAMPLE, request=(schemas.ExampleUpdate,)),
+    "example_delete": Contract(unmodelled="the answer is empty"),
+    "queues_create": Contract(answer=QUEUE, request=(schemas.AnnotationQueueWithDetails,)),
+    "queues_list": Contract(
+        answer=(schemas.AnnotationQueue, api.AnnotationQueueRetrieveAnnotationQueuesResponse), items=""
+    ),
+    "queue_read": Contract(answer=QUEUE_READ),
+    "queue_update": Contract(answer=QUEUE_READ, request=(api.AnnotationQueueUpdateParams,)),
+    "queue_delete": Contract(unmodelled="the answer is empty"),
+    "queue_runs": Contract(answer=QUEUE_RUN, items=""),
+    "queue_run_at": Contract(answer=QUEUE_RUN),
+    "queue_remove_run": Contract(unmodelled="the answer is empty"),
+    "queue_run_status": Contract(
+        answer=(ItemCreateStatusResponse,),
+        request=(api.AnnotationQueueCreateRunStatusParams,),
+        unmodelled="the SDK reads the answer as an untyped object; the emulator answers as the items API does",
+    ),
+    "queue_add_runs": Contract(
+        answer=(RunCreateResponseItem,), items="", unmodelled="the request is a bare list of run ids"
+    ),
+    "queue_size": Contract(answer=(api.AnnotationQueueSizeSchema,)),
+    "queue_items_create": Contract(answer=(ItemCreateResponse,), request=(ItemCreateParams,)),
+    "queue_items_list": Contract(answer=(ItemListResponse,), items="items"),
+    "queue_items_count": Contract(answer=(ItemRetrieveCountResponse,)),
+    "queue_item_status": Contract(answer=(ItemCreateStatusResponse,), request=(ItemCreateStatusParams,)),
 }
 """Every route of ``urls.V1_ROUTES`` and ``urls.V2_ROUTES`` by handler name (a test says none is missing)."""
 
@@ -224,6 +291,8 @@ def _method_parameters(method: Any) -> set[str]:
 
 def request_problems(contract: Contract, body: Any, where: str) -> list[str]:
     """The request body against the route's request types (models, TypedDicts or an SDK method's parameters)."""
+    if contract.request and isinstance(body, list):  # a bulk body: each item against the request types
+        return [p for i, item in enumerate(body) for p in request_problems(contract, item, f"{where}[{i}]")]
     if not contract.request or not isinstance(body, dict):
         return []
     methods = [r for r in contract.request if callable(r) and _fields(r) is None]

@@ -16,10 +16,13 @@ from starlette.responses import Response
 from notion_feedback.sandbox.langsmith.constants import SERVER_VERSION
 from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
 from notion_feedback.sandbox.langsmith.ingest import decode_body, parse_batch, parse_multipart
+from notion_feedback.sandbox.langsmith.models import datasets as ds
 from notion_feedback.sandbox.langsmith.models import feedback as fbk
+from notion_feedback.sandbox.langsmith.models import queues as aq
 from notion_feedback.sandbox.langsmith.models.pricing import PriceMap
 from notion_feedback.sandbox.langsmith.models.query import query_runs, run_docs
 from notion_feedback.sandbox.langsmith.models.runs import parse_time
+from notion_feedback.sandbox.langsmith.models.similarity import search
 from notion_feedback.sandbox.langsmith.models.stats import dashboard, session_stats, stats
 from notion_feedback.sandbox.langsmith.models.store import TENANT_ID, LangSmithStore
 from notion_feedback.sandbox.langsmith.models.v2 import query_runs_v2
@@ -80,7 +83,7 @@ class LangSmithResponses:
                     "ch_query_enabled": True,
                     "sdb_query_enabled": False,
                     "search_enabled": True,
-                    "dataset_examples_multipart_enabled": False,
+                    "dataset_examples_multipart_enabled": False,  # the SDK then sends /examples/bulk
                     "generate_ai_query_enabled": False,
                     "org_creation_disabled": True,
                     "show_ttl_ui": False,
@@ -266,3 +269,117 @@ class LangSmithResponses:
         if item is None:
             raise ApiError(404, "Attachment not found")
         return Response(item[1], media_type=item[0])
+
+    # datasets and examples
+    async def datasets_create(self, request: Request) -> Response:
+        return JSON(ds.create_dataset(self.store, await _json(request)))
+
+    async def datasets_list(self, request: Request) -> Response:
+        return JSON(ds.list_datasets(self.store, _params(request)))
+
+    async def dataset_read(self, request: Request) -> Response:
+        with self.store.lock:
+            return JSON(ds.public_dataset(self.store, ds.get_dataset(self.store, request.path_params["dataset_id"])))
+
+    async def dataset_delete(self, request: Request) -> Response:
+        ds.delete_dataset(self.store, request.path_params["dataset_id"])
+        return JSON({})
+
+    async def dataset_index(self, request: Request) -> Response:
+        ds.set_indexed(self.store, request.path_params["dataset_id"])
+        return JSON({})
+
+    async def dataset_search(self, request: Request) -> Response:
+        return JSON(search(self.store, request.path_params["dataset_id"], await _json(request)))
+
+    async def examples_bulk_create(self, request: Request) -> Response:
+        return JSON(ds.create_examples(self.store, await _json(request)))
+
+    async def examples_bulk_update(self, request: Request) -> Response:
+        return JSON(ds.update_examples(self.store, await _json(request)))
+
+    async def examples_list(self, request: Request) -> Response:
+        return JSON(ds.list_examples(self.store, _params(request)))
+
+    async def examples_delete(self, request: Request) -> Response:
+        ds.delete_examples(self.store, _params(request).get("example_ids", []), strict=False)
+        return JSON({})
+
+    async def example_read(self, request: Request) -> Response:
+        return JSON(ds.public_example(ds.get_example(self.store, request.path_params["example_id"])))
+
+    async def example_update(self, request: Request) -> Response:
+        return JSON(ds.update_example(self.store, request.path_params["example_id"], await _json(request)))
+
+    async def example_delete(self, request: Request) -> Response:
+        ds.delete_examples(self.store, [request.path_params["example_id"]], strict=True)
+        return JSON({})
+
+    # annotation queues
+    async def queues_create(self, request: Request) -> Response:
+        return JSON(aq.create_queue(self.store, await _json(request)))
+
+    async def queues_list(self, request: Request) -> Response:
+        return JSON(aq.list_queues(self.store, _params(request)))
+
+    async def queue_read(self, request: Request) -> Response:
+        return JSON(aq.public_queue(aq.get_queue(self.store, request.path_params["queue_id"]), rubric=True))
+
+    async def queue_update(self, request: Request) -> Response:
+        return JSON(aq.update_queue(self.store, request.path_params["queue_id"], await _json(request)))
+
+    async def queue_delete(self, request: Request) -> Response:
+        aq.delete_queue(self.store, request.path_params["queue_id"])
+        return JSON({})
+
+    async def queue_runs(self, request: Request) -> Response:
+        q = _params(request)
+        runs = aq.queue_runs(self.store, request.path_params["queue_id"], (q.get("status") or [None])[-1])
+        return JSON(ds.page_of(q, runs))
+
+    async def queue_run_at(self, request: Request) -> Response:
+        runs = aq.queue_runs(self.store, request.path_params["queue_id"], "needs_my_review")
+        try:
+            index = int(request.path_params["index"])
+        except ValueError as exc:
+            raise ApiError(422, "index must be an integer") from exc
+        if not 0 <= index < len(runs):
+            raise ApiError(404, "No run at this index of the annotation queue")
+        return JSON(runs[index])
+
+    async def queue_remove_run(self, request: Request) -> Response:
+        aq.remove_run(self.store, request.path_params["queue_id"], request.path_params["run_id"])
+        return JSON({})
+
+    async def queue_run_status(self, request: Request) -> Response:
+        return JSON(aq.set_status(self.store, request.path_params["queue_run_id"], await _json(request)))
+
+    async def queue_add_runs(self, request: Request) -> Response:
+        body = await _json(request)
+        if not isinstance(body, list):
+            raise ApiError(422, "the body must be a list of run ids")
+        items = aq.add_runs(self.store, request.path_params["queue_id"], body)
+        keys = ("id", "queue_id", "run_id", "added_at", "last_reviewed_time", "source_proposed_example_id")
+        return JSON([aq.public_item(i, keys) for i in items])
+
+    async def queue_size(self, request: Request) -> Response:
+        status = request.query_params.get("status")
+        return JSON({"size": len(aq.queue_items(self.store, request.path_params["queue_id"], status))})
+
+    async def queue_items_create(self, request: Request) -> Response:
+        items = aq.create_items(self.store, request.path_params["queue_id"], await _json(request))
+        keys = ("id", "added_at", "item_type", "last_reviewed_time", "project_id", "queue_id", "run_id")
+        keys += ("source_proposed_example_id", "start_time", "thread_id")
+        return JSON({"items": [aq.public_item(i, keys) for i in items]})
+
+    async def queue_items_list(self, request: Request) -> Response:
+        return JSON(aq.list_items(self.store, request.path_params["queue_id"], dict(request.query_params)))
+
+    async def queue_items_count(self, request: Request) -> Response:
+        status = request.query_params.get("status")
+        if not status:
+            raise ApiError(422, "status is required")
+        return JSON({"count": len(aq.queue_items(self.store, request.path_params["queue_id"], status))})
+
+    async def queue_item_status(self, request: Request) -> Response:
+        return JSON(aq.set_status(self.store, request.path_params["queue_item_id"], await _json(request)))

@@ -2,7 +2,9 @@
 
 ``V1_ROUTES`` are served both bare (``/runs/query``: what the Python SDK sends when ``api_url`` has no path)
 and under ``/api/v1``; ``V2_ROUTES`` under their full path. Order matters where paths overlap
-(``/feedback/tokens`` before ``/feedback/{feedback_id}``). A new endpoint is one row here and one method there.
+(``/feedback/tokens`` before ``/feedback/{feedback_id}``, ``/examples/bulk`` before ``/examples/{example_id}``).
+The generated client (``client.annotation_queues``) sends ``/api/v1/platform/…``, the ``/platform`` rows.
+A new endpoint is one row here and one method there.
 """
 
 from __future__ import annotations
@@ -47,6 +49,34 @@ V1_ROUTES = [
     ("PATCH", "/feedback-configs", "configs_update"),
     ("DELETE", "/feedback-configs", "configs_delete"),
     ("GET", "/public/attachments/{run_id}/{name}", "attachment"),
+    ("POST", "/datasets", "datasets_create"),
+    ("GET", "/datasets", "datasets_list"),
+    ("GET", "/datasets/{dataset_id}", "dataset_read"),
+    ("DELETE", "/datasets/{dataset_id}", "dataset_delete"),
+    ("POST", "/datasets/{dataset_id}/index", "dataset_index"),
+    ("POST", "/datasets/{dataset_id}/search", "dataset_search"),
+    ("POST", "/examples/bulk", "examples_bulk_create"),
+    ("PATCH", "/examples/bulk", "examples_bulk_update"),
+    ("GET", "/examples", "examples_list"),
+    ("DELETE", "/examples", "examples_delete"),
+    ("GET", "/examples/{example_id}", "example_read"),
+    ("PATCH", "/examples/{example_id}", "example_update"),
+    ("DELETE", "/examples/{example_id}", "example_delete"),
+    ("POST", "/annotation-queues", "queues_create"),
+    ("GET", "/annotation-queues", "queues_list"),
+    ("GET", "/annotation-queues/{queue_id}", "queue_read"),
+    ("PATCH", "/annotation-queues/{queue_id}", "queue_update"),
+    ("DELETE", "/annotation-queues/{queue_id}", "queue_delete"),
+    ("POST", "/annotation-queues/status/{queue_run_id}", "queue_run_status"),
+    ("POST", "/annotation-queues/{queue_id}/runs", "queue_add_runs"),
+    ("GET", "/annotation-queues/{queue_id}/runs", "queue_runs"),
+    ("DELETE", "/annotation-queues/{queue_id}/runs/{run_id}", "queue_remove_run"),
+    ("GET", "/annotation-queues/{queue_id}/run/{index}", "queue_run_at"),
+    ("GET", "/annotation-queues/{queue_id}/size", "queue_size"),
+    ("POST", "/platform/annotation-queues/{queue_id}/items", "queue_items_create"),
+    ("GET", "/platform/annotation-queues/{queue_id}/items", "queue_items_list"),
+    ("GET", "/platform/annotation-queues/{queue_id}/items/count", "queue_items_count"),
+    ("POST", "/platform/annotation-queues/items/{queue_item_id}/status", "queue_item_status"),
 ]
 V2_ROUTES = [
     ("POST", "/api/v2/runs/query", "runs_query_v2"),

@@ -1,7 +1,8 @@
 """SQLite persistence of the emulator's documents, so the demo's traces and feedback survive a restart.
 
-Only documents are stored (sessions, ingested runs, feedback, tokens, configs), one JSON row each; the
-columnar indexes are rebuilt from them on start. Bulk-loaded benchmark runs stay in memory by design.
+Only documents are stored (sessions, ingested runs, feedback, tokens, configs, datasets, examples, annotation
+queues and their items), one JSON row each; the columnar indexes are rebuilt from them on start. Bulk-loaded
+benchmark runs stay in memory by design.
 """
 
 from __future__ import annotations
@@ -13,7 +14,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-KINDS = ("sessions", "runs", "pending", "feedback", "tokens", "configs")
+KINDS = (
+    "sessions",
+    "runs",
+    "pending",
+    "feedback",
+    "tokens",
+    "configs",
+    "datasets",
+    "examples",
+    "queues",
+    "queue_items",
+)
 
 
 class DocStore:

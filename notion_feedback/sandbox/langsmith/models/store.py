@@ -1,4 +1,5 @@
-"""The emulator's state: projects, runs (documents plus numpy columns), feedback, tokens and configs.
+"""The emulator's state: projects, runs (documents plus numpy columns), feedback, tokens, configs, datasets and
+their examples, annotation queues and their items.
 
 Runs are kept twice on purpose. Ingested runs keep their full document (inputs, outputs, extra...) for reads;
 every run, including bulk-loaded benchmark runs that have no document, also lives in columns (times, tokens,
@@ -84,6 +85,11 @@ class LangSmithStore:
         self.fb_by_run: dict[int, list[int]] = {}
         self.tokens: dict[str, dict[str, Any]] = {}
         self.configs: dict[str, dict[str, Any]] = {}
+        # datasets, examples and annotation queues (rules in ``datasets`` and ``queues``); dicts keep creation order
+        self.datasets: dict[str, dict[str, Any]] = {}
+        self.examples: dict[str, dict[str, Any]] = {}
+        self.queues: dict[str, dict[str, Any]] = {}
+        self.queue_items: dict[str, dict[str, Any]] = {}
 
     def reset(self) -> None:
         with self.lock:
@@ -112,6 +118,10 @@ class LangSmithStore:
                 self.tokens[t["id"]] = t
             for c in db.load("configs"):
                 self.configs[c["feedback_key"]] = c
+            for kind in ("datasets", "examples", "queues", "queue_items"):
+                table = getattr(self, kind)
+                for doc in db.load(kind):
+                    table[doc["id"]] = doc
         finally:
             self.db = db
 

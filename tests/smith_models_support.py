@@ -161,6 +161,7 @@ CONTRACTS: dict[str, Contract] = {
     "examples_bulk_update": Contract(answer=(schemas.UpsertExamplesResponse,), request=(schemas.ExampleUpdate,)),
     "examples_list": Contract(answer=EXAMPLE, items=""),
     "examples_delete": Contract(unmodelled="the answer is empty"),
+    "examples_hard_delete": Contract(request=(Client.delete_examples,), unmodelled="the answer is empty"),
     "example_read": Contract(answer=EXAMPLE),
     "example_update": Contract(answer=EXAMPLE, request=(schemas.ExampleUpdate,)),
     "example_delete": Contract(unmodelled="the answer is empty"),

@@ -15,6 +15,8 @@ API_PREFIXES = (
     "/datasets",
     "/examples",
     "/annotation-queues",
+    "/platform/",
+    "/v1/platform/",
 )
 # Documented LangSmith Cloud limits per API key (docs.langchain.com/langsmith/cloud, "API rate limits").
 STATS_LIMIT_ENV = "LANGSMITH_SANDBOX_STATS_LIMIT"  # "N/SECONDS", e.g. "20/10" (the EU figure)

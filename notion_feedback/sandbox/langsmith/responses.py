@@ -305,6 +305,14 @@ class LangSmithResponses:
         ds.delete_examples(self.store, _params(request).get("example_ids", []), strict=False)
         return JSON({})
 
+    async def examples_hard_delete(self, request: Request) -> Response:
+        body = await _json(request)
+        ids = body.get("example_ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list):
+            raise ApiError(422, "example_ids must be a list")
+        ds.delete_examples(self.store, ids, strict=False)  # the emulator keeps no versions: both deletes are hard
+        return JSON({})
+
     async def example_read(self, request: Request) -> Response:
         return JSON(ds.public_example(ds.get_example(self.store, request.path_params["example_id"])))
 

@@ -59,6 +59,7 @@ V1_ROUTES = [
     ("PATCH", "/examples/bulk", "examples_bulk_update"),
     ("GET", "/examples", "examples_list"),
     ("DELETE", "/examples", "examples_delete"),
+    ("POST", "/platform/datasets/examples/delete", "examples_hard_delete"),
     ("GET", "/examples/{example_id}", "example_read"),
     ("PATCH", "/examples/{example_id}", "example_update"),
     ("DELETE", "/examples/{example_id}", "example_delete"),
@@ -80,6 +81,7 @@ V1_ROUTES = [
 ]
 V2_ROUTES = [
     ("POST", "/api/v2/runs/query", "runs_query_v2"),
+    ("POST", "/v1/platform/datasets/examples/delete", "examples_hard_delete"),
 ]
 
 

@@ -159,6 +159,22 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(60, ge=5)
     """When several daemons start, one holds the lease; another takes over this long after it dies."""
 
+    # -- learning from ratings --------------------------------------------------------------------------
+    learn: bool = True
+    """Keep the two LangSmith datasets (low- and high-rated runs) and the review queue in step with the ratings."""
+    learn_every_minutes: float = Field(60.0, gt=0)
+    """How often the daemon brings the datasets and the review queue up to date."""
+    learn_low_rating: float | None = None
+    """Ratings at or below this are low (dataset and review queue); empty: 2 on 1-5, 4 on 1-10, 👎 on thumbs."""
+    learn_high_rating: float | None = None
+    """Ratings at or above this are high (the examples the agent learns from); empty: 5 on 1-5, 9 on 1-10, 👍."""
+    learn_low_dataset: str | None = None
+    """The low-rated dataset's name in LangSmith; empty: "<LANGSMITH_PROJECT> · low-rated"."""
+    learn_high_dataset: str | None = None
+    """The high-rated dataset's name in LangSmith; empty: "<LANGSMITH_PROJECT> · high-rated"."""
+    review_queue: str | None = None
+    """The LangSmith annotation queue low-rated runs with a comment go to; empty: "<LANGSMITH_PROJECT> · review"."""
+
     # -- report targets (the product's service goals) --------------------------------------------------
     target_latency_avg_ms: float = 2000.0
     """Target: average response time in milliseconds."""
@@ -236,6 +252,16 @@ class Settings(BaseSettings):
     def resolved_state_url(self) -> str:
         url = _plain(self.state_url)  # plain when set by model_copy, which does not validate
         return url or f"sqlite:///{self.home / 'state.sqlite3'}"
+
+    def dataset_name(self, kind: str) -> str:
+        """The LangSmith dataset of ``kind`` ("low" or "high"): the setting, or "<project> · low-rated"."""
+        chosen = self.learn_low_dataset if kind == "low" else self.learn_high_dataset
+        return chosen or f"{self.langsmith_project} · {kind}-rated"
+
+    @property
+    def review_queue_name(self) -> str:
+        """The review queue's name: the setting, or "<project> · review"."""
+        return self.review_queue or f"{self.langsmith_project} · review"
 
     def secrets(self) -> list[str]:
         """The secret values, so output can be masked even where a secret slipped into a message."""

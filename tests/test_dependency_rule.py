@@ -18,13 +18,14 @@ LAYERS = {
     "capture": 2,
     "sync": 2,
     "report": 2,
+    "learn": 2,
     "daemon": 3,
     "setup": 3,
     "demo": 4,
     "cli": 4,
     "testing": 4,
 }
-STAGES = {"capture", "sync", "report"}
+STAGES = {"capture", "sync", "report", "learn"}
 # Settings validate Notion ids and addresses when they are read; the parser is pure and lives with the adapter.
 ALLOWED = {("foundation", "notion_feedback.notion.ids")}
 

@@ -27,7 +27,7 @@ log = logging.getLogger("notion_feedback.jobs")
 
 OK, ERROR, MISSED, RUNNING = "ok", "error", "missed", "running"
 MAX_ERROR_CHARS = 2000
-SYNC_JOB, VERIFY_JOB = "sync_ratings", "verify_ratings"
+SYNC_JOB, VERIFY_JOB, LEARN_JOB = "sync_ratings", "verify_ratings", "learn"
 """Job ids of an incremental rating pass and a full one (`sync --full`): in the daemon's job store, in job-run
 records, and what ``status`` reads the sync lag from."""
 REPORT_JOBS = {"day": "daily_report", "week": "weekly_rollup", "month": "monthly_rollup"}

@@ -36,7 +36,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from notion_feedback.config import Settings
 from notion_feedback.daemon.job_refs import migrate_job_refs
-from notion_feedback.daemon.jobruns import ERROR, MISSED, OK, REPORT_JOBS, SYNC_JOB, VERIFY_JOB, JobRecorder
+from notion_feedback.daemon.jobruns import (
+    ERROR,
+    LEARN_JOB,
+    MISSED,
+    OK,
+    REPORT_JOBS,
+    SYNC_JOB,
+    VERIFY_JOB,
+    JobRecorder,
+)
 from notion_feedback.daemon.lease import FENCE_MARGIN_SECONDS, Lease, LeaseFence
 from notion_feedback.errors import DaemonError
 from notion_feedback.fencing import Fence, fenced
@@ -66,6 +75,10 @@ def every_sync(settings: Settings) -> BaseTrigger:
 
 def every_verify(settings: Settings) -> BaseTrigger:
     return IntervalTrigger(seconds=settings.verify_every_hours * 3600, timezone=_tz(settings))
+
+
+def every_learn(settings: Settings) -> BaseTrigger:
+    return IntervalTrigger(seconds=settings.learn_every_minutes * 60, timezone=_tz(settings))
 
 
 def daily_at_report_time(settings: Settings) -> BaseTrigger:
@@ -99,6 +112,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec(SYNC_JOB, "notion_feedback.jobs.sync_ratings:run", every_sync, 20),
     JobSpec(VERIFY_JOB, "notion_feedback.jobs.verify_ratings:run", every_verify, 90),
     JobSpec("drain_spool", "notion_feedback.jobs.drain_spool:run", every_sync, 20),
+    JobSpec(LEARN_JOB, "notion_feedback.jobs.learn:run", every_learn, 60),
     JobSpec(REPORT_JOBS["day"], "notion_feedback.jobs.daily_report:run", daily_at_report_time, 120),
     JobSpec(REPORT_JOBS["week"], "notion_feedback.jobs.rollups:weekly", weekly_on_monday, 300),
     JobSpec(REPORT_JOBS["month"], "notion_feedback.jobs.rollups:monthly", monthly_on_the_first, 600),

@@ -88,6 +88,10 @@ class RatingScale:
 
     name: str
     options: tuple[tuple[str, float, str], ...]  # (option name, score, colour)
+    low: float
+    """Scores at or below this are a low rating (what the review queue and the low-rated dataset collect)."""
+    high: float
+    """Scores at or above this are a high rating (the examples the agent learns from)."""
 
     @property
     def scores(self) -> dict[str, float]:
@@ -115,9 +119,11 @@ class RatingScale:
 
 _COLOURS_5 = ("red", "orange", "yellow", "blue", "green")
 SCALES: dict[str, RatingScale] = {
-    "1-5": RatingScale("1-5", tuple((str(i), float(i), _COLOURS_5[i - 1]) for i in range(1, 6))),
-    "1-10": RatingScale("1-10", tuple((str(i), float(i), _COLOURS_5[min(4, (i - 1) // 2)]) for i in range(1, 11))),
-    "thumbs": RatingScale("thumbs", (("👍", 1.0, "green"), ("👎", 0.0, "red"))),
+    "1-5": RatingScale("1-5", tuple((str(i), float(i), _COLOURS_5[i - 1]) for i in range(1, 6)), 2.0, 5.0),
+    "1-10": RatingScale(
+        "1-10", tuple((str(i), float(i), _COLOURS_5[min(4, (i - 1) // 2)]) for i in range(1, 11)), 4.0, 9.0
+    ),
+    "thumbs": RatingScale("thumbs", (("👍", 1.0, "green"), ("👎", 0.0, "red")), 0.0, 1.0),
 }
 
 

@@ -222,6 +222,32 @@ def _langsmith_checks(settings: Settings) -> list[CheckResult]:
             CheckResult("langsmith project", True, f"{settings.langsmith_project!r} ({project_id})"),
         ]
         results += _feedback_config_check(settings, client)
+        if settings.learn:
+            results += _learning_checks(settings, client)
+    return results
+
+
+def _learning_checks(settings: Settings, client: Any) -> list[CheckResult]:
+    """The datasets and the review queue the learning job keeps exist (``init`` creates them)."""
+    from notion_feedback.learn import review
+    from notion_feedback.learn.datasets import DESCRIPTIONS
+    from notion_feedback.smith import datasets
+
+    fix = "run `notion-feedback init` to create it (or NOTION_FEEDBACK_LEARN=false to go without)"
+    results = []
+    try:
+        for kind, description in DESCRIPTIONS.items():
+            name = settings.dataset_name(kind)
+            found = datasets.ensure_dataset(client, name, description, create=False)
+            ok = found is not None
+            detail = repr(name) if ok else f"no dataset {name!r}"
+            results.append(CheckResult(f"{kind}-rated dataset", ok, detail, "" if ok else fix))
+        ok = review.ensure(client, settings, create=False) is not None
+        name = settings.review_queue_name
+        detail = repr(name) if ok else f"no annotation queue {name!r}"
+        results.append(CheckResult("review queue", ok, detail, "" if ok else fix))
+    except NotionFeedbackError as exc:
+        results.append(CheckResult("learning", False, mask_secrets(str(exc))[:300], exc.fix or "try again later"))
     return results
 
 

@@ -171,6 +171,22 @@ def ensure_reports_view(notion: Any, database_id: str, data_source_id: str, date
     created.append(f"Notion view {REPORTS_VIEW_NAME!r} of {REPORTS_TITLE!r}")
 
 
+def setup_learning(settings: Settings, client: Any, created: list[str]) -> None:
+    """The two datasets and the review queue the learning job keeps (each created once, when missing)."""
+    from notion_feedback.learn import review
+    from notion_feedback.learn.datasets import DESCRIPTIONS
+    from notion_feedback.smith import datasets
+
+    for kind, description in DESCRIPTIONS.items():
+        name = settings.dataset_name(kind)
+        if datasets.ensure_dataset(client, name, description, create=False) is None:
+            datasets.ensure_dataset(client, name, description)
+            created.append(f"LangSmith dataset {name!r}")
+    if review.ensure(client, settings, create=False) is None:
+        review.ensure(client, settings)
+        created.append(f"LangSmith annotation queue {settings.review_queue_name!r}")
+
+
 def setup_langsmith(settings: Settings, created: list[str]) -> str:
     """The project (created if missing) and the feedback config of the rating key; returns the project id."""
     import langsmith.utils as ls_utils
@@ -199,6 +215,8 @@ def setup_langsmith(settings: Settings, created: list[str]) -> str:
                         f"{settings.rating_key!r}",
                     )
             project_id = projects.project(client, settings.langsmith_project, create=True, fresh=True).id
+            if settings.learn:
+                setup_learning(settings, client, created)
     except ls_utils.LangSmithAuthError:
         raise LangSmithAccessError(
             "LangSmith rejected the API key", "set LANGSMITH_API_KEY to a key of your LangSmith workspace"

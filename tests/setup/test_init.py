@@ -48,7 +48,8 @@ def test_init_creates_everything_then_changes_nothing(settings, sandbox, scale) 
     settings = settings.model_copy(update={"rating_scale": scale})
     url = "https://app.notion.com/p/" + settings.parent_page_id.replace("-", "")
     ids = init_workspace(settings, url)
-    assert len(ids.created) == 4  # both databases, the Reports view by date, the LangSmith feedback config
+    # both databases, the Reports view by date, the LangSmith feedback config, both datasets, the review queue
+    assert len(ids.created) == 7
     notion = make_notion_client(settings)
     feedback = notion.data_sources.retrieve(ids.feedback_data_source_id)
     assert verify_schema(feedback["properties"], FEEDBACK.all(), {}, scale=SCALES[scale]) == []
@@ -60,6 +61,11 @@ def test_init_creates_everything_then_changes_nothing(settings, sandbox, scale) 
     (config,) = [c for c in smith.list_feedback_configs() if c.feedback_key == settings.rating_key]
     assert dict(config.feedback_config)["max"] == SCALES[scale].max
     assert ids.langsmith_project_id == str(smith.read_project(project_name=settings.langsmith_project).id)
+    for kind in ("low", "high"):
+        assert smith.has_dataset(dataset_name=settings.dataset_name(kind))
+    (queue,) = smith.list_annotation_queues(name=settings.review_queue_name)
+    rubric = smith.read_annotation_queue(queue.id).rubric_items or []
+    assert [item["feedback_key"] for item in rubric] == [settings.rating_key]
 
     writes_before = sandbox.notion.control.stats()
     again = init_workspace(settings, settings.parent_page_id)  # found by title under the page

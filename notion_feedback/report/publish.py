@@ -36,7 +36,7 @@ from notion_client import APIResponseError
 from sqlalchemy import Engine, select
 
 from notion_feedback.config import Settings, require
-from notion_feedback.errors import ConfigError
+from notion_feedback.errors import ConfigError, NotionFeedbackError
 from notion_feedback.notion import blocks
 from notion_feedback.notion.access import access_error, with_data_sources
 from notion_feedback.notion.client import make_notion_client
@@ -45,10 +45,11 @@ from notion_feedback.notion.links import notion_page_url
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
 from notion_feedback.notion.text import plain_text, title_text
 from notion_feedback.report import alerts, charts, costs, experiments, kpi, themes, uploads
-from notion_feedback.smith import projects
+from notion_feedback.smith import projects, queues
 from notion_feedback.smith.client import make_langsmith_client
 from notion_feedback.smith.client import request_counts as smith_counts
 from notion_feedback.state import open_state, published_reports, utcnow
+from notion_feedback.timeutil import parse_iso_or_none
 
 log = logging.getLogger(__name__)
 TEMPLATE_NAME = "report.md.j2"
@@ -200,6 +201,7 @@ class ReportData:
     forecast: costs.Forecast | None = None
     alert_plan: alerts.AlertPlan | None = None
     complaints: themes.Themes | None = None  # low-rated comments grouped into themes (week and month)
+    queue: queues.QueueWeek | None = None  # the review queue over the period (week and month, when it exists)
 
     @property
     def breaches(self) -> list[kpi.Check]:
@@ -312,7 +314,10 @@ def low_rated_comments(
         return []
     pm = settings.property_map
     rating, run_start = property_name(FEEDBACK.rating, pm), property_name(FEEDBACK.run_start, pm)
-    low = [{"property": rating, "select": {"equals": o}} for o in themes.low_options(SCALES[settings.rating_scale])]
+    low = [
+        {"property": rating, "select": {"equals": o}}
+        for o in themes.low_options(SCALES[settings.rating_scale], settings.learn_low_rating)
+    ]
     comment = {"property": property_name(FEEDBACK.comment, pm), "rich_text": {"is_not_empty": True}}
     query = {
         "filter": _rated_filter(settings, start, end, {"or": low}, comment),
@@ -340,11 +345,11 @@ def complaint_themes(
         return None
     p_start, _ = kpi.previous_range(data.period, data.start)
     rows = low_rated_comments(notion, settings, p_start, data.end)
-    lo, tz = kpi.window(data.start, data.end, settings.timezone)[0], ZoneInfo(settings.timezone)
+    lo = kpi.window(data.start, data.end, settings.timezone)[0]
 
     def this_period(row: dict[str, Any]) -> bool:
-        when = datetime.fromisoformat(row["run_start"]) if row.get("run_start") else None
-        return when is not None and (when if when.tzinfo else when.replace(tzinfo=tz)) >= lo
+        when = parse_iso_or_none(row.get("run_start"))  # the recorder writes the run's start with its offset
+        return when is not None and when >= lo
 
     def comment(row: dict[str, Any]) -> themes.Comment:
         return themes.Comment(row["comment"], row["url"], row["run_id"])
@@ -352,6 +357,24 @@ def complaint_themes(
     current = [comment(r) for r in rows if this_period(r)]
     previous = [comment(r) for r in rows if not this_period(r)]
     return themes.summarise(current, previous, queue)
+
+
+def review_queue_runs(smith: langsmith.Client, settings: Settings, data: ReportData) -> set[str] | None:
+    """The runs in the review queue (None when there is none), and ``data.queue``: what entered it and what was
+    reviewed in the period. Week and month only: one request per 100 queue items."""
+    if data.period == "day" or not settings.learn:
+        return None
+    try:
+        queue_id = queues.find_queue(smith, settings.review_queue_name)
+        if queue_id is None:
+            return None
+        items = queues.queue_items(smith, queue_id)
+    except NotionFeedbackError as exc:  # the page goes out without the queue's line, and the log says why
+        log.warning("review queue unavailable: %s", exc)
+        return None
+    lo, hi = kpi.window(data.start, data.end, settings.timezone)
+    data.queue = queues.queue_week(items, lo, hi)
+    return set(items)
 
 
 def read_rows(
@@ -469,8 +492,9 @@ def context(settings: Settings, data: ReportData, chart_names: list[str], now: d
         "charts": chart_names,
         "lowest": data.lowest,
         "complaints": data.complaints,
+        "queue": data.queue,
         "scale": [o for o, _, _ in SCALES[settings.rating_scale].options],
-        "low_ratings": themes.low_options(SCALES[settings.rating_scale]),
+        "low_ratings": themes.low_options(SCALES[settings.rating_scale], settings.learn_low_rating),
         "trend_days": len(data.series.points),
         "experiment": data.experiment,
         "advice": data.advice,
@@ -662,6 +686,8 @@ def publish_report(
     data = gather(smith, engine, settings, period, anchor, now)
     is_latest = data.start == kpi.period_range(period, latest)[0]
     data.alert_plan = alerts.plan(engine, data.checks, period, data.start, moves_state=notify and is_latest)
+    if review_queue is None:
+        review_queue = review_queue_runs(smith, settings, data)
     read_rows(notion, settings, data, review_queue, step)
     step("charts")
     pngs = render_charts(settings, data)

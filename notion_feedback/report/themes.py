@@ -28,8 +28,6 @@ EXAMPLE_CHARS = 160
 MAX_THEMES = 5
 MIN_SIZE = 2
 
-# A low rating, per scale: ≤ 2 on 1-5, ≤ 4 on 1-10, 👎 on thumbs (its score is 0). The one place for that fact.
-LOW_AT_MOST = {"1-5": 2.0, "1-10": 4.0, "thumbs": 0.0}
 
 _STOPWORD_TEXT = """
     a about above after again against all also am an and any are aren't as at be because been before being below
@@ -94,9 +92,10 @@ class Themes:
         return None if self.in_queue is None or not self.total else self.in_queue / self.total
 
 
-def low_options(scale: RatingScale) -> list[str]:
-    """The option names that count as a low rating on ``scale``."""
-    at_most = LOW_AT_MOST[scale.name]
+def low_options(scale: RatingScale, at_most: float | None = None) -> list[str]:
+    """The option names that count as a low rating on ``scale``: at or below ``at_most`` (the setting
+    NOTION_FEEDBACK_LEARN_LOW_RATING), else the scale's own bound (≤ 2 on 1-5, ≤ 4 on 1-10, 👎 on thumbs)."""
+    at_most = scale.low if at_most is None else at_most
     return [name for name, score, _ in scale.options if score <= at_most]
 
 

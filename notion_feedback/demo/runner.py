@@ -75,6 +75,7 @@ class DemoResult:
     reports: list[dict[str, Any]]
     env: dict[str, str]
     seconds: dict[str, float] = field(default_factory=dict)
+    learn: dict[str, Any] = field(default_factory=dict)
 
 
 def _demo_env(sb: Sandbox, data_dir: Path, rate_limit: bool = True) -> dict[str, str]:
@@ -308,6 +309,21 @@ class Demo:
             )
         return {k: v for k, v in summary_of(summary).items() if not isinstance(v, list)}
 
+    def learn(self, settings: Settings) -> dict[str, Any]:
+        """The datasets and the review queue from the ratings just synced (the daemon's `learn` job)."""
+        from notion_feedback.daemon.jobruns import LEARN_JOB, run_recorded
+        from notion_feedback.learn import LearnResult, run_learn
+
+        with _progress(self.console) as bar:
+            task = bar.add_task("datasets and review queue from the ratings", total=None)
+            result = run_recorded(
+                settings,
+                LEARN_JOB,
+                lambda: run_learn(settings, progress=lambda _step, n: bar.advance(task, n)),
+                LearnResult.counts,
+            )
+        return result.counts()
+
     def reports(self, settings: Settings) -> list[dict[str, Any]]:
         from notion_feedback.cli.common import ReportProgress
         from notion_feedback.daemon.jobruns import REPORT_JOBS, run_recorded
@@ -377,6 +393,8 @@ class Demo:
         lap("ratings")
         sync = self.sync(settings)
         lap("sync")
+        learned = self.learn(settings)
+        lap("learn")
         reports = self.reports(settings)
         lap("reports")
         self.write_env_file()
@@ -389,6 +407,7 @@ class Demo:
             reports=reports,
             env=dict(self.env),
             seconds=timings,
+            learn=learned,
         )
 
     def run(self) -> DemoResult:

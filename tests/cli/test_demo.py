@@ -54,8 +54,13 @@ def test_run_ids_are_uuid7_at_the_run_start_and_stable() -> None:
     assert run_id == deterministic_run_id(start, 7, 42) != deterministic_run_id(start, 7, 43)
 
 
-def _rows_and_feedback(data_dir: Path, env: dict[str, str]) -> tuple[int, int, int]:
-    """Reopen the demo's sandbox from its data directory and count rows, rated rows and feedback."""
+def _text(prop: dict) -> str:
+    return "".join(t["plain_text"] for t in prop.get("rich_text", []))
+
+
+def _rows_and_feedback(data_dir: Path, env: dict[str, str]) -> dict[str, object]:
+    """Reopen the demo's sandbox from its data directory: rows, rated rows and feedback counted, and what the
+    datasets and the review queue hold beside what the rows call for."""
     with Sandbox(SandboxOptions(data_dir=data_dir, rate_limit=False)) as sb:
         notion = Client(auth=sb.notion.token, base_url=sb.notion_url)
         rows = []
@@ -70,12 +75,29 @@ def _rows_and_feedback(data_dir: Path, env: dict[str, str]) -> tuple[int, int, i
             if not page["has_more"]:
                 break
             cursor = page["next_cursor"]
-        rated = sum(1 for r in rows if r["properties"]["Rating"]["select"])
+        rated = [r["properties"] for r in rows if r["properties"]["Rating"]["select"]]
         import langsmith
 
         smith = langsmith.Client(api_url=sb.langsmith_url, api_key=sb.langsmith.api_key)
         feedback = list(smith.list_feedback(feedback_key=["user_rating"]))
-        return len(rows), rated, len(feedback)
+        score = {_text(p["Run ID"]): float(p["Rating"]["select"]["name"]) for p in rated}
+        held = {}
+        for kind in ("low", "high"):
+            dataset = smith.read_dataset(dataset_name=f"{env['LANGSMITH_PROJECT']} · {kind}-rated")
+            held[kind] = sorted(str(e.source_run_id) for e in smith.list_examples(dataset_id=dataset.id))
+        (queue,) = smith.list_annotation_queues(name=f"{env['LANGSMITH_PROJECT']} · review")
+        queued = sorted(str(r.id) for r in smith.list_runs_from_annotation_queue(queue.id))
+        return {
+            "rows": len(rows),
+            "rated": len(rated),
+            "feedback": len(feedback),
+            "low": (held["low"], sorted(run for run, s in score.items() if s <= 2)),
+            "high": (held["high"], sorted(run for run, s in score.items() if s >= 5)),
+            "queue": (
+                queued,
+                sorted(_text(p["Run ID"]) for p in rated if _text(p["Comment"]) and score[_text(p["Run ID"])] <= 2),
+            ),
+        }
 
 
 def _demo(data_dir: Path, *args: str) -> dict:
@@ -102,6 +124,9 @@ def test_demo_once_end_to_end_and_a_rerun_duplicates_nothing(tmp_path: Path, mon
     assert first["interactions"] == first["new_interactions"] > 0
     assert first["ratings"] > 0 and first["sync"]["created"] == first["ratings"] and first["sync"]["errors"] == 0
     assert [r["period"] for r in first["reports"]] == ["day", "day", "day", "week"]
+    learned = first["learn"]
+    assert learned["low_examples"] + learned["high_examples"] > 0
+    assert learned["low_created"] == learned["low_examples"] and learned["high_created"] == learned["high_examples"]
     assert all(r["charts"] >= 2 and r["page_id"] for r in first["reports"])
     env = dict(line.split("=", 1) for line in (data_dir / "demo.env").read_text().splitlines())
     assert env["NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID"] and env["NOTION_FEEDBACK_REPORTS_DATA_SOURCE_ID"]
@@ -109,16 +134,21 @@ def test_demo_once_end_to_end_and_a_rerun_duplicates_nothing(tmp_path: Path, mon
     again = _demo(data_dir, *small)
     assert again["new_interactions"] == 0 and again["ratings"] == 0
     assert again["sync"]["created"] == 0 and again["sync"]["errors"] == 0
+    assert again["learn"]["low_created"] == again["learn"]["high_created"] == again["learn"]["review_added"] == 0
     assert [r["page_id"] for r in again["reports"]] == [r["page_id"] for r in first["reports"]], "same report pages"
     env_again = dict(line.split("=", 1) for line in (data_dir / "demo.env").read_text().splitlines())
     assert env_again["NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID"] == env["NOTION_FEEDBACK_FEEDBACK_DATA_SOURCE_ID"]
 
-    rows, rated, feedback = _rows_and_feedback(data_dir, env)
-    assert rows == first["interactions"] and rated == first["ratings"] == feedback
+    seen = _rows_and_feedback(data_dir, env)
+    assert seen["rows"] == first["interactions"] and seen["rated"] == first["ratings"] == seen["feedback"]
+    for part in ("low", "high", "queue"):  # the datasets and the queue hold exactly the runs the rows put there
+        held, wanted = seen[part]
+        assert held == wanted and (held or part == "queue"), part  # a small demo may have no low comment
 
     last = _status_with(env_again, monkeypatch)  # the demo's sync and reports are runs of the daemon's jobs
     assert last["sync_ratings"]["outcome"] == "ok" and last["sync_ratings"]["summary"]["rows_seen"] > 0
     assert last["daily_report"]["outcome"] == "ok" and last["weekly_rollup"]["outcome"] == "ok"
+    assert last["learn"]["outcome"] == "ok" and last["learn"]["summary"]["ratings"] == first["ratings"]
     assert last["weekly_rollup"]["summary"]["page_id"] == first["reports"][-1]["page_id"]
 
 

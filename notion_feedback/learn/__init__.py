@@ -5,5 +5,6 @@ and turns it into improvement on the LangSmith side. Like the other stages it im
 """
 
 from notion_feedback.learn.datasets import LearnResult, run_learn
+from notion_feedback.learn.fewshot import FewShot, FewShotExamples, examples
 
-__all__ = ["LearnResult", "run_learn"]
+__all__ = ["FewShot", "FewShotExamples", "LearnResult", "examples", "run_learn"]

@@ -22,25 +22,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from notion_feedback.notion.schema import RatingScale
+from notion_feedback.words import STOPWORDS
 
 MAX_COMMENT_CHARS = 2_000  # a comment is cut to this before anything else: a huge paste costs what a long one does
 EXAMPLE_CHARS = 160
 MAX_THEMES = 5
 MIN_SIZE = 2
 
-
-_STOPWORD_TEXT = """
-    a about above after again against all also am an and any are aren't as at be because been before being below
-    between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
-    even ever few for from further get gets got had hadn't has hasn't have haven't having he her here hers herself
-    him himself his how i i'd i'll i'm i've if in into is isn't it it's its itself just let's like me more most
-    much my myself no nor not now of off on once one only or other ought our ours ourselves out over own please
-    really same she should shouldn't so some still such than that that's the their theirs them themselves then
-    there there's these they they're this those though through to too under until up us very was wasn't we we're
-    were weren't what when where which while who whom why will with won't would wouldn't yes yet you you're your
-    yours yourself yourselves thing things way lot bit im dont doesnt didnt cant wont isnt ive
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())  # a small English list: words that name no complaint
 
 _BIDI_AND_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _TAG = re.compile(r"<[^<>]{0,200}>")

@@ -7,12 +7,12 @@ or a function of their own for what regular expressions cannot see (names from a
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable, Iterable
 
 from notion_feedback.errors import ConfigError
 from notion_feedback.masking import MASK, SECRET_PATTERNS
+from notion_feedback.references import load_callable
 
 EMAIL_MASK = "[email]"
 PHONE_MASK = "[phone]"
@@ -39,21 +39,7 @@ def _mask_phone(match: re.Match[str]) -> str:
 
 def load_hook(ref: str | None) -> Hook | None:
     """The function a "package.module:function" reference names (None for none)."""
-    if not ref:
-        return None
-    module_name, _, name = ref.partition(":")
-    try:
-        hook = getattr(importlib.import_module(module_name), name) if name else None
-    except (ImportError, AttributeError, ValueError) as exc:
-        hook, cause = None, f"{exc.__class__.__name__}: {exc}"
-    else:
-        cause = "it names no function"
-    if not callable(hook):
-        raise ConfigError(
-            f"NOTION_FEEDBACK_REDACT_HOOK={ref!r} cannot be loaded ({cause})",
-            'set it to "package.module:function", importable where the agent and the daemon run',
-        )
-    return hook
+    return load_callable(ref, "NOTION_FEEDBACK_REDACT_HOOK") if ref else None
 
 
 class Redactor:

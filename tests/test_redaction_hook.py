@@ -36,4 +36,4 @@ def test_a_hook_that_cannot_be_loaded_says_how_to_name_it(ref: str, crm_module: 
     with pytest.raises(ConfigError) as caught:
         Redactor.from_settings(Settings(redact_hook=ref))
     assert "NOTION_FEEDBACK_REDACT_HOOK" in str(caught.value)
-    assert "package.module:function" in caught.value.fix
+    assert "package.module:function" in caught.value.fix  # and names the setting

@@ -51,7 +51,7 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text[:MAX_QUESTION_CHARS].lower()) if w not in STOPWORDS]
 
 
-def _first_text(value: Any, keys: tuple[str, ...]) -> str:
+def first_text(value: Any, keys: tuple[str, ...]) -> str:
     """The text an example's inputs or outputs hold: a known key first, else the first string anywhere."""
     if isinstance(value, str):
         return value
@@ -60,12 +60,12 @@ def _first_text(value: Any, keys: tuple[str, ...]) -> str:
             if isinstance(value.get(key), str):
                 return value[key]
         for inner in value.values():
-            found = _first_text(inner, keys)
+            found = first_text(inner, keys)
             if found:
                 return found
     if isinstance(value, list):
         for inner in value:
-            found = _first_text(inner.get("content") if isinstance(inner, dict) else inner, keys)
+            found = first_text(inner.get("content") if isinstance(inner, dict) else inner, keys)
             if found:
                 return found
     return ""
@@ -80,7 +80,7 @@ class Pair:
 
 
 def pair_of(inputs: Any, outputs: Any, metadata: dict[str, Any] | None, run_id: str) -> Pair | None:
-    question, answer = _first_text(inputs, QUESTION_KEYS), _first_text(outputs, ANSWER_KEYS)
+    question, answer = first_text(inputs, QUESTION_KEYS), first_text(outputs, ANSWER_KEYS)
     if not question or not answer:
         return None
     return Pair(question, answer, (metadata or {}).get("rating"), run_id)

@@ -48,10 +48,12 @@ def demo(
     1. starts both emulators, with their state in --data-dir;
     2. creates the Feedback and Reports data sources (`init`);
     3. generates two weeks of agent traffic through the capture API (two variants, two models, tool calls,
-       some failures), traced in LangSmith and recorded as rows in Notion;
-    4. rates part of the rows as people would in Notion (variant B a little better liked, failures and slow
-       answers rated low, many rows left unrated);
-    5. syncs the ratings to LangSmith feedback and publishes the last daily reports and the weekly rollup;
+       some failures), traced in LangSmith and recorded as rows in Notion; variant B looks up few-shot examples
+       among the answers rated 5 on earlier days;
+    4. rates part of the rows as people would in Notion, by what they see (failures, slow answers and generic
+       replies rated low; the variant is never an input), many rows left unrated;
+    5. syncs the ratings to LangSmith feedback, fills the datasets and the review queue, and publishes the last
+       daily reports and the weekly rollup;
     6. prints where to look (a workspace viewer in your browser) and keeps the daemon running on a quick
        schedule (sync every 20 s) until Ctrl-C. Change a rating in the viewer and watch the next sync take it.
 

@@ -1,8 +1,12 @@
 """Synthetic agent traffic with believable patterns, sent through the product's own capture API.
 
 A support agent answers questions over ``days`` days: two A/B variants, two models, tool calls (knowledge-base
-search, order lookup), some failures. People rate part of the rows, with patterns a report should reveal:
-variant B is rated a little better, failures are rated low, slow answers lower, and many rows stay unrated.
+search, order lookup), some failures. The agent does not know every topic: about a third of the time it falls back
+to a generic reply. Variant B learns: before answering it asks the few-shot index (``learn.fewshot.ExampleIndex``,
+what ``learn.examples()`` ranks with) over the interactions people rated 5 on earlier days, and with a close match
+it answers as that rated answer did. People rate part of the rows by what they see — a failure, the wait, whether
+the answer addresses their question — and never by the variant, so any lead B shows in the report comes from what
+it learned. Many rows stay unrated.
 Everything is a pure function of the seed, so a re-run produces the same interactions (and the same run ids,
 which is how an interrupted demo resumes without duplicating rows).
 """
@@ -20,6 +24,7 @@ from zoneinfo import ZoneInfo
 import langsmith
 
 from notion_feedback.capture import Recorder, interaction
+from notion_feedback.learn.fewshot import ExampleIndex, Pair
 
 AGENT = "support-agent"
 VARIANTS = ("A", "B")
@@ -91,6 +96,11 @@ FAILURES = (
     "RateLimitError: model provider returned 429 (quota exceeded)",
 )
 FAILED_ANSWER = "Sorry, something went wrong on our side while I looked this up. Please try again in a moment."
+GENERIC_ANSWER = "Thanks for asking! Please have a look at our Help Center, or reply here and a colleague will help."
+KNOWS_TOPIC = 0.65
+"""How often the agent answers a topic specifically on its own (else the generic reply)."""
+LEARNED_MATCH = 0.5
+"""The few-shot similarity from which variant B answers as the rated example did."""
 COMMENTS = {
     1: ("Didn't answer my question at all.", "Error again, useless.", "It failed and I had to call support."),
     2: ("Too slow, and the answer was vague.", "Partly right, but missed the order status.", "Took forever."),
@@ -147,19 +157,88 @@ def _hour(rng: random.Random) -> float:
     return min(23.9, max(0.0, rng.choice((rng.gauss(10.5, 1.6), rng.gauss(15.0, 1.8), rng.gauss(20.0, 1.5)))))
 
 
-def _rating(rng: random.Random, variant: str, model: str, latency_s: float, failed: bool) -> int | None:
-    """The hidden preference people express: B > A, failures ~1–2, each second beyond 3 s costs ~0.35 stars."""
+def _rating(rng: random.Random, model: str, latency_s: float, failed: bool, specific: bool) -> int | None:
+    """What people express, from what they see: failures ~1–2, a generic reply ~1.4 stars less than an answer to their
+    question, each second beyond 3 s ~0.35 stars less. The variant is not an input: people cannot see it."""
     if rng.random() > (0.75 if failed else 0.62):
         return None  # most people do not rate
     if failed:
         return 1 if rng.random() < 0.7 else 2
-    score = 3.75 + (0.35 if variant == "B" else 0.0) + (0.1 if model == MODELS[1] else 0.0)
+    score = (4.0 if specific else 2.6) + (0.1 if model == MODELS[1] else 0.0)
     score -= 0.35 * max(0.0, latency_s - 3.0)
     return int(min(5, max(1, round(rng.gauss(score, 0.75)))))
 
 
+def _learned(items: list[Synthetic]) -> ExampleIndex:
+    """What variant B can draw on: the answers people rated 5 so far (the high-rated dataset of the simulation)."""
+    rated = [i for i in items if i.rating == 5 and not i.error and i.answer != GENERIC_ANSWER]
+    return ExampleIndex(Pair(i.question, i.answer, "5", i.run_id) for i in rated)
+
+
+def _answer(
+    rng: random.Random, variant: str, question: str, answer: str, learned: ExampleIndex, t0: datetime
+) -> tuple[str, list[ToolCall]]:
+    """The agent's reply and, for variant B, its look-up of few-shot examples."""
+    knows = rng.random() < KNOWS_TOPIC
+    if variant != "B":
+        return (answer if knows else GENERIC_ANSWER), []
+    shots = learned.search(question, k=3)
+    found = {"examples": [{"run_id": s.run_id, "similarity": s.similarity} for s in shots]}
+    call = ToolCall("few_shot_examples", t0, t0 + timedelta(milliseconds=1), {"question": question, "k": 3}, found)
+    matched = bool(shots) and shots[0].similarity >= LEARNED_MATCH
+    return (answer if knows or matched else GENERIC_ANSWER), [call]
+
+
+def _interaction(
+    rng: random.Random, seed: int, index: int, start: datetime, users: list[str], learned: ExampleIndex
+) -> Synthetic:
+    variant = VARIANTS[rng.random() < 0.5]
+    model = MODELS[rng.random() < 0.4]
+    question, answer, tool_name = TOPICS[rng.randrange(len(TOPICS))]
+    number = rng.randrange(10000, 99999)
+    question, answer = question.format(n=number), answer.format(n=number)
+    failed = rng.random() < 0.06
+    slow = rng.random() < 0.15
+    tool_ms = rng.uniform(150, 900) * (6 if slow else 1)
+    llm_ms = rng.lognormvariate(7.1, 0.35) * (1.25 if model == MODELS[0] else 1.0) * (1.8 if slow else 1)
+    t0 = start.astimezone(UTC)
+    answer, shots = _answer(rng, variant, question, answer, learned, t0)
+    tool_end = t0 + timedelta(milliseconds=tool_ms)
+    lookup = ToolCall(
+        tool_name,
+        t0 + timedelta(milliseconds=40),
+        tool_end,
+        {"query": question} if tool_name == "search_kb" else {"order": number},
+        {"hits": rng.randint(1, 5)} if tool_name == "search_kb" else {"status": "shipped"},
+    )
+    end = tool_end + timedelta(milliseconds=llm_ms)
+    error = FAILURES[rng.randrange(len(FAILURES))] if failed else None
+    examples = len(shots[0].outputs["examples"]) if shots else 0
+    input_tokens = rng.randint(450, 1400) + 120 * examples  # the examples ride along in B's prompt
+    rating = _rating(rng, model, (end - t0).total_seconds(), failed, answer != GENERIC_ANSWER)
+    comment = rng.choice(COMMENTS[rating]) if rating is not None and rng.random() < 0.4 else None
+    return Synthetic(
+        index=index,
+        run_id=deterministic_run_id(t0, seed, index),
+        start=t0,
+        end=end,
+        variant=variant,
+        model=model,
+        user=users[rng.randrange(len(users))],
+        question=question,
+        answer=FAILED_ANSWER if failed else answer,
+        error=error,
+        input_tokens=input_tokens,
+        output_tokens=0 if failed else rng.randint(60, 260),
+        tools=(*shots, lookup),
+        rating=rating,
+        comment=comment,
+    )
+
+
 def generate(days: int, per_day: int, seed: int, timezone: str = "UTC", today: date | None = None) -> list[Synthetic]:
-    """``per_day`` interactions (±30 %) on each of the ``days`` days before ``today``, oldest first."""
+    """``per_day`` interactions (±30 %) on each of the ``days`` days before ``today``, oldest first. Variant B
+    learns from the days before each day (the daemon refreshes the few-shot copy well within a day)."""
     tz = ZoneInfo(timezone)
     today = today or datetime.now(tz).date()
     rng = random.Random(seed)
@@ -169,55 +248,9 @@ def generate(days: int, per_day: int, seed: int, timezone: str = "UTC", today: d
         day = today - timedelta(days=day_offset)
         count = max(1, round(per_day * rng.uniform(0.7, 1.3)))
         starts = sorted(datetime.combine(day, time(), tz) + timedelta(hours=_hour(rng)) for _ in range(count))
+        learned = _learned(out)
         for start in starts:
-            index = len(out)
-            variant = VARIANTS[rng.random() < 0.5]
-            model = MODELS[rng.random() < 0.4]
-            question, answer, tool_name = TOPICS[rng.randrange(len(TOPICS))]
-            number = rng.randrange(10000, 99999)
-            question, answer = question.format(n=number), answer.format(n=number)
-            failed = rng.random() < 0.06
-            slow = rng.random() < 0.15
-            tool_ms = rng.uniform(150, 900) * (6 if slow else 1)
-            llm_ms = rng.lognormvariate(7.1, 0.35) * (1.25 if model == MODELS[0] else 1.0) * (1.8 if slow else 1)
-            t0 = start.astimezone(UTC)
-            tool_end = t0 + timedelta(milliseconds=tool_ms)
-            tools = [
-                ToolCall(
-                    tool_name,
-                    t0 + timedelta(milliseconds=40),
-                    tool_end,
-                    {"query": question} if tool_name == "search_kb" else {"order": number},
-                    {"hits": rng.randint(1, 5)} if tool_name == "search_kb" else {"status": "shipped"},
-                )
-            ]
-            end = tool_end + timedelta(milliseconds=llm_ms)
-            error = FAILURES[rng.randrange(len(FAILURES))] if failed else None
-            input_tokens = rng.randint(450, 1400) + (350 if variant == "B" else 0)  # B retrieves more context
-            output_tokens = rng.randint(60, 260)
-            rating = _rating(rng, variant, model, (end - t0).total_seconds(), failed)
-            comment = None
-            if rating is not None and rng.random() < 0.4:
-                comment = rng.choice(COMMENTS[rating])
-            out.append(
-                Synthetic(
-                    index=index,
-                    run_id=deterministic_run_id(t0, seed, index),
-                    start=t0,
-                    end=end,
-                    variant=variant,
-                    model=model,
-                    user=users[rng.randrange(len(users))],
-                    question=question,
-                    answer=FAILED_ANSWER if failed else answer,
-                    error=error,
-                    input_tokens=input_tokens,
-                    output_tokens=0 if failed else output_tokens,
-                    tools=tuple(tools),
-                    rating=rating,
-                    comment=comment,
-                )
-            )
+            out.append(_interaction(rng, seed, len(out), start, users, learned))
     return out
 
 

@@ -21,7 +21,6 @@ from notion_feedback.report import alerts
 from notion_feedback.report import publish as report
 from notion_feedback.report.kpi import Check
 from notion_feedback.sandbox.server import Sandbox
-from notion_feedback.setup.workspace import init_workspace
 from notion_feedback.state import open_state
 
 SECRET = "T0001/B0002/hooksecret1234567890"
@@ -60,17 +59,6 @@ def hook() -> Iterator[Hook]:
     h = Hook()
     yield h
     h.close()
-
-
-@pytest.fixture()
-def ws(settings: Settings) -> Settings:
-    ids = init_workspace(settings, settings.parent_page_id, langsmith=False)  # type: ignore[arg-type]
-    return settings.model_copy(
-        update={
-            "feedback_data_source_id": ids.feedback_data_source_id,
-            "reports_data_source_id": ids.reports_data_source_id,
-        }
-    )
 
 
 def _day(offset: int) -> datetime:

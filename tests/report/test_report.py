@@ -15,19 +15,7 @@ from notion_feedback.notion.client import make_notion_client
 from notion_feedback.notion.text import plain_text
 from notion_feedback.report import publish as report
 from notion_feedback.sandbox.server import Sandbox
-from notion_feedback.setup.workspace import init_workspace
 from notion_feedback.state import open_state, published_reports
-
-
-@pytest.fixture()
-def ws(settings: Settings) -> Settings:
-    ids = init_workspace(settings, settings.parent_page_id, langsmith=False)  # type: ignore[arg-type]
-    return settings.model_copy(
-        update={
-            "feedback_data_source_id": ids.feedback_data_source_id,
-            "reports_data_source_id": ids.reports_data_source_id,
-        }
-    )
 
 
 def _yesterday() -> datetime:

@@ -20,7 +20,6 @@ from notion_feedback.report import kpi, themes
 from notion_feedback.report import publish as report
 from notion_feedback.report.themes import Comment
 from notion_feedback.sandbox.server import Sandbox
-from notion_feedback.setup.workspace import init_workspace
 
 # The shipped template of this checkout (an editable install may map the package data to another one).
 SHIPPED = Path(__file__).parents[2] / "templates" / report.TEMPLATE_NAME
@@ -135,17 +134,6 @@ def test_the_daily_report_has_no_section_and_asks_nothing() -> None:
 
 
 # -- through the weekly report on the sandbox ---------------------------------------------------------------------
-
-
-@pytest.fixture()
-def ws(settings: Settings) -> Settings:
-    ids = init_workspace(settings, settings.parent_page_id, langsmith=False)  # type: ignore[arg-type]
-    return settings.model_copy(
-        update={
-            "feedback_data_source_id": ids.feedback_data_source_id,
-            "reports_data_source_id": ids.reports_data_source_id,
-        }
-    )
 
 
 def _rate(notion: Any, ws: Settings, when: datetime, rating: str, comment: str, run_id: str) -> dict[str, Any]:

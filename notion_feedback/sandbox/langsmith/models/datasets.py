@@ -139,15 +139,7 @@ def list_datasets(store: LangSmithStore, params: dict[str, list[str]]) -> list[d
 def delete_dataset(store: LangSmithStore, dataset_id: str) -> None:
     """DELETE /datasets/{id}: the dataset and its examples."""
     with store.lock:
-        doc = get_dataset(store, dataset_id)
-        del store.datasets[doc["id"]]
-        gone = [eid for eid, e in store.examples.items() if e["dataset_id"] == doc["id"]]
-        for eid in gone:
-            del store.examples[eid]
-        if store.db:
-            store.db.delete("datasets", doc["id"])
-            for eid in gone:
-                store.db.delete("examples", eid)
+        store.delete_with_children("datasets", get_dataset(store, dataset_id)["id"], "examples", "dataset_id")
 
 
 def set_indexed(store: LangSmithStore, dataset_id: str) -> None:

@@ -135,15 +135,7 @@ def update_queue(store: LangSmithStore, queue_id: str, body: Any) -> dict[str, A
 def delete_queue(store: LangSmithStore, queue_id: str) -> None:
     """DELETE /annotation-queues/{id}: the queue and its items."""
     with store.lock:
-        doc = get_queue(store, queue_id)
-        del store.queues[doc["id"]]
-        gone = [iid for iid, i in store.queue_items.items() if i["queue_id"] == doc["id"]]
-        for iid in gone:
-            del store.queue_items[iid]
-        if store.db:
-            store.db.delete("queues", doc["id"])
-            for iid in gone:
-                store.db.delete("queue_items", iid)
+        store.delete_with_children("queues", get_queue(store, queue_id)["id"], "queue_items", "queue_id")
 
 
 # -- items ---------------------------------------------------------------------------------------------------

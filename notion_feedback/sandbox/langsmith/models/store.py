@@ -129,6 +129,19 @@ class LangSmithStore:
         if self.db:
             self.db.put(kind, key, doc)
 
+    def delete_with_children(self, kind: str, key: str, children: str, parent_key: str) -> None:
+        """Drop the ``kind`` document ``key`` and every ``children`` document whose ``parent_key`` names it, in
+        memory and on disk (a dataset with its examples, a queue with its items). The caller holds the lock."""
+        del getattr(self, kind)[key]
+        owned = getattr(self, children)
+        gone = [cid for cid, child in owned.items() if child[parent_key] == key]
+        for cid in gone:
+            del owned[cid]
+        if self.db:
+            self.db.delete(kind, key)
+            for cid in gone:
+                self.db.delete(children, cid)
+
     # -- sessions ----------------------------------------------------------------------------------------
     def _add_session(self, doc: dict[str, Any]) -> dict[str, Any]:
         self.sessions[doc["id"]] = doc

@@ -85,6 +85,15 @@ def _rows_and_feedback(data_dir: Path, env: dict[str, str]) -> dict[str, object]
         for kind in ("low", "high"):
             dataset = smith.read_dataset(dataset_name=f"{env['LANGSMITH_PROJECT']} · {kind}-rated")
             held[kind] = sorted(str(e.source_run_id) for e in smith.list_examples(dataset_id=dataset.id))
+        from notion_feedback.config import Settings
+        from notion_feedback.learn import FewShotExamples
+
+        options = {"langsmith_endpoint": sb.langsmith_url, "langsmith_api_key": sb.langsmith.api_key}
+        shots = FewShotExamples(Settings(_env_file=None, langsmith_project=env["LANGSMITH_PROJECT"], **options))
+        assert shots.wait_ready(30) and shots.last_error is None
+        asked = next((p.question for p in shots.pairs), "")
+        found = shots.examples(asked, k=3)
+        shots.close()
         (queue,) = smith.list_annotation_queues(name=f"{env['LANGSMITH_PROJECT']} · review")
         queued = sorted(str(r.id) for r in smith.list_runs_from_annotation_queue(queue.id))
         return {
@@ -93,6 +102,7 @@ def _rows_and_feedback(data_dir: Path, env: dict[str, str]) -> dict[str, object]
             "feedback": len(feedback),
             "low": (held["low"], sorted(run for run, s in score.items() if s <= 2)),
             "high": (held["high"], sorted(run for run, s in score.items() if s >= 5)),
+            "examples": (len(found), min(3, len(held["high"]))),
             "queue": (
                 queued,
                 sorted(_text(p["Run ID"]) for p in rated if _text(p["Comment"]) and score[_text(p["Run ID"])] <= 2),
@@ -141,7 +151,12 @@ def test_demo_once_end_to_end_and_a_rerun_duplicates_nothing(tmp_path: Path, mon
 
     seen = _rows_and_feedback(data_dir, env)
     assert seen["rows"] == first["interactions"] and seen["rated"] == first["ratings"] == seen["feedback"]
-    for part in ("low", "high", "queue"):  # the datasets and the queue hold exactly the runs the rows put there
+    for part in (
+        "low",
+        "high",
+        "queue",
+        "examples",
+    ):  # the datasets and the queue hold exactly the runs the rows put there
         held, wanted = seen[part]
         assert held == wanted, part
     assert seen["low"][0] or seen["high"][0], "a small demo still rates some runs low or high"

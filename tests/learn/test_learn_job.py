@@ -206,3 +206,32 @@ def test_the_datasets_converge_after_sigkill(world: World, sandbox, tmp_path) ->
     assert any(cut_short), "every pass finished before it was killed: the test proves nothing"
     run_learn(world.settings)
     _converged(world)
+
+
+def test_a_pass_that_lost_its_lease_writes_nothing_more(world: World, sandbox, monkeypatch) -> None:
+    """A daemon whose lease moved (frozen, then resumed) stops before the next batch of examples."""
+    from datetime import timedelta
+
+    from notion_feedback.daemon.lease import Lease
+    from notion_feedback.daemon.lease import LeaseFence as Fence
+    from notion_feedback.errors import LeaseLostError
+    from notion_feedback.fencing import fenced
+    from notion_feedback.smith import datasets as ds
+    from notion_feedback.state import open_state, utcnow
+
+    _rated_rows(world, ["1", "5"] * 3)
+    run_sync(world.settings)
+    engine = open_state(world.settings.resolved_state_url)
+    assert Lease(engine, 30, holder="frozen-leader").acquire()
+    real = ds.create_examples
+
+    def create_then_lease_moves(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real(*args, **kwargs)
+        later = utcnow() + timedelta(seconds=60)
+        assert Lease(engine, 30, holder="new-leader", clock=lambda: later).acquire()
+
+    monkeypatch.setattr(ds, "create_examples", create_then_lease_moves)
+    with fenced(Fence(engine, "frozen-leader")), pytest.raises(LeaseLostError):
+        run_learn(world.settings)
+    held = _held(world)
+    assert (len(held[LOW]), len(held[HIGH])) == (3, 0), "the high-rated batch was never sent"

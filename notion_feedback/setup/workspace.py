@@ -187,8 +187,18 @@ def setup_learning(settings: Settings, client: Any, created: list[str]) -> None:
         created.append(f"LangSmith annotation queue {settings.review_queue_name!r}")
 
 
+def setup_dashboard(settings: Settings, client: Any, project_id: str, created: list[str]) -> None:
+    """The observation dashboard of the project (its charts split by variant), created once, when missing."""
+    from notion_feedback.smith import dashboard
+
+    if dashboard.ensure_dashboard(client, settings, project_id, create=False) is None:
+        dashboard.ensure_dashboard(client, settings, project_id)
+        created.append(f"LangSmith dashboard {dashboard.title(settings)!r}")
+
+
 def setup_langsmith(settings: Settings, created: list[str]) -> str:
-    """The project (created if missing) and the feedback config of the rating key; returns the project id."""
+    """The project (created if missing), the feedback config of the rating key, the dashboard and (learning on)
+    the datasets and review queue; returns the project id."""
     import langsmith.utils as ls_utils
 
     from notion_feedback.smith import projects
@@ -215,6 +225,7 @@ def setup_langsmith(settings: Settings, created: list[str]) -> str:
                         f"{settings.rating_key!r}",
                     )
             project_id = projects.project(client, settings.langsmith_project, create=True, fresh=True).id
+            setup_dashboard(settings, client, project_id, created)
             if settings.learn:
                 setup_learning(settings, client, created)
     except ls_utils.LangSmithAuthError:

@@ -241,6 +241,9 @@ def _dashboard_check(settings: Settings, client: Any) -> list[CheckResult]:
         return [CheckResult("dashboard", False, mask_secrets(str(exc))[:300], "try again later")]
     if found is None:
         return [CheckResult("dashboard", False, f"no dashboard {name!r}", "run `notion-feedback init` to create it")]
+    if not found.complete:
+        detail = f"{name!r} has {found.charts} of its {len(dashboard.CHARTS)} charts"
+        return [CheckResult("dashboard", False, detail, "run `notion-feedback init` to add the missing ones")]
     return [CheckResult("dashboard", True, f"{name!r}" + (f" ({found.url})" if found.url else ""))]
 
 

@@ -188,12 +188,16 @@ def setup_learning(settings: Settings, client: Any, created: list[str]) -> None:
 
 
 def setup_dashboard(settings: Settings, client: Any, project_id: str, created: list[str]) -> None:
-    """The observation dashboard of the project (its charts split by variant), created once, when missing."""
+    """The observation dashboard of the project (its charts split by variant), created once, when missing; a
+    dashboard left with fewer charts (a creation cut short) gets the missing ones."""
     from notion_feedback.smith import dashboard
 
-    if dashboard.ensure_dashboard(client, settings, project_id, create=False) is None:
-        dashboard.ensure_dashboard(client, settings, project_id)
-        created.append(f"LangSmith dashboard {dashboard.title(settings)!r}")
+    found = dashboard.ensure_dashboard(client, settings, project_id, create=False)
+    if found is not None and found.complete:
+        return
+    dashboard.ensure_dashboard(client, settings, project_id)
+    what = "" if found is None else f" (its missing charts: it had {found.charts} of {len(dashboard.CHARTS)})"
+    created.append(f"LangSmith dashboard {dashboard.title(settings)!r}{what}")
 
 
 def setup_langsmith(settings: Settings, created: list[str]) -> str:

@@ -51,6 +51,12 @@ CHARTS: tuple[ChartSpec, ...] = (
 class DashboardRef:
     id: str
     url: str | None  # the dashboard's page in the LangSmith app
+    charts: int | None = None  # how many charts it has, as listed (None: not said)
+
+    @property
+    def complete(self) -> bool:
+        """Every chart of ``CHARTS`` is there (a creation cut short leaves fewer; ``init`` adds the rest)."""
+        return self.charts is None or self.charts >= len(CHARTS)
 
 
 def title(settings: Settings) -> str:
@@ -92,8 +98,15 @@ def find_dashboard(client: langsmith.Client, settings: Settings) -> DashboardRef
     listed = _send(client, "GET", "charts/section", f"find the dashboard {wanted!r}", params=params)
     for section in listed or []:
         if section.get("title") == wanted:
-            return DashboardRef(str(section["id"]), app_url(client, settings, str(section["id"])))
+            sid, count = str(section["id"]), section.get("chart_count")
+            return DashboardRef(sid, app_url(client, settings, sid), count if isinstance(count, int) else None)
     return None
+
+
+def chart_titles(client: langsmith.Client, section_id: str) -> set[str]:
+    """The titles of the section's charts (read without their data): one request."""
+    read = _send(client, "POST", f"charts/section/{section_id}", "read the dashboard", json={"omit_data": True})
+    return {str(c.get("title")) for c in read.get("charts") or []}
 
 
 def chart_body(spec: ChartSpec, settings: Settings, project_id: str, section_id: str, index: int) -> dict[str, Any]:
@@ -118,15 +131,20 @@ def chart_body(spec: ChartSpec, settings: Settings, project_id: str, section_id:
 def ensure_dashboard(
     client: langsmith.Client, settings: Settings, project_id: str, create: bool = True
 ) -> DashboardRef | None:
-    """The dashboard, created with its charts when missing (``create=False``: None when missing)."""
+    """The dashboard, created with its charts when missing, its missing charts added when it has fewer than
+    ``CHARTS`` (``create=False``: as found, None when missing; nothing written)."""
     found = find_dashboard(client, settings)
-    if found is not None or not create:
+    if not create or (found is not None and found.complete):
         return found
-    name = title(settings)
-    body = {"title": name, "description": f"Traces of {settings.langsmith_project!r} by {GROUP_KEY}"}
-    section = _send(client, "POST", "charts/section", f"create the dashboard {name!r}", json=body)
-    section_id = str(section["id"])
+    if found is None:
+        name = title(settings)
+        body = {"title": name, "description": f"Traces of {settings.langsmith_project!r} by {GROUP_KEY}"}
+        section_id = str(_send(client, "POST", "charts/section", f"create the dashboard {name!r}", json=body)["id"])
+        have: set[str] = set()
+    else:
+        section_id, have = found.id, chart_titles(client, found.id)
     for index, spec in enumerate(CHARTS):
-        chart = chart_body(spec, settings, project_id, section_id, index)
-        _send(client, "POST", "charts/create", f"create the chart {spec.title!r}", json=chart)
-    return DashboardRef(section_id, app_url(client, settings, section_id))
+        if spec.title not in have:
+            chart = chart_body(spec, settings, project_id, section_id, index)
+            _send(client, "POST", "charts/create", f"create the chart {spec.title!r}", json=chart)
+    return DashboardRef(section_id, app_url(client, settings, section_id), len(CHARTS))

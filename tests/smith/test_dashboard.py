@@ -133,3 +133,21 @@ def test_the_weekly_report_links_to_the_dashboard(sandbox, settings) -> None:  #
     earlier = kpi.period_range("week", kpi.last_complete("week", datetime.now(tz).date()))[0] - timedelta(days=7)
     without = report.publish_report(world.settings, "week", anchor=earlier, notify=False)
     assert not [link for link in _links(world, without.page_id) if "/dashboards/" in link]
+
+
+def test_a_dashboard_missing_a_chart_fails_the_doctor_and_init_adds_it(sandbox, settings) -> None:  # type: ignore[no-untyped-def]
+    world = make_world(sandbox, settings)
+    found = dashboard.find_dashboard(world.langsmith, world.settings)
+    assert found is not None and found.charts == len(dashboard.CHARTS)
+    latency = next(c for c in _section(world, found.id, omit_data=True)["charts"] if c["title"] == "Latency p99")
+    world.langsmith.request_with_retries(
+        "DELETE", dashboard._url(world.langsmith, f"charts/{latency['id']}")
+    ).raise_for_status()
+    (check,) = [c for c in run_checks(world.settings) if c.name == "dashboard"]
+    assert not check.ok and "6 of its 7 charts" in check.detail and "notion-feedback init" in check.fix
+    again = init_workspace(world.settings, world.settings.parent_page_id)  # type: ignore[arg-type]
+    assert len(again.created) == 1 and "missing charts" in again.created[0]
+    titles = [c["title"] for c in _section(world, found.id, omit_data=True)["charts"]]
+    assert sorted(titles) == sorted(spec.title for spec in dashboard.CHARTS)
+    (check,) = [c for c in run_checks(world.settings) if c.name == "dashboard"]
+    assert check.ok, check

@@ -122,6 +122,28 @@ def _queues(client: langsmith.Client, rid: str) -> None:
     client.delete_annotation_queue(queue.id)
 
 
+def _charts(world: World, project_id: str) -> None:
+    """A custom-charts section with a chart grouped by a metadata key: created, listed, read with its data (the
+    chart alone too) and deleted. The Python SDK has no method for them: raw requests, as the product sends."""
+    section = _call(world, "POST", "/charts/section", {"title": "tour", "description": "a tour"}).json()
+    series = {
+        "name": "traces",
+        "metric": "run_count",
+        "filters": {"session": [project_id], "filter": "eq(is_root, true)"},
+        "group_by": {"attribute": "metadata", "path": "variant", "max_groups": 5},
+    }
+    overall = {"name": "p50", "metric": "latency_p50", "filters": {"session": [project_id]}}
+    body = {"title": "Traces", "chart_type": "bar", "section_id": section["id"], "series": [series, overall]}
+    chart = _call(world, "POST", "/charts/create", body).json()
+    _call(world, "GET", "/charts/section?title_contains=tour")
+    window = {"stride": {"days": 1}, "timezone": "UTC"}
+    _call(world, "POST", f"/charts/section/{section['id']}", window)
+    _call(world, "POST", "/charts", {"omit_data": True})
+    _call(world, "POST", f"/charts/{chart['id']}", window)
+    _call(world, "DELETE", f"/charts/{chart['id']}")
+    _call(world, "DELETE", f"/charts/section/{section['id']}")
+
+
 def smith_tour(world: World) -> None:
     """Each emulated LangSmith route, once or more."""
     client = world.langsmith
@@ -131,6 +153,7 @@ def smith_tour(world: World) -> None:
     _reads(world, client, rid, world.project_id)
     _datasets(world, client, rid)
     _queues(client, rid)
+    _charts(world, world.project_id)
     project = client.create_project(f"tour-{uuid.uuid4().hex[:8]}")
     client.read_project(project_id=str(project.id))
     list(client.list_projects(limit=5))

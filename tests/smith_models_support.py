@@ -36,6 +36,11 @@ from langsmith.types.annotation_queues import (
     ItemRetrieveCountResponse,
 )
 from langsmith.types.annotation_queues.run_create_response import RunCreateResponseItem
+from langsmith.types.custom_charts_section import (
+    ChartSingleCustomChartResponseSerialized,
+    ChartSingleCustomChartResponseSerializedSeries,
+    ChartSingleCustomChartResponseSerializedSeriesFilters,
+)
 from langsmith.types.run_schema_with_annotation_queue_info import RunSchemaWithAnnotationQueueInfo
 from langsmith.types.runs.streaming_query_v2_response import StreamingQueryV2Response
 
@@ -106,6 +111,78 @@ class DatasetCreateRequest(typing_extensions.TypedDict, total=False):
     inputs_schema_definition: dict[str, Any]
     outputs_schema_definition: dict[str, Any]
     tag_value_ids: list[str]
+
+
+class SectionCreateRequest(typing_extensions.TypedDict, total=False):
+    """The body of ``POST /charts/section``: ``CustomChartsSectionCreate`` of the generated ``langsmith-java`` SDK
+    (the Python SDK has no custom-chart methods or request models)."""
+
+    title: str
+    description: str
+    index: int
+
+
+class SectionAnswer(pydantic.BaseModel):
+    """``CustomChartsSectionResponse`` (``langsmith-java``): a section as created and listed, without charts."""
+
+    id: UUID
+    title: str
+    description: str | None = None
+    index: int | None = None
+    chart_count: int | None = None
+    created_at: datetime | None = None
+    modified_at: datetime | None = None
+
+
+class ChartSeriesCreate(typing_extensions.TypedDict, total=False):
+    """``CustomChartSeriesCreate`` (``langsmith-java``): one series of a chart to create."""
+
+    name: str
+    metric: str
+    feedback_key: str
+    filters: ChartSingleCustomChartResponseSerializedSeriesFilters
+    group_by: api.RunStatsGroupByParam
+    project_metric: str
+    workspace_id: str
+
+
+class ChartCreateRequest(typing_extensions.TypedDict, total=False):
+    """The body of ``POST /charts/create``: ``CustomChartCreate`` (``langsmith-java``)."""
+
+    title: str
+    chart_type: str
+    series: list[ChartSeriesCreate]
+    section_id: UUID
+    index: int
+    description: str
+    metadata: dict[str, Any]
+    common_filters: ChartSingleCustomChartResponseSerializedSeriesFilters
+
+
+class ChartAnswer(pydantic.BaseModel):
+    """``CustomChartResponse`` (``langsmith-java``): a chart as created, its series as the Python SDK's
+    ``CustomChartsSection`` types them."""
+
+    id: UUID
+    title: str
+    chart_type: str
+    index: int
+    section_id: UUID
+    series: list[ChartSingleCustomChartResponseSerializedSeries] | None = None
+    description: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ChartsListRequest(typing_extensions.TypedDict, total=False):
+    """The body of ``POST /charts``: ``CustomChartsRequest`` (``langsmith-java``)."""
+
+    after_index: int
+    end_time: datetime
+    start_time: datetime
+    omit_data: bool
+    stride: api.TimedeltaInputParam
+    tag_value_id: list[UUID]
+    timezone: str
 
 
 DATASET = (schemas.Dataset, api.Dataset)
@@ -188,6 +265,14 @@ CONTRACTS: dict[str, Contract] = {
     "queue_items_list": Contract(answer=(ItemListResponse,), items="items"),
     "queue_items_count": Contract(answer=(ItemRetrieveCountResponse,)),
     "queue_item_status": Contract(answer=(ItemCreateStatusResponse,), request=(ItemCreateStatusParams,)),
+    "sections_create": Contract(answer=(SectionAnswer,), request=(SectionCreateRequest,)),
+    "sections_list": Contract(answer=(SectionAnswer,), items=""),
+    "section_read": Contract(answer=(api.CustomChartsSection,), request=(api.SessionDashboardParams,)),
+    "section_delete": Contract(unmodelled="the answer is empty"),
+    "charts_create": Contract(answer=(ChartAnswer,), request=(ChartCreateRequest,)),
+    "charts_list": Contract(answer=(api.CustomChartsSection,), items="sections", request=(ChartsListRequest,)),
+    "chart_read": Contract(answer=(ChartSingleCustomChartResponseSerialized,), request=(api.SessionDashboardParams,)),
+    "chart_delete": Contract(unmodelled="the answer is empty"),
 }
 """Every route of ``urls.V1_ROUTES`` and ``urls.V2_ROUTES`` by handler name (a test says none is missing)."""
 

@@ -45,7 +45,7 @@ from notion_feedback.notion.links import notion_page_url
 from notion_feedback.notion.schema import FEEDBACK, REPORTS, SCALES, property_name
 from notion_feedback.notion.text import plain_text, title_text
 from notion_feedback.report import alerts, charts, costs, experiments, kpi, themes, uploads
-from notion_feedback.smith import projects, queues
+from notion_feedback.smith import dashboard, projects, queues
 from notion_feedback.smith.client import make_langsmith_client
 from notion_feedback.smith.client import request_counts as smith_counts
 from notion_feedback.state import open_state, published_reports, utcnow
@@ -377,6 +377,16 @@ def review_queue_runs(smith: langsmith.Client, settings: Settings, data: ReportD
     return set(items)
 
 
+def dashboard_url(smith: langsmith.Client, settings: Settings) -> str | None:
+    """The observation dashboard's page for the report's link (None when unknown): one request, never a write."""
+    try:
+        found = dashboard.find_dashboard(smith, settings)
+    except Exception as exc:  # noqa: BLE001 - the page goes out without the link, and the log says why
+        log.warning("dashboard unavailable: %s", exc)
+        return None
+    return found.url if found else None
+
+
 def read_rows(
     notion: notion_client.Client, settings: Settings, data: ReportData, queue: set[str] | None, step: Progress
 ) -> None:
@@ -473,7 +483,9 @@ def daily_cost_line(settings: Settings, data: ReportData) -> tuple[float | None,
     return target * sum(runs) / len(runs), f"target ${target:g}/interaction × traffic"
 
 
-def context(settings: Settings, data: ReportData, chart_names: list[str], now: datetime) -> dict[str, Any]:
+def context(
+    settings: Settings, data: ReportData, chart_names: list[str], now: datetime, dashboard_url: str | None = None
+) -> dict[str, Any]:
     tz = ZoneInfo(settings.timezone)
     return {
         "title": report_title(data.period, data.start),
@@ -500,6 +512,7 @@ def context(settings: Settings, data: ReportData, chart_names: list[str], now: d
         "advice": data.advice,
         "forecast": data.forecast,
         "alerts": alerts.lines(data.alert_plan, _format) if data.alert_plan else [],
+        "dashboard_url": dashboard_url,
     }
 
 
@@ -694,7 +707,8 @@ def publish_report(
     step("uploading charts")
     uploaded = upload_charts(notion, engine, data.start, pngs)
     step("rendering the page")
-    text = render_text(template, context(settings, data, list(uploaded), now))
+    link = dashboard_url(smith, settings)
+    text = render_text(template, context(settings, data, list(uploaded), now, link))
     content = build_blocks(text, uploaded)
     step("writing to Notion")
     page_id, url, created = _write_or_explain(notion, engine, settings, data, content)

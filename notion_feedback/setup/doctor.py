@@ -222,9 +222,29 @@ def _langsmith_checks(settings: Settings) -> list[CheckResult]:
             CheckResult("langsmith project", True, f"{settings.langsmith_project!r} ({project_id})"),
         ]
         results += _feedback_config_check(settings, client)
+        results += _dashboard_check(settings, client)
         if settings.learn:
             results += _learning_checks(settings, client)
     return results
+
+
+def _dashboard_check(settings: Settings, client: Any) -> list[CheckResult]:
+    """The observation dashboard exists (``init`` creates it); found by its title, nothing created."""
+    import langsmith.utils as ls_utils
+
+    from notion_feedback.smith import dashboard
+
+    name = dashboard.title(settings)
+    try:
+        found = dashboard.find_dashboard(client, settings)
+    except (NotionFeedbackError, ls_utils.LangSmithError) as exc:
+        return [CheckResult("dashboard", False, mask_secrets(str(exc))[:300], "try again later")]
+    if found is None:
+        return [CheckResult("dashboard", False, f"no dashboard {name!r}", "run `notion-feedback init` to create it")]
+    if not found.complete:
+        detail = f"{name!r} has {found.charts} of its {len(dashboard.CHARTS)} charts"
+        return [CheckResult("dashboard", False, detail, "run `notion-feedback init` to add the missing ones")]
+    return [CheckResult("dashboard", True, f"{name!r}" + (f" ({found.url})" if found.url else ""))]
 
 
 def _learning_checks(settings: Settings, client: Any) -> list[CheckResult]:

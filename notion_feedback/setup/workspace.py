@@ -187,8 +187,22 @@ def setup_learning(settings: Settings, client: Any, created: list[str]) -> None:
         created.append(f"LangSmith annotation queue {settings.review_queue_name!r}")
 
 
+def setup_dashboard(settings: Settings, client: Any, project_id: str, created: list[str]) -> None:
+    """The observation dashboard of the project (its charts split by variant), created once, when missing; a
+    dashboard left with fewer charts (a creation cut short) gets the missing ones."""
+    from notion_feedback.smith import dashboard
+
+    found = dashboard.ensure_dashboard(client, settings, project_id, create=False)
+    if found is not None and found.complete:
+        return
+    dashboard.ensure_dashboard(client, settings, project_id)
+    what = "" if found is None else f" (its missing charts: it had {found.charts} of {len(dashboard.CHARTS)})"
+    created.append(f"LangSmith dashboard {dashboard.title(settings)!r}{what}")
+
+
 def setup_langsmith(settings: Settings, created: list[str]) -> str:
-    """The project (created if missing) and the feedback config of the rating key; returns the project id."""
+    """The project (created if missing), the feedback config of the rating key, the dashboard and (learning on)
+    the datasets and review queue; returns the project id."""
     import langsmith.utils as ls_utils
 
     from notion_feedback.smith import projects
@@ -215,6 +229,7 @@ def setup_langsmith(settings: Settings, created: list[str]) -> str:
                         f"{settings.rating_key!r}",
                     )
             project_id = projects.project(client, settings.langsmith_project, create=True, fresh=True).id
+            setup_dashboard(settings, client, project_id, created)
             if settings.learn:
                 setup_learning(settings, client, created)
     except ls_utils.LangSmithAuthError:

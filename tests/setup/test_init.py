@@ -48,8 +48,9 @@ def test_init_creates_everything_then_changes_nothing(settings, sandbox, scale) 
     settings = settings.model_copy(update={"rating_scale": scale})
     url = "https://app.notion.com/p/" + settings.parent_page_id.replace("-", "")
     ids = init_workspace(settings, url)
-    # both databases, the Reports view by date, the LangSmith feedback config, both datasets, the review queue
-    assert len(ids.created) == 7
+    # both databases, the Reports view by date, the LangSmith feedback config, the dashboard, both datasets, the
+    # review queue
+    assert len(ids.created) == 8
     notion = make_notion_client(settings)
     feedback = notion.data_sources.retrieve(ids.feedback_data_source_id)
     assert verify_schema(feedback["properties"], FEEDBACK.all(), {}, scale=SCALES[scale]) == []

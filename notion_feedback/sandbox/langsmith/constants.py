@@ -15,6 +15,7 @@ API_PREFIXES = (
     "/datasets",
     "/examples",
     "/annotation-queues",
+    "/charts",
     "/platform/",
     "/v1/platform/",
 )

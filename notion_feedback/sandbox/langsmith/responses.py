@@ -16,6 +16,7 @@ from starlette.responses import Response
 from notion_feedback.sandbox.langsmith.constants import SERVER_VERSION
 from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
 from notion_feedback.sandbox.langsmith.ingest import decode_body, parse_batch, parse_multipart
+from notion_feedback.sandbox.langsmith.models import charts as ch
 from notion_feedback.sandbox.langsmith.models import datasets as ds
 from notion_feedback.sandbox.langsmith.models import feedback as fbk
 from notion_feedback.sandbox.langsmith.models import queues as aq
@@ -391,3 +392,30 @@ class LangSmithResponses:
 
     async def queue_item_status(self, request: Request) -> Response:
         return JSON(aq.set_status(self.store, request.path_params["queue_item_id"], await _json(request)))
+
+    # custom charts: sections (dashboards) and their charts
+    async def sections_create(self, request: Request) -> Response:
+        return JSON(ch.create_section(self.store, await _json(request)))
+
+    async def sections_list(self, request: Request) -> Response:
+        return JSON(ch.list_sections(self.store, _params(request)))
+
+    async def section_read(self, request: Request) -> Response:
+        return JSON(ch.read_section(self.store, request.path_params["section_id"], await _json(request)))
+
+    async def section_delete(self, request: Request) -> Response:
+        ch.delete_section(self.store, request.path_params["section_id"])
+        return JSON({})
+
+    async def charts_create(self, request: Request) -> Response:
+        return JSON(ch.create_chart(self.store, await _json(request)))
+
+    async def charts_list(self, request: Request) -> Response:
+        return JSON(ch.list_charts(self.store, await _json(request)))
+
+    async def chart_read(self, request: Request) -> Response:
+        return JSON(ch.read_chart(self.store, request.path_params["chart_id"], await _json(request)))
+
+    async def chart_delete(self, request: Request) -> Response:
+        ch.delete_chart(self.store, request.path_params["chart_id"])
+        return JSON({})

@@ -2,7 +2,8 @@
 
 ``V1_ROUTES`` are served both bare (``/runs/query``: what the Python SDK sends when ``api_url`` has no path)
 and under ``/api/v1``; ``V2_ROUTES`` under their full path. Order matters where paths overlap
-(``/feedback/tokens`` before ``/feedback/{feedback_id}``, ``/examples/bulk`` before ``/examples/{example_id}``).
+(``/feedback/tokens`` before ``/feedback/{feedback_id}``, ``/examples/bulk`` before ``/examples/{example_id}``,
+``/charts/section`` and ``/charts/create`` before ``/charts/{chart_id}``).
 The generated client (``client.annotation_queues``) sends ``/api/v1/platform/…``, the ``/platform`` rows.
 A new endpoint is one row here and one method there.
 """
@@ -78,6 +79,14 @@ V1_ROUTES = [
     ("GET", "/platform/annotation-queues/{queue_id}/items", "queue_items_list"),
     ("GET", "/platform/annotation-queues/{queue_id}/items/count", "queue_items_count"),
     ("POST", "/platform/annotation-queues/items/{queue_item_id}/status", "queue_item_status"),
+    ("POST", "/charts/section", "sections_create"),
+    ("GET", "/charts/section", "sections_list"),
+    ("POST", "/charts/section/{section_id}", "section_read"),
+    ("DELETE", "/charts/section/{section_id}", "section_delete"),
+    ("POST", "/charts/create", "charts_create"),
+    ("POST", "/charts", "charts_list"),
+    ("POST", "/charts/{chart_id}", "chart_read"),
+    ("DELETE", "/charts/{chart_id}", "chart_delete"),
 ]
 V2_ROUTES = [
     ("POST", "/api/v2/runs/query", "runs_query_v2"),

@@ -1,8 +1,8 @@
 """SQLite persistence of the emulator's documents, so the demo's traces and feedback survive a restart.
 
 Only documents are stored (sessions, ingested runs, feedback, tokens, configs, datasets, examples, annotation
-queues and their items), one JSON row each; the columnar indexes are rebuilt from them on start. Bulk-loaded
-benchmark runs stay in memory by design.
+queues and their items, chart sections and their charts), one JSON row each; the columnar indexes are rebuilt
+from them on start. Bulk-loaded benchmark runs stay in memory by design.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ KINDS = (
     "examples",
     "queues",
     "queue_items",
+    "sections",
+    "charts",
 )
 
 

@@ -185,7 +185,7 @@ def _series_id(session_id: str, name: str) -> str:
     return str(uuid.uuid5(uuid.UUID(session_id), name))
 
 
-_ZERO_WHEN_EMPTY = (
+ZERO_WHEN_EMPTY = (
     "run_count",
     "total_tokens",
     "prompt_tokens",
@@ -197,11 +197,8 @@ _ZERO_WHEN_EMPTY = (
 
 
 def dashboard(store: LangSmithStore, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    """POST /api/v1/sessions/{id}/dashboard: a ``CustomChartsSection`` of prebuilt charts over root runs.
-
-    Buckets start at ``start_time`` (default: end minus 7 days) and step by ``stride``; with a whole-day stride
-    the first bucket is aligned to midnight in ``timezone`` (default UTC) so daily buckets are calendar days.
-    """
+    """POST /api/v1/sessions/{id}/dashboard: a ``CustomChartsSection`` of prebuilt charts over root runs, per
+    time bucket of ``bucket_rows``."""
     with store.lock:
         sess = store.get_session(session_id)
         sid = sess["id"]
@@ -225,6 +222,19 @@ def dashboard(store: LangSmithStore, session_id: str, body: dict[str, Any]) -> d
 
 def _buckets(store: LangSmithStore, sid: str, body: dict[str, Any]) -> tuple[list[dict[str, Any] | None], list[str]]:
     """The stats of the session's root runs per time bucket (None for an empty one), and each bucket's start."""
+    rows, stamps = bucket_rows(store, {"session": [sid], "is_root": True}, body)
+    return [run_stats(store, r) if len(r) else None for r in rows], stamps
+
+
+def bucket_rows(
+    store: LangSmithStore, query: dict[str, Any], body: dict[str, Any]
+) -> tuple[list[np.ndarray], list[str]]:
+    """The rows ``query`` selects in each time bucket of ``body``'s window, and each bucket's start (ISO).
+
+    Buckets start at ``start_time`` (default: end minus 7 days) and step by ``stride``; with a whole-day stride
+    the first bucket is aligned to midnight in ``timezone`` (default UTC). The prebuilt dashboard and the custom
+    charts share this one bucketing.
+    """
     end = parse_time(body.get("end_time")) or store.now()
     start = parse_time(body.get("start_time")) or end - timedelta(days=7)
     step = _stride_seconds(body.get("stride"))
@@ -237,12 +247,7 @@ def _buckets(store: LangSmithStore, sid: str, body: dict[str, Any]) -> tuple[lis
         start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
     t0, t1 = start.timestamp(), end.timestamp()
     nb = max(1, int(np.ceil((t1 - t0) / step)))
-    q: dict[str, Any] = {
-        "session": [sid],
-        "is_root": True,
-        "start_time": start.isoformat(),
-        "end_time": end.isoformat(),
-    }
+    q: dict[str, Any] = {**query, "start_time": start.isoformat(), "end_time": end.isoformat()}
     for k in ("filter", "trace_filter", "tree_filter"):
         if body.get(k):
             q[k] = body[k]
@@ -254,12 +259,9 @@ def _buckets(store: LangSmithStore, sid: str, body: dict[str, Any]) -> tuple[lis
     order = np.argsort(bucket, kind="stable")
     idx, bucket = idx[order], bucket[order]
     bounds = np.searchsorted(bucket, np.arange(nb + 1))
-    per_bucket = []
-    for b in range(nb):
-        rows = idx[bounds[b] : bounds[b + 1]]
-        per_bucket.append(run_stats(store, rows) if len(rows) else None)
+    rows = [idx[bounds[b] : bounds[b + 1]] for b in range(nb)]
     stamps = [datetime.fromtimestamp(t0 + b * step, UTC).isoformat() for b in range(nb)]
-    return per_bucket, stamps
+    return rows, stamps
 
 
 def _series(sid: str, key: str, name: str, metric: str, feedback_key: str | None) -> dict[str, Any]:
@@ -288,7 +290,7 @@ def _metric_chart(
     def value(metric: str, stats_of_bucket: dict[str, Any] | None) -> Any:
         if stats_of_bucket:
             return stats_of_bucket.get(metric)
-        return 0 if metric in _ZERO_WHEN_EMPTY else None
+        return 0 if metric in ZERO_WHEN_EMPTY else None
 
     data = (
         []

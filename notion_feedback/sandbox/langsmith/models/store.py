@@ -1,5 +1,5 @@
 """The emulator's state: projects, runs (documents plus numpy columns), feedback, tokens, configs, datasets and
-their examples, annotation queues and their items.
+their examples, annotation queues and their items, custom chart sections and their charts.
 
 Runs are kept twice on purpose. Ingested runs keep their full document (inputs, outputs, extra...) for reads;
 every run, including bulk-loaded benchmark runs that have no document, also lives in columns (times, tokens,
@@ -90,6 +90,9 @@ class LangSmithStore:
         self.examples: dict[str, dict[str, Any]] = {}
         self.queues: dict[str, dict[str, Any]] = {}
         self.queue_items: dict[str, dict[str, Any]] = {}
+        # custom chart sections and their charts (rules in ``charts``)
+        self.sections: dict[str, dict[str, Any]] = {}
+        self.charts: dict[str, dict[str, Any]] = {}
 
     def reset(self) -> None:
         with self.lock:
@@ -118,7 +121,7 @@ class LangSmithStore:
                 self.tokens[t["id"]] = t
             for c in db.load("configs"):
                 self.configs[c["feedback_key"]] = c
-            for kind in ("datasets", "examples", "queues", "queue_items"):
+            for kind in ("datasets", "examples", "queues", "queue_items", "sections", "charts"):
                 table = getattr(self, kind)
                 for doc in db.load(kind):
                     table[doc["id"]] = doc

@@ -144,6 +144,17 @@ def _adapter(client: langsmith.Client) -> BudgetedAdapter | None:
     return None
 
 
+def v1_url(client: langsmith.Client, path: str) -> str:
+    """The full ``/api/v1/…`` URL of ``path`` whatever form the client's API URL takes (``…`` or ``…/api/v1``):
+    for the routes the SDK has no method for (charts, the annotation-queue items of the platform API)."""
+    base = client.api_url.rstrip("/")
+    for suffix in ("/api/v1", "/api"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    return f"{base}/api/v1/{path.lstrip('/')}"
+
+
 def request_counts(client: langsmith.Client) -> Counter[str]:
     """Requests this client sent, by HTTP method (retries included)."""
     adapter = _adapter(client)

@@ -19,6 +19,7 @@ from langsmith import utils as ls_utils
 
 from notion_feedback.config import Settings
 from notion_feedback.smith import projects
+from notion_feedback.smith.client import v1_url
 from notion_feedback.smith.datasets import translate
 
 GROUP_KEY = "variant"
@@ -63,19 +64,9 @@ def title(settings: Settings) -> str:
     return f"{settings.langsmith_project} · agent health"
 
 
-def _url(client: langsmith.Client, path: str) -> str:
-    """An API URL whatever form the API URL takes (``…`` or ``…/api/v1``)."""
-    base = client.api_url.rstrip("/")
-    for suffix in ("/api/v1", "/api"):
-        if base.endswith(suffix):
-            base = base[: -len(suffix)]
-            break
-    return f"{base}/api/v1/{path.lstrip('/')}"
-
-
 def _send(client: langsmith.Client, method: str, path: str, what: str, **kwargs: Any) -> Any:
     try:
-        response = client.request_with_retries(method, _url(client, path), **kwargs)
+        response = client.request_with_retries(method, v1_url(client, path), **kwargs)
         ls_utils.raise_for_status_with_text(response)
     except Exception as exc:  # noqa: BLE001 - translated
         raise translate(exc, what) from None

@@ -17,6 +17,7 @@ from typing import Any
 import langsmith
 from langsmith import utils as ls_utils
 
+from notion_feedback.smith.client import v1_url
 from notion_feedback.smith.datasets import chunks, translate
 from notion_feedback.timeutil import parse_iso_or_none
 
@@ -27,13 +28,7 @@ ADD_BATCH = 100
 
 
 def _platform(client: langsmith.Client, path: str) -> str:
-    """A platform API URL whatever form the API URL takes (``…`` or ``…/api/v1``)."""
-    base = client.api_url.rstrip("/")
-    for suffix in ("/api/v1", "/api"):
-        if base.endswith(suffix):
-            base = base[: -len(suffix)]
-            break
-    return f"{base}/api/v1/platform/{path.lstrip('/')}"
+    return v1_url(client, f"platform/{path.lstrip('/')}")
 
 
 def find_queue(client: langsmith.Client, name: str) -> str | None:

@@ -14,6 +14,7 @@ from notion_feedback.report import publish as report
 from notion_feedback.setup.doctor import run_checks
 from notion_feedback.setup.workspace import init_workspace
 from notion_feedback.smith import dashboard
+from notion_feedback.smith.client import v1_url
 from notion_feedback.testing import World, make_world
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "report.md.j2"
@@ -21,14 +22,14 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "report.md.j2"
 
 
 def _section(world: World, section_id: str, **window: object) -> dict:
-    url = dashboard._url(world.langsmith, f"charts/section/{section_id}")
+    url = v1_url(world.langsmith, f"charts/section/{section_id}")
     response = world.langsmith.request_with_retries("POST", url, json=window)
     response.raise_for_status()
     return response.json()
 
 
 def _sections(world: World) -> list[dict]:
-    response = world.langsmith.request_with_retries("GET", dashboard._url(world.langsmith, "charts/section"))
+    response = world.langsmith.request_with_retries("GET", v1_url(world.langsmith, "charts/section"))
     response.raise_for_status()
     return response.json()
 
@@ -109,7 +110,7 @@ def test_doctor_checks_the_dashboard_and_says_how_to_make_it(sandbox, settings) 
     assert check.ok, check
     found = dashboard.find_dashboard(world.langsmith, world.settings)
     assert found is not None
-    url = dashboard._url(world.langsmith, f"charts/section/{found.id}")
+    url = v1_url(world.langsmith, f"charts/section/{found.id}")
     world.langsmith.request_with_retries("DELETE", url).raise_for_status()
     (check,) = [c for c in run_checks(world.settings) if c.name == "dashboard"]
     assert not check.ok and "no dashboard" in check.detail
@@ -127,7 +128,7 @@ def test_the_weekly_report_links_to_the_dashboard(sandbox, settings) -> None:  #
     assert found is not None and found.url
     result = report.publish_report(world.settings, "week", notify=False)
     assert found.url in _links(world, result.page_id)
-    url = dashboard._url(world.langsmith, f"charts/section/{found.id}")
+    url = v1_url(world.langsmith, f"charts/section/{found.id}")
     world.langsmith.request_with_retries("DELETE", url).raise_for_status()
     tz = ZoneInfo(world.settings.timezone)
     earlier = kpi.period_range("week", kpi.last_complete("week", datetime.now(tz).date()))[0] - timedelta(days=7)
@@ -141,7 +142,7 @@ def test_a_dashboard_missing_a_chart_fails_the_doctor_and_init_adds_it(sandbox, 
     assert found is not None and found.charts == len(dashboard.CHARTS)
     latency = next(c for c in _section(world, found.id, omit_data=True)["charts"] if c["title"] == "Latency p99")
     world.langsmith.request_with_retries(
-        "DELETE", dashboard._url(world.langsmith, f"charts/{latency['id']}")
+        "DELETE", v1_url(world.langsmith, f"charts/{latency['id']}")
     ).raise_for_status()
     (check,) = [c for c in run_checks(world.settings) if c.name == "dashboard"]
     assert not check.ok and "6 of its 7 charts" in check.detail and "notion-feedback init" in check.fix

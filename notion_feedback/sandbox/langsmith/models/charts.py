@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
-from notion_feedback.sandbox.langsmith.models.runs import as_uuid, iso_aware
+from notion_feedback.sandbox.langsmith.exceptions import ApiError
+from notion_feedback.sandbox.langsmith.models.runs import api_uuid, iso_aware
 from notion_feedback.sandbox.langsmith.models.stats import ZERO_WHEN_EMPTY, bucket_rows, grouped_stats, run_stats
 from notion_feedback.sandbox.langsmith.models.store import LangSmithStore
 
@@ -55,13 +55,6 @@ GROUP_ATTRIBUTES = ("name", "run_type", "tag", "metadata")
 ALL_GROUPS = 1_000_000
 
 
-def _uuid(value: Any, what: str) -> str:
-    try:
-        return as_uuid(value, what)
-    except PayloadError as exc:
-        raise ApiError(422, str(exc)) from exc
-
-
 def _object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(422, "the body must be a JSON object")
@@ -96,7 +89,7 @@ def create_section(store: LangSmithStore, body: Any) -> dict[str, Any]:
 
 
 def get_section(store: LangSmithStore, section_id: str) -> dict[str, Any]:
-    doc = store.sections.get(_uuid(section_id, "section_id"))
+    doc = store.sections.get(api_uuid(section_id, "section_id"))
     if doc is None:
         raise ApiError(404, "Section not found")
     return doc
@@ -104,7 +97,7 @@ def get_section(store: LangSmithStore, section_id: str) -> dict[str, Any]:
 
 def list_sections(store: LangSmithStore, params: dict[str, list[str]]) -> list[dict[str, Any]]:
     """GET /charts/section: by ``id`` (repeated) and ``title_contains``, by index then title, paged."""
-    ids = {_uuid(i, "id") for i in params.get("id", [])}
+    ids = {api_uuid(i, "id") for i in params.get("id", [])}
     contains = (params.get("title_contains") or [""])[-1].lower()
     try:
         limit = max(1, min(int((params.get("limit") or ["100"])[-1]), 100))
@@ -171,7 +164,7 @@ def _filters(value: Any, what: str) -> dict[str, Any] | None:
     if "session" in out:
         if not isinstance(out["session"], list):
             raise ApiError(422, f"{what}.session must be a list of project ids")
-        out["session"] = [_uuid(s, f"{what}.session") for s in out["session"]]
+        out["session"] = [api_uuid(s, f"{what}.session") for s in out["session"]]
     return out
 
 
@@ -243,7 +236,7 @@ def create_chart(store: LangSmithStore, body: Any) -> dict[str, Any]:
 
 
 def get_chart(store: LangSmithStore, chart_id: str) -> dict[str, Any]:
-    doc = store.charts.get(_uuid(chart_id, "chart_id"))
+    doc = store.charts.get(api_uuid(chart_id, "chart_id"))
     if doc is None:
         raise ApiError(404, "Chart not found")
     return doc

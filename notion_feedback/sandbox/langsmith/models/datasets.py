@@ -11,20 +11,13 @@ import json
 import uuid
 from typing import Any
 
-from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
-from notion_feedback.sandbox.langsmith.models.runs import as_uuid, iso_aware, parse_time
+from notion_feedback.sandbox.langsmith.exceptions import ApiError
+from notion_feedback.sandbox.langsmith.models.runs import api_uuid, iso_aware, parse_time
 from notion_feedback.sandbox.langsmith.models.store import TENANT_ID, LangSmithStore
 
 DATA_TYPES = ("kv", "llm", "chat")
 EXAMPLE_FIELDS = ("id", "dataset_id", "inputs", "outputs", "metadata", "created_at", "modified_at", "source_run_id")
 """What an example answer carries: the keys ``schemas.Example`` declares (attachments are not emulated)."""
-
-
-def _uuid(value: Any, what: str) -> str:
-    try:
-        return as_uuid(value, what)
-    except PayloadError as exc:
-        raise ApiError(422, str(exc)) from exc
 
 
 def _dict_or_none(value: Any, what: str) -> dict[str, Any] | None:
@@ -53,7 +46,7 @@ def create_dataset(store: LangSmithStore, body: Any) -> dict[str, Any]:
     with store.lock:
         if any(d["name"] == body["name"] for d in store.datasets.values()):
             raise ApiError(409, f"Dataset with name {body['name']!r} already exists")
-        did = _uuid(body["id"], "id") if body.get("id") else str(uuid.uuid4())
+        did = api_uuid(body["id"], "id") if body.get("id") else str(uuid.uuid4())
         if did in store.datasets:
             raise ApiError(409, f"Dataset {did} already exists")
         now = iso_aware(store.now())
@@ -79,7 +72,7 @@ def create_dataset(store: LangSmithStore, body: Any) -> dict[str, Any]:
 
 
 def get_dataset(store: LangSmithStore, dataset_id: str) -> dict[str, Any]:
-    doc = store.datasets.get(_uuid(dataset_id, "dataset_id"))
+    doc = store.datasets.get(api_uuid(dataset_id, "dataset_id"))
     if doc is None:
         raise ApiError(404, "Dataset not found")
     return doc
@@ -117,7 +110,7 @@ def page_of(params: dict[str, list[str]], items: list[Any]) -> list[Any]:
 
 def list_datasets(store: LangSmithStore, params: dict[str, list[str]]) -> list[dict[str, Any]]:
     """GET /datasets: by ``id`` (repeated), ``name``, ``name_contains``, ``data_type``, ``metadata``; newest first."""
-    ids = {_uuid(i, "id") for i in params.get("id", [])}
+    ids = {api_uuid(i, "id") for i in params.get("id", [])}
     name = (params.get("name") or [None])[-1]
     contains = (params.get("name_contains") or [""])[-1].lower()
     data_type = (params.get("data_type") or [None])[-1]
@@ -174,14 +167,14 @@ def _new_example(store: LangSmithStore, raw: Any, now: str | None) -> dict[str, 
     metadata = _with_split(_dict_or_none(raw.get("metadata"), "metadata"), raw.get("split"))
     created = parse_time(raw["created_at"]) if raw.get("created_at") else None
     return {
-        "id": _uuid(raw["id"], "id") if raw.get("id") else str(uuid.uuid4()),
+        "id": api_uuid(raw["id"], "id") if raw.get("id") else str(uuid.uuid4()),
         "dataset_id": dataset["id"],
         "inputs": _dict_or_none(raw.get("inputs"), "inputs") or {},
         "outputs": _dict_or_none(raw.get("outputs"), "outputs"),
         "metadata": metadata,
         "created_at": iso_aware(created) if created else now,
         "modified_at": now,
-        "source_run_id": _uuid(raw["source_run_id"], "source_run_id") if raw.get("source_run_id") else None,
+        "source_run_id": api_uuid(raw["source_run_id"], "source_run_id") if raw.get("source_run_id") else None,
     }
 
 
@@ -205,7 +198,7 @@ def create_examples(store: LangSmithStore, body: Any) -> list[dict[str, Any]]:
 
 
 def get_example(store: LangSmithStore, example_id: str) -> dict[str, Any]:
-    doc = store.examples.get(_uuid(example_id, "example_id"))
+    doc = store.examples.get(api_uuid(example_id, "example_id"))
     if doc is None:
         raise ApiError(404, "Example not found")
     return doc
@@ -254,7 +247,7 @@ def list_examples(store: LangSmithStore, params: dict[str, list[str]]) -> list[d
         raise ApiError(422, "the emulator does not evaluate example filter expressions; use metadata")
     dataset = (params.get("dataset") or [None])[-1]
     dataset_id = get_dataset(store, dataset)["id"] if dataset else None
-    ids = {_uuid(i, "id") for i in params.get("id", [])}
+    ids = {api_uuid(i, "id") for i in params.get("id", [])}
     splits = set(params.get("splits", []))
     wanted = _metadata_filter((params.get("metadata") or [None])[-1])
     with store.lock:
@@ -272,7 +265,7 @@ def list_examples(store: LangSmithStore, params: dict[str, list[str]]) -> list[d
 def delete_examples(store: LangSmithStore, example_ids: list[str], *, strict: bool) -> None:
     """DELETE /examples/{id} (``strict``: 404 for an unknown id) and DELETE /examples?example_ids=…"""
     with store.lock:
-        ids = [_uuid(i, "example_id") for i in example_ids]
+        ids = [api_uuid(i, "example_id") for i in example_ids]
         if strict:
             for i in ids:
                 get_example(store, i)

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
+from notion_feedback.sandbox.langsmith.exceptions import ApiError
 from notion_feedback.sandbox.langsmith.models.datasets import page_of
 from notion_feedback.sandbox.langsmith.models.query import decode_cursor, encode_cursor, run_docs
-from notion_feedback.sandbox.langsmith.models.runs import as_uuid, iso_aware, parse_time
+from notion_feedback.sandbox.langsmith.models.runs import api_uuid, iso_aware, parse_time
 from notion_feedback.sandbox.langsmith.models.store import TENANT_ID, LangSmithStore
 
 REVIEWER_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://sandbox.local/langsmith/reviewer"))
@@ -35,13 +35,6 @@ RUBRIC_KEYS = (
 )
 """The rubric item keys a queue keeps (``schemas.AnnotationQueueRubricItem`` without the read-only config)."""
 STATUSES = ("needs_my_review", "needs_others_review", "archived")
-
-
-def _uuid(value: Any, what: str) -> str:
-    try:
-        return as_uuid(value, what)
-    except PayloadError as exc:
-        raise ApiError(422, str(exc)) from exc
 
 
 # -- queues ------------------------------------------------------------------------------------------------
@@ -68,7 +61,7 @@ def create_queue(store: LangSmithStore, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"]:
         raise ApiError(422, "name is required")
     with store.lock:
-        qid = _uuid(body["id"], "id") if body.get("id") else str(uuid.uuid4())
+        qid = api_uuid(body["id"], "id") if body.get("id") else str(uuid.uuid4())
         if qid in store.queues:
             raise ApiError(409, f"Annotation queue {qid} already exists")
         now = iso_aware(store.now())
@@ -93,7 +86,7 @@ def create_queue(store: LangSmithStore, body: Any) -> dict[str, Any]:
 
 
 def get_queue(store: LangSmithStore, queue_id: str) -> dict[str, Any]:
-    doc = store.queues.get(_uuid(queue_id, "queue_id"))
+    doc = store.queues.get(api_uuid(queue_id, "queue_id"))
     if doc is None:
         raise ApiError(404, "Annotation queue not found")
     return doc
@@ -102,7 +95,7 @@ def get_queue(store: LangSmithStore, queue_id: str) -> dict[str, Any]:
 def list_queues(store: LangSmithStore, params: dict[str, list[str]]) -> list[dict[str, Any]]:
     """GET /annotation-queues: by ``ids`` (repeated), ``name``, ``name_contains``; newest first, paged; each
     with ``total_runs``, its item count."""
-    ids = {_uuid(i, "ids") for i in params.get("ids", [])}
+    ids = {api_uuid(i, "ids") for i in params.get("ids", [])}
     name = (params.get("name") or [None])[-1]
     contains = (params.get("name_contains") or [""])[-1].lower()
     with store.lock:
@@ -141,7 +134,7 @@ def delete_queue(store: LangSmithStore, queue_id: str) -> None:
 # -- items ---------------------------------------------------------------------------------------------------
 def _add_run(store: LangSmithStore, queue: dict[str, Any], run_id: Any, now: str | None) -> dict[str, Any]:
     """The queue's item for the run: the existing one when the run is already there."""
-    rid = _uuid(run_id, "run_id")
+    rid = api_uuid(run_id, "run_id")
     for item in store.queue_items.values():
         if item["queue_id"] == queue["id"] and item["run_id"] == rid:
             return item
@@ -260,7 +253,7 @@ def set_status(store: LangSmithStore, item_id: str, body: Any) -> dict[str, Any]
 
 
 def get_item(store: LangSmithStore, item_id: str) -> dict[str, Any]:
-    item = store.queue_items.get(_uuid(item_id, "queue_item_id"))
+    item = store.queue_items.get(api_uuid(item_id, "queue_item_id"))
     if item is None:
         raise ApiError(404, "Annotation queue item not found")
     return item
@@ -270,7 +263,7 @@ def remove_run(store: LangSmithStore, queue_id: str, run_id: str) -> None:
     """DELETE /annotation-queues/{id}/runs/{run_id}."""
     with store.lock:
         queue = get_queue(store, queue_id)
-        rid = _uuid(run_id, "run_id")
+        rid = api_uuid(run_id, "run_id")
         hits = [i for i in store.queue_items.values() if i["queue_id"] == queue["id"] and i["run_id"] == rid]
         if not hits:
             raise ApiError(404, "Run not found in the annotation queue")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from notion_feedback.sandbox.langsmith.exceptions import PayloadError
+from notion_feedback.sandbox.langsmith.exceptions import ApiError, PayloadError
 
 RUN_FIELDS = (
     "id",
@@ -79,6 +79,14 @@ def as_uuid(value: Any, what: str = "id") -> str:
         return str(uuid.UUID(str(value)))
     except (ValueError, TypeError, AttributeError) as exc:
         raise PayloadError(f"{what} is not a valid UUID: {value!r}") from exc
+
+
+def api_uuid(value: Any, what: str) -> str:
+    """``as_uuid`` for an id a request names: a malformed one is the API's 422, not an ingestion error."""
+    try:
+        return as_uuid(value, what)
+    except PayloadError as exc:
+        raise ApiError(422, str(exc)) from exc
 
 
 def dotted_order_time(dotted_order: str | None) -> datetime | None:

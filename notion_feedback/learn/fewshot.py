@@ -1,9 +1,12 @@
 """Few-shot examples for the agent's prompt: the past questions most like this one whose answers people rated high.
 
 ``examples(question, k=3)`` answers from an index in memory over a copy of the high-rated dataset; it never waits
-for the network. A background thread loads the copy when first asked and refreshes it every
-``refresh_seconds``; until the first load lands, and whenever LangSmith cannot be reached, the call answers from
-what it has (nothing, at first). A call costs tens of microseconds at 10,000 examples (``bench/bench_fewshot.py``).
+for the network. Where LangSmith offers its own example search (the dataset is indexed for it: the background
+refresh finds out), ``examples(question, k, wait=0.2)`` asks it first and waits at most ``wait`` seconds, then
+answers from the copy; the default ``wait=0`` never asks. A background thread loads the copy when first asked
+and refreshes it every ``refresh_seconds``; until the first load lands, and whenever LangSmith cannot be reached,
+the call answers from what it has (nothing, at first). A call costs a fraction of a millisecond at 10,000
+examples (``bench/bench_fewshot.py``).
 
 Similarity is TF-IDF cosine over words: a word many questions share counts little, a rare one much, so "refund
 for order 1234" finds other refund questions before other order questions. It is plain, explainable and needs no
@@ -140,14 +143,57 @@ class FewShotExamples:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.last_error: str | None = None
+        self.server_search: str | None = None
+        """The high-rated dataset's id when LangSmith answers example searches on it (found by the refresh)."""
+        self._asker: Any = None
+        self._run_of: dict[str, str] = {}  # example id -> its run (a search answer names the example only)
 
     # -- the agent's side: memory only --------------------------------------------------------------------------
-    def examples(self, question: str, k: int = 3) -> list[FewShot]:
+    def examples(self, question: str, k: int = 3, wait: float = 0.0) -> list[FewShot]:
         """The ``k`` most similar high-rated past interactions (fewer when fewer match; none before the first
-        load). Never waits: the first call starts the background load and answers from what is there."""
+        load). With ``wait`` > 0 and LangSmith's example search on offer, its answer if it comes within ``wait``
+        seconds; otherwise, and by default, the copy's, without waiting: the first call starts the load."""
         if self._thread is None:
             self.start()
+        if wait > 0 and self.server_search:
+            found = self._ask_server(question, k, wait)
+            if found is not None:
+                return found
         return self._index.search(question, k)
+
+    def _ask_server(self, question: str, k: int, wait: float) -> list[FewShot] | None:
+        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import TimeoutError as Late
+
+        with self._lock:
+            if self._asker is None:
+                self._asker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="notion-feedback-search")
+        future = self._asker.submit(self._server_search, question, k)
+        try:
+            return future.result(timeout=wait)
+        except Late:
+            return None
+        except Exception as exc:  # noqa: BLE001 - the copy answers; the log says why
+            log.debug("LangSmith example search failed: %s", exc)
+            return None
+
+    def _server_search(self, question: str, k: int) -> list[FewShot]:
+        from notion_feedback.smith.datasets import search_examples
+
+        client = self._client_for(self.settings or load_settings())
+        out = []
+        for ex, score in search_examples(client, str(self.server_search), {"question": question}, k):
+            pair = pair_of(ex.inputs, ex.outputs, ex.metadata, ex.source_run_id or self._run_of.get(ex.id, ""))
+            if pair is not None:
+                out.append(FewShot(pair.question, pair.answer, round(score, 4), pair.rating, pair.run_id))
+        return out
+
+    def _client_for(self, settings: Settings) -> Any:
+        from notion_feedback.smith.client import make_langsmith_client
+
+        if self._client is None:
+            self._client = make_langsmith_client(settings)
+        return self._client
 
     @property
     def pairs(self) -> list[Pair]:
@@ -168,6 +214,8 @@ class FewShotExamples:
 
     def close(self) -> None:
         self._stop.set()
+        if self._asker is not None:
+            self._asker.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -183,13 +231,14 @@ class FewShotExamples:
     def refresh(self) -> int:
         """Read the high-rated dataset now and swap the index (one request per 100 examples)."""
         from notion_feedback.smith import datasets
-        from notion_feedback.smith.client import make_langsmith_client
 
         settings = self.settings or load_settings()
-        client = self._client or make_langsmith_client(settings)
+        client = self._client_for(settings)
         name = settings.dataset_name("high")
         dataset_id = datasets.ensure_dataset(client, name, "", create=False)
         held = datasets.list_examples(client, dataset_id) if dataset_id else {}
+        self.server_search = dataset_id if dataset_id and datasets.offers_search(client, dataset_id) else None
+        self._run_of = {ex.id: ex.source_run_id for ex in held.values()}
         pairs = [
             p
             for ex in sorted(held.values(), key=lambda e: e.id)
@@ -207,8 +256,9 @@ _default: FewShotExamples | None = None
 _default_lock = threading.Lock()
 
 
-def examples(question: str, k: int = 3) -> list[FewShot]:
-    """The ``k`` most similar high-rated past interactions, for the agent's prompt (see the module docstring).
+def examples(question: str, k: int = 3, wait: float = 0.0) -> list[FewShot]:
+    """The ``k`` most similar high-rated past interactions, for the agent's prompt (see the module docstring;
+    ``wait``: how long LangSmith's own example search may take, where it is on offer).
 
     One copy per process, loaded in the background from the settings (environment / ``.env``) on first call.
     """
@@ -217,4 +267,4 @@ def examples(question: str, k: int = 3) -> list[FewShot]:
         with _default_lock:
             if _default is None:
                 _default = FewShotExamples()
-    return _default.examples(question, k)
+    return _default.examples(question, k, wait)

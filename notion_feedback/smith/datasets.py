@@ -204,3 +204,34 @@ def rated_runs(client: langsmith.Client, project_id: str, key: str) -> list[Rate
     except Exception as exc:  # noqa: BLE001 - translated
         raise translate(exc, "list feedback") from None
     return out
+
+
+def search_examples(
+    client: langsmith.Client, dataset_id: str, inputs: dict[str, Any], limit: int
+) -> list[tuple[ExampleDoc, float]]:
+    """LangSmith's own nearest examples to ``inputs`` in an indexed dataset, best first (one request; the 0.15 SDK
+    has no method for it)."""
+    response = client.request_with_retries(
+        "POST", f"/datasets/{dataset_id}/search", json={"inputs": inputs, "limit": limit}
+    )
+    ls_utils.raise_for_status_with_text(response)
+    out = []
+    for ex in response.json().get("examples") or []:
+        doc = ExampleDoc(
+            str(ex["id"]),
+            str(ex.get("source_run_id") or ""),
+            dict(ex.get("inputs") or {}),
+            ex.get("outputs"),
+            dict(ex.get("metadata") or {}),
+        )
+        out.append((doc, float(ex.get("score") or 0.0)))
+    return out
+
+
+def offers_search(client: langsmith.Client, dataset_id: str) -> bool:
+    """Whether LangSmith answers example searches on the dataset (it must be indexed for it): one probe search."""
+    try:
+        search_examples(client, dataset_id, {"question": "probe"}, 1)
+    except Exception:  # noqa: BLE001 - not indexed, or no such feature on this server: the local copy serves
+        return False
+    return True

@@ -118,3 +118,51 @@ def test_an_unreachable_langsmith_leaves_the_copy_and_says_why(world: World, san
     for t in searches:
         t.join()
     source.close()
+
+
+def _indexed_world(world: World) -> list[str]:
+    runs = world.trace_runs(3)
+    for run in runs:
+        world.add_row(run, rating="5")
+    run_sync(world.settings)
+    run_learn(world.settings)
+    high = world.langsmith.read_dataset(dataset_name=world.settings.dataset_name("high"))
+    response = world.langsmith.request_with_retries("POST", f"/datasets/{high.id}/index", json={"tag": "latest"})
+    response.raise_for_status()
+    return runs
+
+
+def test_langsmith_s_own_search_answers_when_offered_and_asked_to_wait(world: World, sandbox) -> None:
+    runs = _indexed_world(world)
+    source = FewShotExamples(world.settings, refresh_seconds=3600)
+    assert source.wait_ready(30) and source.server_search
+    before = sandbox.langsmith.control.count("POST /datasets/{id}/search")
+    found = source.examples("q1", k=2, wait=5.0)
+    assert sandbox.langsmith.control.count("POST /datasets/{id}/search") == before + 1
+    assert found[0].run_id == runs[1] and found[0].answer == "a1"
+    assert source.examples("q1", k=2) and sandbox.langsmith.control.count("POST /datasets/{id}/search") == before + 1
+    source.close()
+
+
+def test_a_slow_search_gives_way_to_the_copy_within_the_wait(world: World, sandbox) -> None:
+    runs = _indexed_world(world)
+    source = FewShotExamples(world.settings, refresh_seconds=3600)
+    assert source.wait_ready(30)
+    control = sandbox.langsmith.control
+    control.faults = type(control.faults).from_json({"latency_ms": 2000})
+    started = time.perf_counter()
+    found = source.examples("q2", k=1, wait=0.2)
+    assert time.perf_counter() - started < 0.6 and found[0].run_id == runs[2]  # the copy's answer
+    control.faults = type(control.faults).from_json({})
+    source.close()
+
+
+def test_an_unindexed_dataset_is_never_searched_on_the_server(world: World) -> None:
+    run = world.trace_runs(1)[0]
+    world.add_row(run, rating="5")
+    run_sync(world.settings)
+    run_learn(world.settings)
+    source = FewShotExamples(world.settings, refresh_seconds=3600)
+    assert source.wait_ready(30) and source.server_search is None
+    assert [f.run_id for f in source.examples("q0", wait=1.0)] == [run]
+    source.close()

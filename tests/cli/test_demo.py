@@ -94,6 +94,9 @@ def _rows_and_feedback(data_dir: Path, env: dict[str, str]) -> dict[str, object]
         asked = next((p.question for p in shots.pairs), "")
         found = shots.examples(asked, k=3)
         shots.close()
+        from notion_feedback.smith import dashboard
+
+        board = dashboard.find_dashboard(smith, Settings(_env_file=None, langsmith_project=env["LANGSMITH_PROJECT"]))
         (queue,) = smith.list_annotation_queues(name=f"{env['LANGSMITH_PROJECT']} · review")
         queued = sorted(str(r.id) for r in smith.list_runs_from_annotation_queue(queue.id))
         return {
@@ -103,6 +106,7 @@ def _rows_and_feedback(data_dir: Path, env: dict[str, str]) -> dict[str, object]
             "low": (held["low"], sorted(run for run, s in score.items() if s <= 2)),
             "high": (held["high"], sorted(run for run, s in score.items() if s >= 5)),
             "examples": (len(found), min(3, len(held["high"]))),
+            "dashboard charts": (board.charts if board else 0, len(dashboard.CHARTS)),
             "queue": (
                 queued,
                 sorted(_text(p["Run ID"]) for p in rated if _text(p["Comment"]) and score[_text(p["Run ID"])] <= 2),

@@ -2,7 +2,8 @@
 
 ``product_flows`` does what a team does in its first days: ``init``, ``doctor``, an agent recording interactions
 (an error among them, and a question too long for one request), people rating rows, ``sync`` and ``sync --full``,
-the daily report (with charts and an alert comment) and the weekly rollup, the daemon's jobs, ``status``.
+``learn`` and ``evaluate``, the daily report (with charts and an alert comment) and the weekly rollup, the
+daemon's jobs, ``status``.
 ``emulator_tour`` calls what the product does not (yet), in the SDK's own shapes, and the error paths: an
 unknown URL, a wrong token, a malformed body, an unknown id, a value over a limit, a rate limit, injected
 faults. ``tests/sandbox/test_sdk_types.py`` records both and type-checks every exchange.
@@ -82,6 +83,9 @@ def product_flows(world: World, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("NOTION_FEEDBACK_SYNC_STATUS_WRITEBACK", "all")  # mark every synced row "Synced"
     world.edit(rows_rated_first(world), rating="4")
     _cli("sync", "--full")
+    _cli("learn")  # the datasets and the review queue from the ratings
+    monkeypatch.setenv("NOTION_FEEDBACK_PARENT_PAGE_ID", world.settings.parent_page_id or "")
+    _cli("evaluate", "--target", "notion_feedback.demo.candidate:answer")  # an experiment, and its Notion page
     yesterday = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
     trace(
         world.settings,
@@ -90,9 +94,9 @@ def product_flows(world: World, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -
     _cli("report", "--date", yesterday.date().isoformat())
     _cli("report", "--date", yesterday.date().isoformat())  # the same period again: an update, not a new page
     _cli("report", "--period", "week", "--date", yesterday.date().isoformat())
-    from jobs import drain_spool, sync_ratings, verify_ratings
+    from jobs import drain_spool, learn, sync_ratings, verify_ratings
 
-    for job in (sync_ratings, verify_ratings, drain_spool):
+    for job in (sync_ratings, verify_ratings, drain_spool, learn):
         job.run()
     _cli("status")
 

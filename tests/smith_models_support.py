@@ -276,9 +276,16 @@ CONTRACTS: dict[str, Contract] = {
 }
 """Every route of ``urls.V1_ROUTES`` and ``urls.V2_ROUTES`` by handler name (a test says none is missing)."""
 
-REQUEST_RENAMES = {"session": "project_id", "run": "run_ids"}
-"""Body keys that an SDK method takes under another parameter name (``list_runs(project_id=…)`` sends
-``session``)."""
+REQUEST_RENAMES = {
+    "session": "project_id",
+    "run": "run_ids",
+    "id": "run_ids",
+    "trace": "trace_id",
+    "parent_run": "parent_run_id",
+    "reference_example": "reference_example_id",
+}
+"""Body keys that an SDK method takes under another parameter name (``list_runs(project_id=…, run_ids=…)`` sends
+``session`` and ``id``, as ``langsmith/client.py`` builds its body)."""
 
 
 def _patterns() -> list[tuple[str, re.Pattern[str], str]]:

@@ -17,6 +17,9 @@ from notion_feedback.notion.schema import FEEDBACK, Prop, property_name
 from notion_feedback.notion.text import rich_text, title_text
 
 ANSWER_PROPERTY_RUNS = 10
+ID_PROPERTY_RUNS = 1
+"""Run ID, Project ID and User are identifiers: one run of text (2,000 characters) holds any real one, and a longer
+value is cut with an ellipsis, so no identifier can make a row too big for one request."""
 """Runs of the Answer property (20,000 characters): enough to read in a table; a longer answer continues in the
 body. Also keeps the create request small: 10 runs are at most 120 KB encoded, whatever the characters."""
 
@@ -79,9 +82,9 @@ def feedback_properties(row: RowValues, property_map: dict[str, str]) -> dict[st
     props: dict[str, Any] = {
         name(FEEDBACK.question): {"title": title_text(row.question or "(no question)")},
         name(FEEDBACK.answer): {"rich_text": rich_text(row.answer, max_runs=ANSWER_PROPERTY_RUNS)},
-        name(FEEDBACK.run_id): {"rich_text": rich_text(row.run_id)},
-        name(FEEDBACK.project_id): {"rich_text": rich_text(row.project_id or "")},
-        name(FEEDBACK.user): {"rich_text": rich_text(row.user or "")},
+        name(FEEDBACK.run_id): {"rich_text": rich_text(row.run_id, max_runs=ID_PROPERTY_RUNS)},
+        name(FEEDBACK.project_id): {"rich_text": rich_text(row.project_id or "", max_runs=ID_PROPERTY_RUNS)},
+        name(FEEDBACK.user): {"rich_text": rich_text(row.user or "", max_runs=ID_PROPERTY_RUNS)},
         name(FEEDBACK.latency_ms): {"number": _number(row.latency_ms, 1)},
         name(FEEDBACK.tokens): {"number": _number(row.tokens)},
         name(FEEDBACK.cost_usd): {"number": _number(row.cost_usd, 6)},

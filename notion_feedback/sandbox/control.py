@@ -342,10 +342,20 @@ class ControlMiddleware:
                 await self._fault(send_counted, fault[1])
 
     async def _fault(self, send: Callable, status: int) -> None:
+        if status == BAD_GATEWAY:  # the proxy in front of the API answers, in HTML: no API error code exists for it
+            body = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+            headers = [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
         codes = {
+            400: "validation_error",
+            401: "unauthorized",
+            403: "restricted_resource",
+            404: "object_not_found",
+            409: "conflict_error",
             429: "rate_limited",
             500: "internal_server_error",
-            502: "bad_gateway",
             503: "service_unavailable",
             504: "gateway_timeout",
             529: "service_overload",
@@ -366,6 +376,10 @@ class ControlMiddleware:
             headers.append((b"retry-after", TokenBucket.retry_after_header(wait).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+BAD_GATEWAY = 502
+"""A fault a proxy gives, not the API: its body is an HTML page (Notion's error codes have none for it)."""
 
 
 async def _discard(message: dict) -> None:

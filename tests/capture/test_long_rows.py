@@ -88,6 +88,15 @@ def test_a_million_character_question_becomes_one_complete_row(ws_settings: Sett
     assert _sections(ws_settings, row["id"]) == {"Question (full text)": question}
 
 
+def test_a_huge_user_id_is_cut_and_the_row_still_written(ws_settings: Settings) -> None:
+    with Recorder(ws_settings) as recorder:
+        with interaction("agent", enabled=False) as it:
+            recorder.record(it, question="q", answer="a", user_id="🙂" * 300_000)
+        assert recorder.flush(60) and recorder.stats.failed == 0
+    user = plain_text(_row(ws_settings)["properties"]["User"]["rich_text"])
+    assert len(user) == MAX_TEXT_CHARS and user.endswith("…")
+
+
 def test_a_long_question_and_a_long_answer_are_both_kept_whole(ws_settings: Settings) -> None:
     question, answer = _text(300_000, seed=2), _text(250_000, seed=3)
     row = _record(ws_settings, question, answer)

@@ -10,7 +10,7 @@ import pytest
 from notion_feedback.masking import MASK, mask_secrets
 from notion_feedback.redaction import EMAIL_MASK, PHONE_MASK, Redactor
 
-LENGTH = 200_000
+LENGTH = 1_000_000  # a million characters of one shape, as a hostile paste can be
 # Generous for a loaded 2-core machine (linear redaction measures ~0.5 µs a character there); a quadratic pattern
 # measures over 100 µs a character at this length.
 MAX_SECONDS_PER_CHAR = 5e-6

@@ -223,3 +223,14 @@ def test_admin_reset_clears_the_workspace(fresh_notion: Callable[..., Sandbox]) 
     httpx.post(f"{sb.notion_url}/_sandbox/reset", headers={"Authorization": f"Bearer {sb.admin_token}"})
     assert client.blocks.children.list(sb.notion.root_page_id)["results"] == []
     assert client.pages.retrieve(sb.notion.root_page_id)["properties"]["title"]["title"][0]["plain_text"]
+
+
+def test_the_users_list_pages_like_every_list(notion) -> None:  # type: ignore[no-untyped-def]
+    first = notion.users.list(page_size=1)
+    assert len(first["results"]) == 1 and first["has_more"] and first["next_cursor"]
+    rest = notion.users.list(page_size=100, start_cursor=first["next_cursor"])
+    assert first["results"][0]["id"] not in {u["id"] for u in rest["results"]} and not rest["has_more"]
+    for wrong in (0, 101):
+        with pytest.raises(APIResponseError) as caught:
+            notion.users.list(page_size=wrong)
+        assert caught.value.code == "validation_error"

@@ -29,7 +29,8 @@ def test_the_products_langsmith_traffic_fits_the_sdk_models(world: World, sandbo
     product_flows(world, sandbox, monkeypatch)
     exchanges = sandbox.langsmith.control.exchanges.stop()
     used = {route_of(e.method, e.path) for e in exchanges}
-    assert {"feedback_create", "feedback_update", "feedback_list", "runs_stats", "session_dashboard"} <= used
+    wanted = {"feedback_create", "feedback_update", "feedback_list", "runs_stats", "session_dashboard", "runs_query"}
+    assert wanted | {"examples_bulk_create", "queue_items_create", "examples_list"} <= used, sorted(used)
     problems = check(exchanges)
     assert not problems, _report(problems)
 

@@ -166,7 +166,12 @@ class NotionResponses:
         return self.ws.objects.user(self.ws.bot_id)
 
     def users_list(self, c: Call) -> dict[str, Any]:
-        return list_response(self.ws.objects.users(), "user")
+        users, size = self.ws.objects.users(), c.page_size()
+        start = cursor_index(users, c.cursor())
+        out = list_response(users[start : start + size], "user")
+        if start + size < len(users):
+            out["next_cursor"], out["has_more"] = users[start + size]["id"], True
+        return out
 
     def users_retrieve(self, c: Call) -> dict[str, Any]:
         return self.ws.objects.user(c.id("user_id"))

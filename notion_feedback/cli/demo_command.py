@@ -91,11 +91,13 @@ def register(app: typer.Typer) -> None:
 
 def _print_once(result: DemoResult, options: DemoOptions, json_out: bool) -> None:
     """What one cycle did, where to look, and (``--json``) the whole result for scripts."""
-    sync = result.sync
+    sync, learned = result.sync, result.learn
     console.print(
         f"[green]✓[/] {result.interactions} interactions ({result.new_interactions} new), "
         f"{result.ratings} ratings; sync: {sync.get('created', 0)} created, {sync.get('updated', 0)} updated, "
-        f"{sync.get('errors', 0)} errors; {len(result.reports)} report pages; timings {result.seconds}"
+        f"{sync.get('errors', 0)} errors; datasets: {learned.get('low_examples', 0)} low-rated and "
+        f"{learned.get('high_examples', 0)} high-rated examples, {learned.get('review_in_queue', 0)} runs in the "
+        f"review queue; {len(result.reports)} report pages; timings {result.seconds}"
     )
     from notion_feedback.demo.runner import show_where_to_look
 

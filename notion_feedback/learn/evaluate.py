@@ -137,7 +137,7 @@ def run_evaluation(
     """
     client = client or make_langsmith_client(settings)
     name = settings.dataset_name(LOW)
-    if datasets.ensure_dataset(client, name, "", create=False) is None or not any(
+    if datasets.find_dataset(client, name) is None or not any(
         True for _ in client.list_examples(dataset_name=name, limit=1)
     ):
         return Evaluation("", None, name)

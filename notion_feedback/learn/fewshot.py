@@ -235,7 +235,7 @@ class FewShotExamples:
         settings = self.settings or load_settings()
         client = self._client_for(settings)
         name = settings.dataset_name("high")
-        dataset_id = datasets.ensure_dataset(client, name, "", create=False)
+        dataset_id = datasets.find_dataset(client, name)
         held = datasets.list_examples(client, dataset_id) if dataset_id else {}
         self.server_search = dataset_id if dataset_id and datasets.offers_search(client, dataset_id) else None
         self._run_of = {ex.id: ex.source_run_id for ex in held.values()}

@@ -50,6 +50,14 @@ def ensure(client: langsmith.Client, settings: Settings, *, create: bool = True)
     )
 
 
+def create(client: langsmith.Client, settings: Settings) -> str:
+    """Create the queue with the rating key's rubric (the caller knows it is missing)."""
+    instructions, items = rubric(settings)
+    return queues.create_queue(
+        client, settings.review_queue_name, description=DESCRIPTION, instructions=instructions, rubric=items
+    )
+
+
 @dataclass
 class ReviewResult:
     name: str

@@ -249,20 +249,19 @@ def _dashboard_check(settings: Settings, client: Any) -> list[CheckResult]:
 
 def _learning_checks(settings: Settings, client: Any) -> list[CheckResult]:
     """The datasets and the review queue the learning job keeps exist (``init`` creates them)."""
-    from notion_feedback.learn import review
     from notion_feedback.learn.datasets import DESCRIPTIONS
-    from notion_feedback.smith import datasets
+    from notion_feedback.smith import datasets, queues
 
     fix = "run `notion-feedback init` to create it (or NOTION_FEEDBACK_LEARN=false to go without)"
     results = []
     try:
-        for kind, description in DESCRIPTIONS.items():
+        for kind in DESCRIPTIONS:
             name = settings.dataset_name(kind)
-            found = datasets.ensure_dataset(client, name, description, create=False)
+            found = datasets.find_dataset(client, name)
             ok = found is not None
             detail = repr(name) if ok else f"no dataset {name!r}"
             results.append(CheckResult(f"{kind}-rated dataset", ok, detail, "" if ok else fix))
-        ok = review.ensure(client, settings, create=False) is not None
+        ok = queues.find_queue(client, settings.review_queue_name) is not None
         name = settings.review_queue_name
         detail = repr(name) if ok else f"no annotation queue {name!r}"
         results.append(CheckResult("review queue", ok, detail, "" if ok else fix))

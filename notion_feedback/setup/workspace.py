@@ -175,15 +175,15 @@ def setup_learning(settings: Settings, client: Any, created: list[str]) -> None:
     """The two datasets and the review queue the learning job keeps (each created once, when missing)."""
     from notion_feedback.learn import review
     from notion_feedback.learn.datasets import DESCRIPTIONS
-    from notion_feedback.smith import datasets
+    from notion_feedback.smith import datasets, queues
 
     for kind, description in DESCRIPTIONS.items():
         name = settings.dataset_name(kind)
-        if datasets.ensure_dataset(client, name, description, create=False) is None:
-            datasets.ensure_dataset(client, name, description)
+        if datasets.find_dataset(client, name) is None:
+            datasets.create_dataset(client, name, description)
             created.append(f"LangSmith dataset {name!r}")
-    if review.ensure(client, settings, create=False) is None:
-        review.ensure(client, settings)
+    if queues.find_queue(client, settings.review_queue_name) is None:
+        review.create(client, settings)
         created.append(f"LangSmith annotation queue {settings.review_queue_name!r}")
 
 
@@ -192,10 +192,10 @@ def setup_dashboard(settings: Settings, client: Any, project_id: str, created: l
     dashboard left with fewer charts (a creation cut short) gets the missing ones."""
     from notion_feedback.smith import dashboard
 
-    found = dashboard.ensure_dashboard(client, settings, project_id, create=False)
+    found = dashboard.find_dashboard(client, settings)
     if found is not None and found.complete:
         return
-    dashboard.ensure_dashboard(client, settings, project_id)
+    dashboard.complete_dashboard(client, settings, project_id, found)
     what = "" if found is None else f" (its missing charts: it had {found.charts} of {len(dashboard.CHARTS)})"
     created.append(f"LangSmith dashboard {dashboard.title(settings)!r}{what}")
 

@@ -127,6 +127,13 @@ def ensure_dashboard(
     found = find_dashboard(client, settings)
     if not create or (found is not None and found.complete):
         return found
+    return complete_dashboard(client, settings, project_id, found)
+
+
+def complete_dashboard(
+    client: langsmith.Client, settings: Settings, project_id: str, found: DashboardRef | None
+) -> DashboardRef:
+    """Create the dashboard (``found`` None) or add the charts ``found`` lacks."""
     if found is None:
         name = title(settings)
         body = {"title": name, "description": f"Traces of {settings.langsmith_project!r} by {GROUP_KEY}"}

@@ -76,21 +76,32 @@ def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def ensure_dataset(client: langsmith.Client, name: str, description: str, *, create: bool = True) -> str | None:
-    """The dataset's id, created when missing (``create=False``: None when missing, nothing written)."""
+def find_dataset(client: langsmith.Client, name: str) -> str | None:
+    """The id of the dataset with this name, or None (one request)."""
     try:
         return str(client.read_dataset(dataset_name=name).id)
     except ls_utils.LangSmithNotFoundError:
-        if not create:
-            return None
+        return None
     except Exception as exc:  # noqa: BLE001 - translated
         raise translate(exc, f"read the dataset {name!r}") from None
+
+
+def create_dataset(client: langsmith.Client, name: str, description: str) -> str:
+    """Create the dataset; one another daemon created a moment ago is found instead."""
     try:
         return str(client.create_dataset(name, description=description).id)
-    except ls_utils.LangSmithConflictError:  # another daemon created it a moment ago
+    except ls_utils.LangSmithConflictError:
         return str(client.read_dataset(dataset_name=name).id)
     except Exception as exc:  # noqa: BLE001 - translated
         raise translate(exc, f"create the dataset {name!r}") from None
+
+
+def ensure_dataset(client: langsmith.Client, name: str, description: str, *, create: bool = True) -> str | None:
+    """The dataset's id, created when missing (``create=False``: None when missing, nothing written)."""
+    found = find_dataset(client, name)
+    if found is not None or not create:
+        return found
+    return create_dataset(client, name, description)
 
 
 def list_examples(client: langsmith.Client, dataset_id: str) -> dict[str, ExampleDoc]:

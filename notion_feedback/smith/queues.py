@@ -41,6 +41,22 @@ def find_queue(client: langsmith.Client, name: str) -> str | None:
     return None
 
 
+def create_queue(
+    client: langsmith.Client, name: str, *, description: str, instructions: str, rubric: list[dict[str, Any]]
+) -> str:
+    """Create the queue with its rubric; returns its id."""
+    try:
+        made = client.create_annotation_queue(
+            name=name,
+            description=description,
+            rubric_instructions=instructions,
+            rubric_items=rubric,  # type: ignore[arg-type]
+        )
+    except Exception as exc:  # noqa: BLE001 - translated
+        raise translate(exc, f"create the annotation queue {name!r}") from None
+    return str(made.id)
+
+
 def ensure_queue(
     client: langsmith.Client,
     name: str,
@@ -54,16 +70,7 @@ def ensure_queue(
     found = find_queue(client, name)
     if found is not None or not create:
         return found
-    try:
-        made = client.create_annotation_queue(
-            name=name,
-            description=description,
-            rubric_instructions=instructions,
-            rubric_items=rubric,  # type: ignore[arg-type]
-        )
-    except Exception as exc:  # noqa: BLE001 - translated
-        raise translate(exc, f"create the annotation queue {name!r}") from None
-    return str(made.id)
+    return create_queue(client, name, description=description, instructions=instructions, rubric=rubric)
 
 
 @dataclass(frozen=True)

@@ -89,10 +89,7 @@ def create_section(store: LangSmithStore, body: Any) -> dict[str, Any]:
 
 
 def get_section(store: LangSmithStore, section_id: str) -> dict[str, Any]:
-    doc = store.sections.get(api_uuid(section_id, "section_id"))
-    if doc is None:
-        raise ApiError(404, "Section not found")
-    return doc
+    return store.lookup("sections", section_id, "section_id", "Section")
 
 
 def list_sections(store: LangSmithStore, params: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -236,10 +233,7 @@ def create_chart(store: LangSmithStore, body: Any) -> dict[str, Any]:
 
 
 def get_chart(store: LangSmithStore, chart_id: str) -> dict[str, Any]:
-    doc = store.charts.get(api_uuid(chart_id, "chart_id"))
-    if doc is None:
-        raise ApiError(404, "Chart not found")
-    return doc
+    return store.lookup("charts", chart_id, "chart_id", "Chart")
 
 
 def read_chart(store: LangSmithStore, chart_id: str, body: Any) -> dict[str, Any]:

@@ -72,10 +72,7 @@ def create_dataset(store: LangSmithStore, body: Any) -> dict[str, Any]:
 
 
 def get_dataset(store: LangSmithStore, dataset_id: str) -> dict[str, Any]:
-    doc = store.datasets.get(api_uuid(dataset_id, "dataset_id"))
-    if doc is None:
-        raise ApiError(404, "Dataset not found")
-    return doc
+    return store.lookup("datasets", dataset_id, "dataset_id", "Dataset")
 
 
 def _metadata_filter(raw: str | None) -> dict[str, Any] | None:
@@ -198,10 +195,7 @@ def create_examples(store: LangSmithStore, body: Any) -> list[dict[str, Any]]:
 
 
 def get_example(store: LangSmithStore, example_id: str) -> dict[str, Any]:
-    doc = store.examples.get(api_uuid(example_id, "example_id"))
-    if doc is None:
-        raise ApiError(404, "Example not found")
-    return doc
+    return store.lookup("examples", example_id, "example_id", "Example")
 
 
 def _apply_update(store: LangSmithStore, doc: dict[str, Any], body: dict[str, Any], now: str | None) -> None:

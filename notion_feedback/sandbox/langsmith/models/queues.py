@@ -86,10 +86,7 @@ def create_queue(store: LangSmithStore, body: Any) -> dict[str, Any]:
 
 
 def get_queue(store: LangSmithStore, queue_id: str) -> dict[str, Any]:
-    doc = store.queues.get(api_uuid(queue_id, "queue_id"))
-    if doc is None:
-        raise ApiError(404, "Annotation queue not found")
-    return doc
+    return store.lookup("queues", queue_id, "queue_id", "Annotation queue")
 
 
 def list_queues(store: LangSmithStore, params: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -253,10 +250,7 @@ def set_status(store: LangSmithStore, item_id: str, body: Any) -> dict[str, Any]
 
 
 def get_item(store: LangSmithStore, item_id: str) -> dict[str, Any]:
-    item = store.queue_items.get(api_uuid(item_id, "queue_item_id"))
-    if item is None:
-        raise ApiError(404, "Annotation queue item not found")
-    return item
+    return store.lookup("queue_items", item_id, "queue_item_id", "Annotation queue item")
 
 
 def remove_run(store: LangSmithStore, queue_id: str, run_id: str) -> None:

@@ -31,6 +31,7 @@ from notion_feedback.sandbox.langsmith.models.columns import (
 from notion_feedback.sandbox.langsmith.models.persist import DocStore
 from notion_feedback.sandbox.langsmith.models.pricing import PriceMap
 from notion_feedback.sandbox.langsmith.models.runs import (
+    api_uuid,
     as_uuid,
     dotted_order_ids,
     dotted_order_time,
@@ -131,6 +132,14 @@ class LangSmithStore:
     def _save(self, kind: str, key: str, doc: dict[str, Any]) -> None:
         if self.db:
             self.db.put(kind, key, doc)
+
+    def lookup(self, kind: str, key: Any, what: str, label: str) -> dict[str, Any]:
+        """The ``kind`` document a request names by ``key`` (its ``what``): 422 for a malformed id, 404 for an
+        unknown one, with the API's "<label> not found"."""
+        doc = getattr(self, kind).get(api_uuid(key, what))
+        if doc is None:
+            raise ApiError(404, f"{label} not found")
+        return doc  # type: ignore[no-any-return]
 
     def delete_with_children(self, kind: str, key: str, children: str, parent_key: str) -> None:
         """Drop the ``kind`` document ``key`` and every ``children`` document whose ``parent_key`` names it, in
